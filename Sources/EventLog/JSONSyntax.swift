@@ -1,0 +1,139 @@
+import Foundation
+
+/// A strict RFC 8259 syntax check that allocates nothing.
+///
+/// The log keeps payloads as the exact bytes given, so it never re-encodes them; it must still
+/// refuse bytes that are not JSON, and doing that with a full parser would cost more than
+/// hashing. Depth is capped to keep recursion bounded.
+public enum JSONSyntax {
+    public static let maxDepth = 128
+
+    /// Why `data` is not a single JSON object, or nil.
+    public static func objectProblem(_ data: Data) -> String? {
+        data.withUnsafeBytes { raw -> String? in
+            let b = raw.bindMemory(to: UInt8.self)
+            var p = Parser(b: b)
+            p.ws()
+            guard p.i < b.count, b[p.i] == UInt8(ascii: "{") else { return "must be a JSON object" }
+            if let e = p.value(depth: 0) { return e }
+            p.ws()
+            if p.i != b.count { return "unexpected data after the JSON object at byte \(p.i)" }
+            return nil
+        }
+    }
+
+    private struct Parser {
+        let b: UnsafeBufferPointer<UInt8>
+        var i = 0
+
+        mutating func ws() {
+            while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+        }
+        func err(_ what: String) -> String { "invalid JSON at byte \(i): \(what)" }
+
+        mutating func value(depth: Int) -> String? {
+            if depth > JSONSyntax.maxDepth { return err("nesting deeper than \(JSONSyntax.maxDepth)") }
+            ws()
+            guard i < b.count else { return err("unexpected end") }
+            switch b[i] {
+            case UInt8(ascii: "{"):
+                i += 1; ws()
+                if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return nil }
+                while true {
+                    ws()
+                    guard i < b.count, b[i] == UInt8(ascii: "\"") else { return err("expected a string key") }
+                    if let e = string() { return e }
+                    ws()
+                    guard i < b.count, b[i] == UInt8(ascii: ":") else { return err("expected ':'") }
+                    i += 1
+                    if let e = value(depth: depth + 1) { return e }
+                    ws()
+                    guard i < b.count else { return err("unexpected end in object") }
+                    if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if b[i] == UInt8(ascii: "}") { i += 1; return nil }
+                    return err("expected ',' or '}'")
+                }
+            case UInt8(ascii: "["):
+                i += 1; ws()
+                if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return nil }
+                while true {
+                    if let e = value(depth: depth + 1) { return e }
+                    ws()
+                    guard i < b.count else { return err("unexpected end in array") }
+                    if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if b[i] == UInt8(ascii: "]") { i += 1; return nil }
+                    return err("expected ',' or ']'")
+                }
+            case UInt8(ascii: "\""): return string()
+            case UInt8(ascii: "t"): return literal("true")
+            case UInt8(ascii: "f"): return literal("false")
+            case UInt8(ascii: "n"): return literal("null")
+            default: return number()
+            }
+        }
+
+        mutating func literal(_ s: StaticString) -> String? {
+            let n = s.utf8CodeUnitCount
+            guard i + n <= b.count else { return err("unexpected end") }
+            for k in 0..<n where b[i + k] != s.utf8Start[k] { return err("invalid literal") }
+            i += n
+            return nil
+        }
+
+        mutating func string() -> String? {
+            i += 1
+            let start = i
+            while i < b.count {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") {
+                    let slice = UnsafeBufferPointer(rebasing: b[start..<i])
+                    if String(validating: slice, as: UTF8.self) == nil { return err("string is not valid UTF-8") }
+                    i += 1
+                    return nil
+                }
+                if c < 0x20 { return err("control character in string") }
+                if c == UInt8(ascii: "\\") {
+                    i += 1
+                    guard i < b.count else { break }
+                    switch b[i] {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                        UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        i += 1
+                    case UInt8(ascii: "u"):
+                        guard i + 4 < b.count else { return err("short \\u escape") }
+                        for k in 1...4 where !isHex(b[i + k]) { return err("bad \\u escape") }
+                        i += 5
+                    default: return err("bad escape")
+                    }
+                    continue
+                }
+                i += 1
+            }
+            return err("unterminated string")
+        }
+
+        func isHex(_ c: UInt8) -> Bool {
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
+        }
+        func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+        mutating func number() -> String? {
+            let start = i
+            if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < b.count, isDigit(b[i]) else { i = start; return err("unexpected character") }
+            if b[i] == UInt8(ascii: "0") { i += 1 } else { while i < b.count, isDigit(b[i]) { i += 1 } }
+            if i < b.count, b[i] == UInt8(ascii: ".") {
+                i += 1
+                guard i < b.count, isDigit(b[i]) else { return err("digit expected after '.'") }
+                while i < b.count, isDigit(b[i]) { i += 1 }
+            }
+            if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+                i += 1
+                if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+                guard i < b.count, isDigit(b[i]) else { return err("digit expected in exponent") }
+                while i < b.count, isDigit(b[i]) { i += 1 }
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,51 @@
+internal import CLZ4
+import Foundation
+
+/// LZ4 block compression. The C types stay inside this file; callers see `Data` only.
+///
+/// Block-API data does not carry its own length, so every caller stores the uncompressed
+/// length beside the compressed bytes (the segment block header does).
+public enum LZ4 {
+    /// Compresses `input`; returns nil when compression would not make it smaller, so the
+    /// caller can store the bytes raw instead.
+    public static func compress(_ input: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard !input.isEmpty, input.count < Int(LZ4_MAX_INPUT_SIZE) else { return nil }
+        let bound = Int(LZ4_compressBound(Int32(input.count)))
+        var out = [UInt8](repeating: 0, count: bound)
+        let written = out.withUnsafeMutableBytes { dst in
+            LZ4_compress_default(
+                input.baseAddress!.assumingMemoryBound(to: CChar.self),
+                dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                Int32(input.count), Int32(bound))
+        }
+        guard written > 0, Int(written) < input.count else { return nil }
+        out.removeLast(bound - Int(written))
+        return out
+    }
+
+    public static func compress(_ input: Data) -> Data? {
+        input.withUnsafeBytes { compress($0) }.map { Data($0) }
+    }
+
+    /// Decompresses a block whose original length is known. Returns nil on malformed input
+    /// (LZ4_decompress_safe never reads or writes out of bounds).
+    public static func decompress(_ input: UnsafeRawBufferPointer, originalLength: Int) -> [UInt8]? {
+        if originalLength == 0 { return [] }
+        guard originalLength > 0, originalLength < Int(LZ4_MAX_INPUT_SIZE) * 2 else { return nil }
+        var out = [UInt8](repeating: 0, count: originalLength)
+        let n = out.withUnsafeMutableBytes { dst in
+            LZ4_decompress_safe(
+                input.baseAddress?.assumingMemoryBound(to: CChar.self),
+                dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                Int32(input.count), Int32(originalLength))
+        }
+        guard n == Int32(originalLength) else { return nil }
+        return out
+    }
+
+    public static func decompress(_ input: Data, originalLength: Int) -> Data? {
+        input.withUnsafeBytes { decompress($0, originalLength: originalLength) }.map { Data($0) }
+    }
+
+    public static var versionString: String { String(cString: LZ4_versionString()) }
+}

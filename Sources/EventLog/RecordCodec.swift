@@ -1,0 +1,160 @@
+import Crypto
+import Foundation
+
+/// The canonical binary form of a record and the hash chain over it.
+///
+/// Documented byte for byte in `events/README.md` ("Record encoding") so an auditor can
+/// re-implement verification without this code. All integers are big-endian.
+///
+/// ```
+/// canonical header(n) =
+///   u8 format(=1) | u64 position | u64 streamVersion | 16 eventId | i64 recordedAt(µs UTC)
+///   | u16+utf8 stream | u16+utf8 type | u32 schemaVersion | u16+utf8 actor
+///   | u8 flags(bit0 correlation, bit1 causation) | [16 correlationId] | [16 causationId]
+///   | u32+bytes metadata | u32 payloadLength
+/// hash(n) = SHA-256( hash(n-1) | header(n) | SHA-256(payload(n)) ),  hash(0) = 32 zero bytes
+/// ```
+///
+/// Hashing the payload's digest rather than the payload lets a payload be redacted later
+/// (kept as its digest) without breaking the chain.
+public enum RecordCodec {
+    public static let formatVersion: UInt8 = 1
+    /// hash(0): the genesis of every chain.
+    public static let genesisHash = Data(repeating: 0, count: 32)
+
+    public static let maxPayloadBytes = 4 << 20
+    public static let maxMetadataBytes = 64 << 10
+    public static let maxNameBytes = 255
+
+    /// Why `event` cannot be stored, or nil. Shared by every store so they refuse the same things.
+    public static func problem(with event: ProposedEvent) -> String? {
+        if let p = StreamName.problem(with: event.stream) { return "stream: \(p)" }
+        if event.type.isEmpty { return "type: must not be empty" }
+        if event.type.utf8.count > maxNameBytes { return "type: must be at most \(maxNameBytes) bytes" }
+        if event.type.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F }) { return "type: must not contain spaces or control characters" }
+        if event.actor.isEmpty { return "actor: must not be empty" }
+        if event.actor.utf8.count > maxNameBytes { return "actor: must be at most \(maxNameBytes) bytes" }
+        if event.schemaVersion == 0 { return "schemaVersion: must be 1 or more" }
+        if event.payload.count > maxPayloadBytes { return "data: must be at most \(maxPayloadBytes) bytes (got \(event.payload.count))" }
+        if event.metadata.count > maxMetadataBytes { return "metadata: must be at most \(maxMetadataBytes) bytes (got \(event.metadata.count))" }
+        if let p = JSONSyntax.objectProblem(event.payload) { return "data: \(p)" }
+        if let p = JSONSyntax.objectProblem(event.metadata) { return "metadata: \(p)" }
+        return nil
+    }
+
+    /// Appends the canonical header of a record to `w`.
+    static func writeHeader(
+        _ w: inout ByteWriter, position: UInt64, version: UInt64, event: ProposedEvent, recordedAt: Int64
+    ) {
+        w.u8(formatVersion)
+        w.u64(position)
+        w.u64(version)
+        w.uuid(event.id)
+        w.i64(recordedAt)
+        w.string16(event.stream)
+        w.string16(event.type)
+        w.u32(event.schemaVersion)
+        w.string16(event.actor)
+        w.u8((event.correlationId != nil ? 1 : 0) | (event.causationId != nil ? 2 : 0))
+        if let c = event.correlationId { w.uuid(c) }
+        if let c = event.causationId { w.uuid(c) }
+        w.blob32(event.metadata)
+        w.u32(UInt32(event.payload.count))
+    }
+
+    /// The canonical header of an already recorded event (for verification and other stores).
+    public static func header(of e: RecordedEvent) -> [UInt8] {
+        var w = ByteWriter(capacity: 128 + e.metadata.count)
+        writeHeader(&w, position: e.position, version: e.version, event: e.asProposed, recordedAt: e.recordedAt)
+        return w.bytes
+    }
+
+    /// hash(n) from hash(n-1), the canonical header and the payload.
+    public static func chainHash<H: ContiguousBytes, P: ContiguousBytes>(previous: Data, header: H, payload: P) -> Data {
+        let digest = payload.withUnsafeBytes { SHA256.hash(data: $0) }
+        var h = SHA256()
+        h.update(data: previous)
+        header.withUnsafeBytes { h.update(bufferPointer: $0) }
+        digest.withUnsafeBytes { h.update(bufferPointer: $0) }
+        return Data(h.finalize())
+    }
+
+    /// Recomputes `event.hash` from the previous hash; used by `verify` for every store.
+    public static func expectedHash(of event: RecordedEvent, previous: Data) -> Data {
+        chainHash(previous: previous, header: header(of: event), payload: event.payload)
+    }
+
+    // MARK: Framed record inside a block
+    //
+    // u32 bodyLength | body = header | payload | hash(32) | u32 crc32c(body) | u32 bodyLength
+
+    /// Encodes one record (framed) into `w` and returns its chain hash.
+    static func appendFramed(
+        _ w: inout ByteWriter, position: UInt64, version: UInt64, event: ProposedEvent, recordedAt: Int64,
+        previousHash: Data
+    ) -> Data {
+        let lengthAt = w.bytes.count
+        w.u32(0)
+        let bodyStart = w.bytes.count
+        writeHeader(&w, position: position, version: version, event: event, recordedAt: recordedAt)
+        let headerEnd = w.bytes.count
+        w.raw(event.payload)
+        let hash = w.bytes.withUnsafeBytes { all in
+            chainHash(
+                previous: previousHash, header: UnsafeRawBufferPointer(rebasing: all[bodyStart..<headerEnd]),
+                payload: event.payload)
+        }
+        w.raw(hash)
+        let bodyLength = UInt32(w.bytes.count - bodyStart)
+        w.patchU32(at: lengthAt, bodyLength)
+        let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[bodyStart...])) }
+        w.u32(crc)
+        w.u32(bodyLength)
+        return hash
+    }
+
+    enum DecodeFailure: Error {
+        case framing(String)
+        case crc
+        case body(String)
+    }
+
+    /// Decodes one framed record at `r.offset`, checking its CRC.
+    static func decodeFramed(_ r: inout ByteReader) -> Result<RecordedEvent, DecodeFailure> {
+        guard let length = r.u32() else { return .failure(.framing("truncated length prefix")) }
+        guard let body = r.bytes(Int(length)) else { return .failure(.framing("record longer than its block")) }
+        guard let crc = r.u32(), let suffix = r.u32() else { return .failure(.framing("truncated record trailer")) }
+        guard suffix == length else { return .failure(.framing("length prefix \(length) ≠ suffix \(suffix)")) }
+        guard CRC32C.checksum(body) == crc else { return .failure(.crc) }
+        var b = ByteReader(body)
+        guard let e = decodeBody(&b) else { return .failure(.body("record body does not parse")) }
+        return .success(e)
+    }
+
+    static func decodeBody(_ b: inout ByteReader) -> RecordedEvent? {
+        guard b.u8() == formatVersion, let position = b.u64(), let version = b.u64(), let id = b.uuid(),
+            let recordedAt = b.i64(), let stream = b.string16(), let type = b.string16(),
+            let schemaVersion = b.u32(), let actor = b.string16(), let flags = b.u8()
+        else { return nil }
+        var correlation: UUID?
+        var causation: UUID?
+        if flags & 1 != 0 { guard let u = b.uuid() else { return nil }; correlation = u }
+        if flags & 2 != 0 { guard let u = b.uuid() else { return nil }; causation = u }
+        guard let metadata = b.blob32(), let payloadLength = b.u32(), let payload = b.data(Int(payloadLength)),
+            let hash = b.data(32), b.remaining == 0
+        else { return nil }
+        return RecordedEvent(
+            position: position, stream: stream, version: version, id: id, type: type, schemaVersion: schemaVersion,
+            recordedAt: recordedAt, actor: actor, correlationId: correlation, causationId: causation,
+            metadata: metadata, payload: payload, hash: hash)
+    }
+}
+
+extension RecordedEvent {
+    /// The proposal this record was made from (expectation dropped).
+    public var asProposed: ProposedEvent {
+        ProposedEvent(
+            id: id, stream: stream, type: type, schemaVersion: schemaVersion, payload: payload, metadata: metadata,
+            actor: actor, correlationId: correlationId, causationId: causationId)
+    }
+}

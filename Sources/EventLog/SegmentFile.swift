@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A file descriptor that closes itself. `pread`/`pwrite` are safe from many threads at once,
+/// which is what lets readers share a segment with the writer without a lock.
+final class SegmentFile: @unchecked Sendable {
+    // @unchecked: `fd` is immutable after init and POSIX positional I/O is thread-safe.
+    let fd: Int32
+    let path: String
+
+    init(path: String, writable: Bool, create: Bool = false) throws {
+        var flags = writable ? O_RDWR : O_RDONLY
+        if create { flags |= O_CREAT | O_EXCL }
+        flags |= O_CLOEXEC
+        let fd = open(path, flags, 0o644)
+        guard fd >= 0 else { throw SegmentFile.error("open", path) }
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit { close(fd) }
+
+    var size: UInt64 {
+        get throws {
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { throw SegmentFile.error("fstat", path) }
+            return UInt64(st.st_size)
+        }
+    }
+
+    /// Reads up to `count` bytes at `offset` (fewer only at end of file).
+    func read(at offset: UInt64, count: Int) throws -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: count)
+        var done = 0
+        try buf.withUnsafeMutableBytes { p in
+            while done < count {
+                let n = pread(fd, p.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw SegmentFile.error("pread", path)
+                }
+                if n == 0 { break }
+                done += n
+            }
+        }
+        if done < count { buf.removeLast(count - done) }
+        return buf
+    }
+
+    func write(_ bytes: [UInt8], at offset: UInt64) throws {
+        var done = 0
+        try bytes.withUnsafeBytes { p in
+            while done < p.count {
+                let n = pwrite(fd, p.baseAddress! + done, p.count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw SegmentFile.error("pwrite", path)
+                }
+                done += n
+            }
+        }
+    }
+
+    /// Data durability only (the size change of an append is data for fdatasync on Linux).
+    func sync() throws {
+        while fdatasync(fd) != 0 {
+            if errno == EINTR { continue }
+            throw SegmentFile.error("fdatasync", path)
+        }
+    }
+
+    func truncate(to size: UInt64) throws {
+        guard ftruncate(fd, off_t(size)) == 0 else { throw SegmentFile.error("ftruncate", path) }
+    }
+
+    static func error(_ call: String, _ path: String) -> EventStoreError {
+        EventStoreError(.io, "\(call) \(path): \(String(cString: strerror(errno)))")
+    }
+
+    /// fsync a directory so a created or renamed entry survives power loss.
+    static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw error("open dir", path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw error("fsync dir", path) }
+    }
+
+    /// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync directory.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let tmp = path + ".tmp"
+        unlink(tmp)
+        let f = try SegmentFile(path: tmp, writable: true, create: true)
+        try f.write(bytes, at: 0)
+        try f.sync()
+        guard rename(tmp, path) == 0 else { throw error("rename", tmp) }
+        try syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+}
+
+/// An exclusive `flock` on the data folder, so two processes never write one log.
+final class DirectoryLock: @unchecked Sendable {
+    // @unchecked: the fd is only changed by `release()`, which the owner calls once, on close.
+    private var fd: Int32
+
+    init(directory: String) throws {
+        let path = directory + "/LOCK"
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SegmentFile.error("open", path) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            throw EventStoreError(
+                .locked, "data folder \(directory) is in use by another presidio process (open it read-only, or stop that process)")
+        }
+    }
+
+    /// Releases the lock; the store calls it on close so the folder can be reopened at once.
+    func release() {
+        guard fd >= 0 else { return }
+        flock(fd, LOCK_UN)
+        close(fd)
+        fd = -1
+    }
+
+    deinit { release() }
+}
