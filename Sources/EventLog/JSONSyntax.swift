@@ -22,6 +22,37 @@ public enum JSONSyntax {
         }
     }
 
+    /// The top-level members of a JSON object: each key and the byte range of its value.
+    /// Nil unless `data` is exactly one valid JSON object.
+    public static func topLevelMembers(_ data: Data) -> [(key: String, value: Range<Int>)]? {
+        guard objectProblem(data) == nil else { return nil }
+        return data.withUnsafeBytes { raw -> [(key: String, value: Range<Int>)]? in
+            let b = raw.bindMemory(to: UInt8.self)
+            var p = Parser(b: b)
+            var out: [(key: String, value: Range<Int>)] = []
+            p.ws()
+            p.i += 1  // {
+            p.ws()
+            if b[p.i] == UInt8(ascii: "}") { return out }
+            while true {
+                p.ws()
+                let keyStart = p.i
+                guard p.string() == nil else { return nil }
+                let keyData = Data(UnsafeRawBufferPointer(rebasing: raw[keyStart..<p.i]))
+                guard let key = try? JSONSerialization.jsonObject(with: keyData, options: [.fragmentsAllowed]) as? String else { return nil }
+                p.ws()
+                p.i += 1  // :
+                p.ws()
+                let valueStart = p.i
+                guard p.value(depth: 1) == nil else { return nil }
+                out.append((key, valueStart..<p.i))
+                p.ws()
+                if b[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+                return out
+            }
+        }
+    }
+
     private struct Parser {
         let b: UnsafeBufferPointer<UInt8>
         var i = 0

@@ -1,0 +1,215 @@
+import ArgumentParser
+import EventLog
+import Foundation
+
+struct Log: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Append to, import into, read and describe the event log.",
+        subcommands: [Append.self, Import.self, Read.self, Stats.self]
+    )
+}
+
+extension Log {
+    struct Append: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Append one event; its JSON object payload is read from stdin.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Stream id, 'category-id' (e.g. bridge-MI0123).") var stream: String
+        @Option(help: "Event type.") var type: String
+        @Option(help: "Expected stream version: an integer, 'none', 'exists' or 'any'.") var expect: String = "any"
+        @Option(help: "Who appends it.") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "cli"
+        @Option(help: "Event id (UUID); generated when absent. Re-sending the same id and content is a no-op.") var id: String?
+        @Option(help: "Metadata JSON object.") var metadata: String = "{}"
+        @Option(help: "Schema version of the event type.") var schemaVersion: UInt32 = 1
+
+        func run() async throws {
+            guard let expected = ExpectedVersion(parsing: expect) else {
+                throw CLIFailure(message: "--expect: must be an integer, 'none', 'exists' or 'any' (got '\(expect)')", exitCode: 2)
+            }
+            var eventId = UUID()
+            if let id {
+                guard let u = UUID(uuidString: id) else { throw CLIFailure(message: "--id: must be a UUID (got '\(id)')", exitCode: 2) }
+                eventId = u
+            }
+            var payload = FileHandle.standardInput.readDataToEndOfFile()
+            while let last = payload.last, last == 0x0A || last == 0x0D || last == 0x20 || last == 0x09 { payload.removeLast() }
+            let event = ProposedEvent(
+                id: eventId, stream: stream, type: type, schemaVersion: schemaVersion, payload: payload,
+                metadata: Data(metadata.utf8), actor: actor, expected: expected)
+            let s = try store.open()
+            defer { s.close() }
+            let result = try await s.append([event])
+            print("{\"position\":\(result.positions[0]),\"appended\":\(result.appended),\"id\":\"\(eventId.uuidString.lowercased())\"}")
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import NDJSON events (one object per line), committed in atomic batches.",
+            discussion: """
+                Each line: {"stream":…,"type":…,"data":{…}} with optional id, metadata, expectedVersion, actor,
+                schemaVersion, correlationId, causationId. A malformed line stops the import with its line number;
+                nothing of its batch is appended (earlier batches stay committed).
+                """)
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "NDJSON file, or - for stdin.") var file: String
+        @Option(help: "Events per atomic batch.") var batch: Int = 1000
+        @Option(help: "Actor for lines without one.") var actor: String = "import"
+
+        func validate() throws {
+            guard batch >= 1 && batch <= 100_000 else { throw ValidationError("--batch must be between 1 and 100000") }
+        }
+
+        func run() async throws {
+            let handle: FileHandle
+            if file == "-" {
+                handle = .standardInput
+            } else {
+                guard let h = FileHandle(forReadingAtPath: file) else { throw CLIFailure(message: "cannot open \(file)") }
+                handle = h
+            }
+            let s = try store.open()
+            defer { s.close() }
+            let started = Date()
+            var lines = LineReader(handle: handle)
+            var pending: [ProposedEvent] = []
+            var pendingFirstLine = 1
+            var lineNumber = 0
+            var imported = 0
+            var duplicates = 0
+            func commit() async throws {
+                guard !pending.isEmpty else { return }
+                do {
+                    let r = try await s.append(pending)
+                    imported += r.appended
+                    duplicates += pending.count - r.appended
+                } catch let e as EventStoreError {
+                    throw CLIFailure(
+                        message: "lines \(pendingFirstLine)–\(lineNumber): \(e); nothing of this batch was appended (\(imported) events imported before it)")
+                }
+                pending.removeAll(keepingCapacity: true)
+            }
+            while let line = lines.next() {
+                lineNumber += 1
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                if pending.isEmpty { pendingFirstLine = lineNumber }
+                do {
+                    var event = try EventJSON.proposedEvent(fromLine: line, defaultActor: actor)
+                    if let p = RecordCodec.problem(with: event) { throw EventJSON.LineError(field: "event", reason: p) }
+                    event.payload = Data(event.payload)
+                    pending.append(event)
+                } catch {
+                    throw CLIFailure(
+                        message: "line \(lineNumber): \(error); import stopped, nothing of lines \(pendingFirstLine)–\(lineNumber) was appended (\(imported) events imported before)",
+                        exitCode: 2)
+                }
+                if pending.count >= batch { try await commit() }
+            }
+            try await commit()
+            let secs = Date().timeIntervalSince(started)
+            let head = try await s.headPosition()
+            print(
+                "{\"imported\":\(imported),\"alreadyPresent\":\(duplicates),\"lines\":\(lineNumber),\"head\":\(head),\"seconds\":\(String(format: "%.3f", secs))}")
+        }
+    }
+
+    struct Read: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print events as NDJSON.",
+            discussion: "--from is a global position, except with --stream where it is the stream version (default 0).")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "First position (or stream version with --stream).") var from: UInt64?
+        @Option(help: "Only this stream.") var stream: String?
+        @Option(help: "Only this category (the part before '-').") var category: String?
+        @Option(help: "At most this many events.") var limit: Int?
+
+        func validate() throws {
+            if stream != nil && category != nil { throw ValidationError("--stream and --category exclude each other") }
+            if let limit, limit < 0 { throw ValidationError("--limit must be ≥ 0") }
+        }
+
+        func run() async throws {
+            let s = try store.open(readOnly: true)
+            defer { s.close() }
+            var out = StdoutWriter()
+            var remaining = limit ?? Int.max
+            let page = 4096
+            if let stream {
+                var version = from ?? 0
+                while remaining > 0 {
+                    let events = try await s.readStream(stream, from: version, limit: min(page, remaining))
+                    guard let last = events.last else { break }
+                    for e in events { out.line(EventJSON.line(for: e)) }
+                    remaining -= events.count
+                    version = last.version + 1
+                }
+            } else {
+                var position = max(from ?? 1, 1)
+                while remaining > 0 {
+                    let events =
+                        if let category {
+                            try await s.readCategory(category, from: position, limit: min(page, remaining))
+                        } else {
+                            try await s.read(from: position, limit: min(page, remaining))
+                        }
+                    guard let last = events.last else { break }
+                    for e in events { out.line(EventJSON.line(for: e)) }
+                    remaining -= events.count
+                    position = last.position + 1
+                }
+            }
+            out.flush()
+        }
+    }
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Head position and hash, counts and size.")
+        @OptionGroup var store: StoreOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let s = try store.open(readOnly: true)
+            defer { s.close() }
+            let st = try await s.stats()
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.sortedKeys]
+                print(String(decoding: try enc.encode(st), as: UTF8.self))
+            } else {
+                print("backend     \(st.backend) (\(store.dataDirectory))")
+                print("head        \(st.head)")
+                print("head hash   \(st.headHash)")
+                print("events      \(st.events)")
+                print("streams     \(st.streams)")
+                print("categories  \(st.categories)")
+                print("segments    \(st.segments)")
+                print("bytes       \(st.bytes)")
+            }
+        }
+    }
+}
+
+/// Splits a file handle into lines without loading the whole file.
+struct LineReader {
+    let handle: FileHandle
+    private var buffer = Data()
+    private var eof = false
+
+    init(handle: FileHandle) { self.handle = handle }
+
+    mutating func next() -> Data? {
+        while true {
+            if let nl = buffer.firstIndex(of: 0x0A) {
+                let line = buffer[buffer.startIndex..<nl]
+                buffer = buffer[(nl + 1)...]
+                return Data(line)
+            }
+            if eof {
+                guard !buffer.isEmpty else { return nil }
+                defer { buffer = Data() }
+                return Data(buffer)
+            }
+            let chunk = handle.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { eof = true } else { buffer = Data(buffer) + chunk }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import EventLog
+import Foundation
+
+@main
+struct Presidio: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "presidio",
+        abstract: "Event-sourced monitoring of the Città metropolitana di Milano's bridges, school meters and waste sites.",
+        version: "0.1.0",
+        subcommands: [Log.self, Audit.self, Bench.self, Debug.self]
+    )
+
+    /// Every failure becomes one line on stderr and a non-zero exit, never a crash trace.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let e as EventStoreError {
+            printError(e.description)
+            Foundation.exit(1)
+        } catch let e as CLIFailure {
+            printError(e.message)
+            Foundation.exit(e.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// A failure the CLI reports as a single line with a chosen exit status.
+struct CLIFailure: Error {
+    var message: String
+    var exitCode: Int32 = 1
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("presidio: \(message)\n".utf8))
+}
+
+/// Writes to stdout through a buffer (NDJSON output can be millions of lines).
+struct StdoutWriter {
+    private var buffer: [UInt8] = []
+
+    mutating func line(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        guard !buffer.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,2 +1,0 @@
-import EventLog
-print(LZ4.versionString)
