@@ -1,0 +1,78 @@
+import EventLog
+import Foundation
+import Testing
+
+/// End-to-end runs of the `presidio` binary: what an operator sees.
+@Suite("presidio CLI")
+struct CLITests {
+    @Test func appendImportReadStatsVerify() throws {
+        let dir = TempDirectory("cli")
+        defer { dir.remove() }
+        let d = ["--data", dir.path]
+        var r = try PresidioBinary.run(["log", "append", "--stream", "bridge-MI0001", "--type", "BridgeCensused", "--expect", "none"] + d, stdin: #"{"km": 12.50}"# + "\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(#""position":1"#))
+        r = try PresidioBinary.run(["log", "append", "--stream", "bridge-MI0001", "--type", "X", "--expect", "none"] + d, stdin: "{}")
+        #expect(r.status == 1)
+        #expect(r.stderr == "presidio: wrong expected version: stream 'bridge-MI0001' expected no stream, actual version 0\n")
+        let ndjson = """
+            {"stream":"meter-1","type":"MeterRead","data":{"v":1},"actor":"inspector-3"}
+            {"stream":"meter-1","type":"MeterRead","data":{"v":2},"expectedVersion":0,"metadata":{"src":"tablet"}}
+            {"stream":"meter-2","type":"MeterRead","data":{"v":3},"expectedVersion":"none","id":"7f1c4a2e-0000-4000-8000-000000000001"}
+
+            """
+        r = try PresidioBinary.run(["log", "import", "-", "--batch", "2"] + d, stdin: ndjson)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(#""imported":3"#))
+        // A malformed line: its line number, and nothing of its batch appended.
+        r = try PresidioBinary.run(["log", "import", "-", "--batch", "10"] + d, stdin: #"{"stream":"meter-3","type":"R","data":{}}"# + "\n" + #"{"stream":"meter-3","type":"R","data":{"v":}}"# + "\n")
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("line 2:"))
+        #expect(!r.stderr.contains("\n\n"))
+        r = try PresidioBinary.run(["log", "read", "--category", "meter"] + d)
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix(#"{"position":2,"stream":"meter-1","version":0,"#))
+        #expect(lines[0].contains(#""actor":"inspector-3""#))
+        #expect(lines[1].contains(#""metadata":{"src":"tablet"},"data":{"v":2}"#))
+        #expect(lines[2].contains(#""id":"7f1c4a2e-0000-4000-8000-000000000001""#))
+        r = try PresidioBinary.run(["log", "read", "--from", "1", "--limit", "1"] + d)
+        #expect(r.stdout.contains(#""data":{"km": 12.50}"#))
+        #expect(r.stdout.contains(#""recordedAt":"20"#))
+        r = try PresidioBinary.run(["log", "stats", "--json"] + d)
+        let stats = try JSONDecoder().decode(StoreStats.self, from: Data(r.stdout.utf8))
+        #expect(stats.head == 4)
+        #expect(stats.streams == 3)
+        r = try PresidioBinary.run(["audit", "verify"] + d)
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("intact: 4 events"))
+    }
+
+    @Test func verifyFailsWithExitStatusAndPosition() throws {
+        let dir = TempDirectory("cli")
+        defer { dir.remove() }
+        let lines = (0..<20).map { #"{"stream":"bridge-\#($0 % 3)","type":"T","data":{"i":1\#($0)}}"# }.joined(separator: "\n")
+        _ = try PresidioBinary.run(["log", "import", "-", "--data", dir.path], stdin: lines)
+        let seg = try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("segment-") }!
+        try Tamper.changePayloadByte(segmentPath: dir.path + "/" + seg, position: 9)
+        let r = try PresidioBinary.run(["audit", "verify", "--data", dir.path])
+        #expect(r.status == 3)
+        #expect(r.stdout.hasPrefix("BROKEN at position 9"))
+        #expect(r.stdout.contains("hash chain break"))
+    }
+
+    @Test func errorsAreOneLineNeverACrash() throws {
+        let dir = TempDirectory("cli")
+        defer { dir.remove() }
+        var r = try PresidioBinary.run(["log", "read", "--data", dir.path + "/missing"])
+        #expect(r.status != 0)
+        #expect(r.stderr.hasPrefix("presidio: "))
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        r = try PresidioBinary.run(["log", "append", "--stream", "nodash", "--type", "T", "--data", dir.path], stdin: "{}")
+        #expect(r.status == 1)
+        #expect(r.stderr == "presidio: invalid event: events[0].stream: must be 'category-id' (no '-' in 'nodash')\n")
+        r = try PresidioBinary.run(["log", "append", "--stream", "a-b", "--type", "T", "--expect", "seven", "--data", dir.path], stdin: "{}")
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--expect"))
+    }
+}

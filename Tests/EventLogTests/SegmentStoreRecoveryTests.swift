@@ -1,0 +1,227 @@
+@testable import EventLog
+import Foundation
+import Testing
+
+/// Embedded-store behaviour the conformance suite cannot express: files, restarts and damage.
+@Suite("Embedded store: persistence, recovery and damage")
+struct SegmentStoreRecoveryTests {
+    static func ev(_ stream: String, _ i: Int) -> ProposedEvent {
+        ProposedEvent(stream: stream, type: "Tick", payload: Data(#"{"i":\#(i),"text":"value 1234567890"}"#.utf8), actor: "t")
+    }
+
+    /// Appends `batches` batches of `size` events, returns all proposals in order.
+    static func fill(_ store: SegmentStore, batches: Int, size: Int) async throws -> [ProposedEvent] {
+        var all: [ProposedEvent] = []
+        for b in 0..<batches {
+            let batch = (0..<size).map { ev("bridge-\(b % 7)", b * size + $0) }
+            try await store.append(batch)
+            all += batch
+        }
+        return all
+    }
+
+    static func segmentFiles(_ dir: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("segment-") }.sorted().map { dir + "/" + $0 }
+    }
+
+    @Test func reopenRestoresIndexWithAndWithoutSnapshot() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let opts = SegmentStore.Options(segmentSize: 4 << 10)
+        var store = try SegmentStore(directory: dir.path, options: opts)
+        let all = try await Self.fill(store, batches: 60, size: 5)
+        let streamBefore = try await store.readStream("bridge-3", from: 0, limit: 1000)
+        store.close()
+        #expect(try Self.segmentFiles(dir.path).count > 3)
+
+        store = try SegmentStore(directory: dir.path, options: opts)
+        #expect(store.recovery.indexFromSnapshot)
+        #expect(try await store.readStream("bridge-3", from: 0, limit: 1000) == streamBefore)
+        // Idempotency survives a restart.
+        let retry = try await store.append([all[10], all[11]])
+        #expect(retry.positions == [11, 12])
+        #expect(retry.appended == 0)
+        store.close()
+
+        try FileManager.default.removeItem(atPath: dir.path + "/" + StreamIndex.fileName)
+        store = try SegmentStore(directory: dir.path, options: opts)
+        defer { store.close() }
+        #expect(!store.recovery.indexFromSnapshot)
+        #expect(store.recovery.replayedEvents == 300)
+        #expect(try await store.readStream("bridge-3", from: 0, limit: 1000) == streamBefore)
+        #expect(try await store.streamVersion("bridge-6") == UInt64(streamBefore.count) - 1 - 5)
+        #expect(try await store.verify().intact)
+    }
+
+    @Test(arguments: [1, 7, 40])
+    func tornTailIsTruncatedAndReported(chop: Int) async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        var store = try SegmentStore(directory: dir.path)
+        _ = try await Self.fill(store, batches: 10, size: 4)
+        let lastHashBefore = try await store.read(from: 36, limit: 1)[0].hash
+        store.close()
+        let seg = try #require(try Self.segmentFiles(dir.path).last)
+        let size = try FileManager.default.attributesOfItem(atPath: seg)[.size] as! UInt64
+        let fh = try FileHandle(forWritingTo: URL(fileURLWithPath: seg))
+        try fh.truncate(atOffset: size - UInt64(chop))
+        try fh.close()
+
+        store = try SegmentStore(directory: dir.path)
+        #expect(store.recovery.truncatedBytes > 0)
+        #expect(store.recovery.truncatedSegment == (seg as NSString).lastPathComponent)
+        #expect(try await store.headPosition() == 36)
+        #expect(try await store.stats().headHash == lastHashBefore.hex)
+        #expect(try await store.verify().intact)
+        // The log continues from the repaired tail.
+        let r = try await store.append(Self.ev("bridge-9", 0))
+        #expect(r.positions == [37])
+        store.close()
+        let size2 = try FileManager.default.attributesOfItem(atPath: seg)[.size] as! UInt64
+        #expect(size2 < size + 200)
+    }
+
+    @Test func garbageAfterTheLastCommitIsTruncated() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        var store = try SegmentStore(directory: dir.path)
+        _ = try await Self.fill(store, batches: 3, size: 3)
+        store.close()
+        let seg = try #require(try Self.segmentFiles(dir.path).last)
+        let fh = try FileHandle(forWritingTo: URL(fileURLWithPath: seg))
+        try fh.seekToEnd()
+        try fh.write(contentsOf: Data([0x50, 0x42, 0x4C, 0x4B, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 100)))
+        try fh.close()
+        store = try SegmentStore(directory: dir.path)
+        defer { store.close() }
+        #expect(store.recovery.truncatedBytes == 108)
+        #expect(try await store.headPosition() == 9)
+    }
+
+    @Test func flippedByteInSealedSegmentIsACRCErrorAtItsPosition() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        var store = try SegmentStore(directory: dir.path, options: .init(segmentSize: 4 << 10))
+        _ = try await Self.fill(store, batches: 80, size: 2)
+        store.close()
+        let files = try Self.segmentFiles(dir.path)
+        #expect(files.count >= 3)
+        let target = files[1]
+        let first = SegmentFormat.firstPosition(fromFileName: (target as NSString).lastPathComponent)!
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: target)))
+        // Inside the stored bytes of the segment's first block.
+        bytes[SegmentFormat.headerSize + SegmentFormat.blockHeaderSize + 5] ^= 0x40
+        try Data(bytes).write(to: URL(fileURLWithPath: target))
+
+        store = try SegmentStore(directory: dir.path, options: .init(segmentSize: 4 << 10))
+        defer { store.close() }
+        let report = try await store.verify()
+        #expect(!report.intact)
+        #expect(report.firstBadPosition == first)
+        #expect(report.segment == (target as NSString).lastPathComponent)
+        #expect(report.offset == UInt64(SegmentFormat.headerSize))
+        #expect(report.problem?.contains("CRC") == true)
+        await expectStoreError(.corruption, containing: ["CRC"]) { _ = try await store.read(from: first, limit: 5) }
+    }
+
+    @Test func corruptionBeforeTheTailRefusesToOpen() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        var store = try SegmentStore(directory: dir.path)
+        _ = try await Self.fill(store, batches: 5, size: 2)
+        store.close()
+        let seg = try #require(try Self.segmentFiles(dir.path).last)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: seg)))
+        bytes[SegmentFormat.headerSize + SegmentFormat.blockHeaderSize + 3] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: seg))
+        do {
+            store = try SegmentStore(directory: dir.path)
+            store.close()
+            Issue.record("a damaged block followed by good ones must not be truncated away")
+        } catch let e as EventStoreError {
+            #expect(e.code == .corruption)
+            #expect(e.position == 1)
+            #expect(e.segment == (seg as NSString).lastPathComponent)
+            #expect(e.offset == UInt64(SegmentFormat.headerSize))
+        }
+        // Nothing was cut: the file is as damaged as we left it.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: seg)).count == bytes.count)
+    }
+
+    @Test func tamperedPayloadWithFixedCRCBreaksTheChainAtThatPosition() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        var store = try SegmentStore(directory: dir.path)
+        _ = try await Self.fill(store, batches: 6, size: 5)
+        store.close()
+        let seg = try #require(try Self.segmentFiles(dir.path).last)
+        try Tamper.changePayloadByte(segmentPath: seg, position: 17)
+
+        store = try SegmentStore(directory: dir.path)
+        defer { store.close() }
+        let e = try await store.read(from: 17, limit: 1)[0]
+        #expect(String(decoding: e.payload, as: UTF8.self).contains("\"i\":26"))  // 16 → 26: CRCs all pass
+        let report = try await store.verify()
+        #expect(!report.intact)
+        #expect(report.firstBadPosition == 17)
+        #expect(report.problem?.contains("hash chain break") == true)
+        #expect(report.eventsChecked == 16)
+    }
+
+    @Test func oneWriterPerFolderButReadersMayOpenBeside() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let store = try SegmentStore(directory: dir.path)
+        defer { store.close() }
+        try await store.append(Self.ev("bridge-1", 1))
+        #expect(throws: EventStoreError.self) { _ = try SegmentStore(directory: dir.path) }
+        let reader = try SegmentStore(directory: dir.path, options: .init(readOnly: true))
+        defer { reader.close() }
+        #expect(try await reader.headPosition() == 1)
+        await expectStoreError(.readOnly) { try await reader.append(Self.ev("bridge-1", 2)) }
+    }
+}
+
+/// Test helper that edits a record the way an attacker with file access would: change a
+/// payload byte, then fix the record CRC, the LZ4 block and the block CRC so only the hash
+/// chain can notice.
+enum Tamper {
+    static func changePayloadByte(segmentPath: String, position: UInt64) throws {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segmentPath)))
+        let file = try SegmentFile(path: segmentPath, writable: false)
+        var cursor = BlockCursor(file: file, from: UInt64(SegmentFormat.headerSize), end: UInt64(bytes.count))
+        while let step = try cursor.next() {
+            guard case .success(let block) = step else { throw EventStoreError(.corruption, "unexpected damage") }
+            guard block.header.firstPosition <= position, position <= block.header.lastPosition else { continue }
+            var raw = block.raw
+            var offset = 0
+            for _ in block.header.firstPosition..<position {
+                let len = raw.withUnsafeBytes { var r = ByteReader($0, offset: offset); return Int(r.u32()!) }
+                offset += 4 + len + 8
+            }
+            let len = raw.withUnsafeBytes { var r = ByteReader($0, offset: offset); return Int(r.u32()!) }
+            let bodyStart = offset + 4
+            let event = raw.withUnsafeBytes { p -> RecordedEvent in
+                var r = ByteReader(UnsafeRawBufferPointer(rebasing: p[bodyStart..<bodyStart + len]))
+                return RecordCodec.decodeBody(&r)!
+            }
+            let payloadStart = bodyStart + RecordCodec.header(of: event).count
+            let text = [UInt8](event.payload)
+            let digit = text.firstIndex(of: UInt8(ascii: ":"))! + 1  // first digit of "i"
+            raw[payloadStart + digit] = raw[payloadStart + digit] == UInt8(ascii: "2") ? UInt8(ascii: "3") : UInt8(ascii: "2")
+            let crc = raw.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[bodyStart..<bodyStart + len])) }
+            var w = ByteWriter()
+            w.u32(crc)
+            raw.replaceSubrange(bodyStart + len..<bodyStart + len + 4, with: w.bytes)
+            let newBlock = SegmentFormat.encodeBlock(
+                raw: raw, count: Int(block.header.count), firstPosition: block.header.firstPosition,
+                commitEnd: block.header.flags & SegmentFormat.flagCommitEnd != 0)
+            let start = Int(block.offset)
+            let end = start + Int(block.header.frameLength)
+            let out = Array(bytes[..<start]) + newBlock + Array(bytes[end...])
+            try Data(out).write(to: URL(fileURLWithPath: segmentPath))
+            return
+        }
+        throw EventStoreError(.invalidArgument, "position \(position) not found")
+    }
+}
