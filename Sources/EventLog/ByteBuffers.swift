@@ -16,18 +16,20 @@ struct ByteWriter {
     }
     mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
     mutating func raw<C: Collection>(_ b: C) where C.Element == UInt8 { bytes.append(contentsOf: b) }
-    mutating func raw(_ d: Data) { bytes.append(contentsOf: d) }
+    mutating func raw(_ d: Data) { d.withUnsafeBytes { bytes.append(contentsOf: $0) } }
     mutating func uuid(_ u: UUID) { withUnsafeBytes(of: u.uuid) { bytes.append(contentsOf: $0) } }
     /// u16 length + UTF-8 bytes.
     mutating func string16(_ s: String) {
-        let u = Array(s.utf8)
-        u16(UInt16(u.count))
-        bytes.append(contentsOf: u)
+        var s = s
+        s.withUTF8 { u in
+            u16(UInt16(u.count))
+            bytes.append(contentsOf: u)
+        }
     }
     /// u32 length + bytes.
     mutating func blob32(_ d: Data) {
         u32(UInt32(d.count))
-        bytes.append(contentsOf: d)
+        raw(d)
     }
     mutating func patchU32(at offset: Int, _ v: UInt32) {
         let be = v.bigEndian
@@ -83,10 +85,38 @@ struct ByteReader {
     }
     mutating func string16() -> String? {
         guard let n = u16(), let b = bytes(Int(n)) else { return nil }
-        return String(validating: b.bindMemory(to: UInt8.self), as: UTF8.self)
+        return UTF8Check.string(b)
     }
     mutating func blob32() -> Data? {
         guard let n = u32() else { return nil }
         return data(Int(n))
+    }
+}
+
+/// UTF-8 checks with an ASCII fast path (`String(validating:)` alone costs a generic-metadata
+/// lookup per call, which showed in profiles of record decoding).
+enum UTF8Check {
+    static func isASCII(_ b: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = b.count
+        guard let p = b.baseAddress else { return true }
+        while i + 8 <= n {
+            if p.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < n {
+            if p.load(fromByteOffset: i, as: UInt8.self) >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+
+    static func isValid(_ b: UnsafeRawBufferPointer) -> Bool {
+        isASCII(b) || String(validating: b.bindMemory(to: UInt8.self), as: UTF8.self) != nil
+    }
+
+    static func string(_ b: UnsafeRawBufferPointer) -> String? {
+        if isASCII(b) { return String(decoding: b, as: UTF8.self) }
+        return String(validating: b.bindMemory(to: UInt8.self), as: UTF8.self)
     }
 }

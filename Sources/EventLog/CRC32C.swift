@@ -19,22 +19,24 @@ public enum CRC32C {
 
     public static func checksum(_ buffer: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         var crc = ~seed
-        flat.withUnsafeBufferPointer { t in
+        guard let base = buffer.baseAddress else { return seed }
+        flat.withUnsafeBufferPointer { tb in
+            let t = tb.baseAddress!
             var i = 0
             let n = buffer.count
             while i + 8 <= n {
-                let lo = UInt32(buffer[i]) | UInt32(buffer[i + 1]) << 8 | UInt32(buffer[i + 2]) << 16 | UInt32(buffer[i + 3]) << 24
-                let hi = UInt32(buffer[i + 4]) | UInt32(buffer[i + 5]) << 8 | UInt32(buffer[i + 6]) << 16 | UInt32(buffer[i + 7]) << 24
-                let x = crc ^ lo
-                crc = t[7 * 256 + Int(x & 0xFF)] ^ t[6 * 256 + Int((x >> 8) & 0xFF)]
-                    ^ t[5 * 256 + Int((x >> 16) & 0xFF)] ^ t[4 * 256 + Int(x >> 24)]
-                    ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
-                    ^ t[1 * 256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
-                i += 8
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let x = UInt32(truncatingIfNeeded: word) ^ crc
+                let hi = UInt32(truncatingIfNeeded: word >> 32)
+                crc = t[1792 + Int(x & 0xFF)] ^ t[1536 + Int((x >> 8) & 0xFF)]
+                    ^ t[1280 + Int((x >> 16) & 0xFF)] ^ t[1024 + Int(x >> 24)]
+                    ^ t[768 + Int(hi & 0xFF)] ^ t[512 + Int((hi >> 8) & 0xFF)]
+                    ^ t[256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
+                i &+= 8
             }
             while i < n {
-                crc = t[Int((crc ^ UInt32(buffer[i])) & 0xFF)] ^ (crc >> 8)
-                i += 1
+                crc = t[Int((crc ^ UInt32(base.load(fromByteOffset: i, as: UInt8.self))) & 0xFF)] ^ (crc >> 8)
+                i &+= 1
             }
         }
         return ~crc

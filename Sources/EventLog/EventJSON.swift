@@ -79,7 +79,7 @@ public enum EventJSON {
             schemaVersion = UInt32(n)
         }
         return ProposedEvent(
-            id: try uuid("id") ?? UUID(), stream: stream, type: type, schemaVersion: schemaVersion, payload: data,
+            id: try uuid("id") ?? .random(), stream: stream, type: type, schemaVersion: schemaVersion, payload: data,
             metadata: metadata, actor: try string("actor", required: false) ?? defaultActor,
             correlationId: try uuid("correlationId"), causationId: try uuid("causationId"), expected: expected)
     }

@@ -44,6 +44,12 @@ public enum ExpectedVersion: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension EventStoreError {
+    static func reusedId(_ e: ProposedEvent, position: UInt64) -> EventStoreError {
+        EventStoreError(
+            .duplicateEventId, "event id \(e.id) is already used by position \(position) with other content", stream: e.stream,
+            position: position)
+    }
+
     static func wrongVersion(stream: String, expected: ExpectedVersion, actual: UInt64?) -> EventStoreError {
         let actualText = actual.map { "version \($0)" } ?? "no stream"
         return EventStoreError(

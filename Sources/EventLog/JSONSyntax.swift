@@ -117,8 +117,9 @@ public enum JSONSyntax {
             while i < b.count {
                 let c = b[i]
                 if c == UInt8(ascii: "\"") {
-                    let slice = UnsafeBufferPointer(rebasing: b[start..<i])
-                    if String(validating: slice, as: UTF8.self) == nil { return err("string is not valid UTF-8") }
+                    if !UTF8Check.isValid(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[start..<i]))) {
+                        return err("string is not valid UTF-8")
+                    }
                     i += 1
                     return nil
                 }

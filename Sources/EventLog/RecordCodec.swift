@@ -1,4 +1,4 @@
-import Crypto
+public import Crypto
 import Foundation
 
 /// The canonical binary form of a record and the hash chain over it.
@@ -71,12 +71,22 @@ public enum RecordCodec {
 
     /// hash(n) from hash(n-1), the canonical header and the payload.
     public static func chainHash<H: ContiguousBytes, P: ContiguousBytes>(previous: Data, header: H, payload: P) -> Data {
-        let digest = payload.withUnsafeBytes { SHA256.hash(data: $0) }
+        chainHash(previous: previous, header: header, payloadDigest: payloadDigest(payload))
+    }
+
+    /// SHA-256 of a payload. Independent of the chain, so appenders compute it in their own
+    /// task, in parallel, and the single writer only extends the chain.
+    public static func payloadDigest<P: ContiguousBytes>(_ payload: P) -> SHA256Digest {
+        payload.withUnsafeBytes { SHA256.hash(data: $0) }
+    }
+
+    /// hash(n) from hash(n-1), the canonical header and SHA-256(payload).
+    public static func chainHash<H: ContiguousBytes>(previous: Data, header: H, payloadDigest: SHA256Digest) -> Data {
         var h = SHA256()
         h.update(data: previous)
         header.withUnsafeBytes { h.update(bufferPointer: $0) }
-        digest.withUnsafeBytes { h.update(bufferPointer: $0) }
-        return Data(h.finalize())
+        payloadDigest.withUnsafeBytes { h.update(bufferPointer: $0) }
+        return h.finalize().withUnsafeBytes { Data($0) }
     }
 
     /// Recomputes `event.hash` from the previous hash; used by `verify` for every store.
@@ -90,8 +100,8 @@ public enum RecordCodec {
 
     /// Encodes one record (framed) into `w` and returns its chain hash.
     static func appendFramed(
-        _ w: inout ByteWriter, position: UInt64, version: UInt64, event: ProposedEvent, recordedAt: Int64,
-        previousHash: Data
+        _ w: inout ByteWriter, position: UInt64, version: UInt64, event: ProposedEvent, payloadDigest: SHA256Digest,
+        recordedAt: Int64, previousHash: Data
     ) -> Data {
         let lengthAt = w.bytes.count
         w.u32(0)
@@ -102,7 +112,7 @@ public enum RecordCodec {
         let hash = w.bytes.withUnsafeBytes { all in
             chainHash(
                 previous: previousHash, header: UnsafeRawBufferPointer(rebasing: all[bodyStart..<headerEnd]),
-                payload: event.payload)
+                payloadDigest: payloadDigest)
         }
         w.raw(hash)
         let bodyLength = UInt32(w.bytes.count - bodyStart)

@@ -11,7 +11,7 @@ extension SegmentStore {
     }
 
     static func verify(segments: [SegmentInfo], head: UInt64) throws -> VerifyReport {
-        var chain = ChainVerifier()
+        var chain = RawChainVerifier()
         func bad(_ problem: String, position: UInt64, segment: String, offset: UInt64?) -> VerifyReport {
             VerifyReport(
                 intact: false, eventsChecked: chain.checked, headPosition: head, headHash: chain.previousHash.hex,
@@ -24,16 +24,13 @@ extension SegmentStore {
                 case .failure(let f):
                     return bad("\(f.problem)", position: chain.lastPosition + 1, segment: seg.name, offset: f.offset)
                 case .success(let block):
-                    let records: [RecordedEvent]
-                    switch SegmentFormat.decodeRecords(block.raw, header: block.header) {
-                    case .success(let r): records = r
-                    case .failure(let p):
-                        return bad("\(p)", position: chain.lastPosition + 1, segment: seg.name, offset: block.offset)
+                    if block.header.firstPosition != chain.lastPosition + 1 {
+                        return bad(
+                            "block starts at position \(block.header.firstPosition), expected \(chain.lastPosition + 1)",
+                            position: chain.lastPosition + 1, segment: seg.name, offset: block.offset)
                     }
-                    for e in records {
-                        if let (_, problem) = chain.check(e) {
-                            return bad(problem, position: e.position, segment: seg.name, offset: block.offset)
-                        }
+                    if let problem = chain.check(block: block.raw, count: Int(block.header.count)) {
+                        return bad(problem, position: chain.lastPosition + 1, segment: seg.name, offset: block.offset)
                     }
                 }
             }
@@ -48,6 +45,63 @@ extension SegmentStore {
             return bad("log ends at \(chain.lastPosition), head is \(head)", position: chain.lastPosition + 1, segment: segments.last?.name ?? "-", offset: nil)
         }
         return VerifyReport(intact: true, eventsChecked: chain.checked, headPosition: head, headHash: chain.previousHash.hex)
+    }
+}
+
+/// Verifies framed records straight from a block's raw bytes: the canonical header is hashed
+/// as stored, so nothing is decoded into Swift values except the stream name (for the
+/// stream-version check). This is the audit's hot loop.
+struct RawChainVerifier {
+    var previousHash = RecordCodec.genesisHash
+    var lastPosition: UInt64 = 0
+    var checked: UInt64 = 0
+    private var streamVersions: [String: UInt64] = [:]
+
+    /// Checks every record of a block; returns why the first bad one is bad (its position is
+    /// `lastPosition + 1`), or nil.
+    mutating func check(block raw: [UInt8], count: Int) -> String? {
+        raw.withUnsafeBytes { p -> String? in
+            var r = ByteReader(p)
+            var seen = 0
+            while r.remaining > 0 {
+                guard let length = r.u32(), let body = r.bytes(Int(length)), let crc = r.u32(), let suffix = r.u32(),
+                    suffix == length
+                else { return "record framing is damaged" }
+                guard CRC32C.checksum(body) == crc else { return "record CRC32C mismatch" }
+                var b = ByteReader(body)
+                guard b.u8() == RecordCodec.formatVersion, let position = b.u64(), let version = b.u64(),
+                    b.bytes(16 + 8) != nil, let streamLength = b.u16(), let streamBytes = b.bytes(Int(streamLength)),
+                    let typeLength = b.u16(), b.bytes(Int(typeLength)) != nil, b.u32() != nil, let actorLength = b.u16(),
+                    b.bytes(Int(actorLength)) != nil, let flags = b.u8(),
+                    b.bytes((flags & 1 != 0 ? 16 : 0) + (flags & 2 != 0 ? 16 : 0)) != nil, let metaLength = b.u32(),
+                    b.bytes(Int(metaLength)) != nil, let payloadLength = b.u32()
+                else { return "record header does not parse" }
+                let headerEnd = b.offset
+                guard let payload = b.bytes(Int(payloadLength)), let stored = b.bytes(32), b.remaining == 0 else {
+                    return "record body does not parse"
+                }
+                guard position == lastPosition + 1 else {
+                    return "expected position \(lastPosition + 1), found \(position) (gap or reorder)"
+                }
+                let stream = String(decoding: streamBytes, as: UTF8.self)
+                let expectedVersion = streamVersions[stream].map { $0 + 1 } ?? 0
+                guard version == expectedVersion else {
+                    return "stream '\(stream)' version \(version), expected \(expectedVersion)"
+                }
+                let recomputed = RecordCodec.chainHash(
+                    previous: previousHash, header: UnsafeRawBufferPointer(rebasing: body[0..<headerEnd]),
+                    payloadDigest: RecordCodec.payloadDigest(payload))
+                guard recomputed.elementsEqual(stored) else {
+                    return "hash chain break: stored \(Data(stored).hex.prefix(16))…, recomputed \(recomputed.hex.prefix(16))…"
+                }
+                streamVersions[stream] = version
+                previousHash = recomputed
+                lastPosition = position
+                checked += 1
+                seen += 1
+            }
+            return seen == count ? nil : "block holds \(seen) records, its header says \(count)"
+        }
     }
 }
 

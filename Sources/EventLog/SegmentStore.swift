@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Synchronization
 
@@ -74,9 +75,12 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     final class AppendRequest: @unchecked Sendable {
         // @unchecked: created by one task, then owned by the writer thread until resumed.
         let events: [ProposedEvent]
+        /// SHA-256 of each payload, computed by the appending task, not the writer.
+        let digests: [SHA256Digest]
         let continuation: CheckedContinuation<AppendResult, any Error>
-        init(events: [ProposedEvent], continuation: CheckedContinuation<AppendResult, any Error>) {
+        init(events: [ProposedEvent], digests: [SHA256Digest], continuation: CheckedContinuation<AppendResult, any Error>) {
             self.events = events
+            self.digests = digests
             self.continuation = continuation
         }
     }
@@ -196,11 +200,9 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     public func append(_ batch: [ProposedEvent]) async throws -> AppendResult {
         if options.readOnly { throw EventStoreError(.readOnly, "the store was opened read-only") }
         if batch.isEmpty { return AppendResult(positions: [], appended: 0, head: watcher.head) }
-        for (i, e) in batch.enumerated() {
-            if let p = RecordCodec.problem(with: e) { throw EventStoreError(.invalidEvent, "events[\(i)].\(p)", stream: e.stream) }
-        }
+        let digests = try Self.validateAndDigest(batch)
         return try await withCheckedThrowingContinuation { c in
-            let request = AppendRequest(events: batch, continuation: c)
+            let request = AppendRequest(events: batch, digests: digests, continuation: c)
             queueCondition.lock()
             if stopping {
                 queueCondition.unlock()
@@ -211,6 +213,37 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             queueCondition.signal()
             queueCondition.unlock()
         }
+    }
+
+    /// Validates every event and hashes its payload, in parallel chunks for large batches so
+    /// a bulk import uses both cores while the writer thread only extends the chain.
+    static func validateAndDigest(_ batch: [ProposedEvent]) throws -> [SHA256Digest] {
+        let chunk = 256
+        let chunks = (batch.count + chunk - 1) / chunk
+        let slots = ChunkResults(count: chunks)
+        let work: @Sendable (Int) -> Void = { c in
+            let range = c * chunk..<min(batch.count, (c + 1) * chunk)
+            var out: [SHA256Digest] = []
+            out.reserveCapacity(range.count)
+            for i in range {
+                let e = batch[i]
+                if let p = RecordCodec.problem(with: e) {
+                    slots.set(c, .failure(EventStoreError(.invalidEvent, "events[\(i)].\(p)", stream: e.stream)))
+                    return
+                }
+                out.append(RecordCodec.payloadDigest(e.payload))
+            }
+            slots.set(c, .success(out))
+        }
+        if chunks <= 1 {
+            work(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunks, execute: work)
+        }
+        var digests: [SHA256Digest] = []
+        digests.reserveCapacity(batch.count)
+        for c in 0..<chunks { digests += try slots.get(c).get() }
+        return digests
     }
 
     private func writerLoop() {
@@ -232,7 +265,16 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     private struct Planned {
         var request: AppendRequest
         var positions: [UInt64]
-        var fresh: [(position: UInt64, version: UInt64, event: ProposedEvent)]
+        /// Indices into `request.events` of the events this request adds.
+        var fresh: [Int]
+        var firstPosition: UInt64
+    }
+
+    private struct Fresh {
+        var request: AppendRequest
+        var index: Int
+        var position: UInt64
+        var version: UInt64
     }
 
     /// Plans, writes, syncs and acknowledges one group of requests.
@@ -243,33 +285,36 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         }
         let (startHead, startHash) = state.withLock { ($0.head, $0.headHash) }
         var next = startHead + 1
+        // What earlier requests of this group did, on top of the index.
         var groupVersions: [String: UInt64] = [:]
-        var groupIds: [UUID: (UInt64, ProposedEvent)] = [:]
+        var groupIds: [UUID: (position: UInt64, request: AppendRequest, index: Int)] = [:]
         var planned: [Planned] = []
+        var all: [Fresh] = []
         for request in group {
+            let events = request.events
             var localVersions: [String: UInt64] = [:]
-            var localIds: [UUID: (UInt64, ProposedEvent)] = [:]
+            var localIds: [UUID: (position: UInt64, request: AppendRequest, index: Int)] = [:]
             var positions: [UInt64] = []
-            var fresh: [(UInt64, UInt64, ProposedEvent)] = []
-            positions.reserveCapacity(request.events.count)
+            var fresh: [Int] = []
+            var versions: [UInt64] = []
+            positions.reserveCapacity(events.count)
             var failure: EventStoreError?
-            let known = state.withLock { s in
-                request.events.map { e in (s.index.eventIds[e.id], s.index.version(of: e.stream)) }
-            }
-            for (i, e) in request.events.enumerated() {
-                if let (p, original) = localIds[e.id] ?? groupIds[e.id] {
-                    var o = original
-                    o.expected = e.expected
-                    guard o == e else {
-                        failure = EventStoreError(.duplicateEventId, "event id \(e.id) is already used by position \(p) with other content", stream: e.stream, position: p)
+            let known = state.withLock { s in events.map { e in (s.index.eventIds[e.id], s.index.version(of: e.stream)) } }
+            for i in events.indices {
+                let e = events[i]
+                if let prior = localIds[e.id] ?? groupIds[e.id] {
+                    var original = prior.request.events[prior.index]
+                    original.expected = e.expected
+                    guard original == e else {
+                        failure = .reusedId(e, position: prior.position)
                         break
                     }
-                    positions.append(p)
+                    positions.append(prior.position)
                     continue
                 }
                 if let p = known[i].0 {
                     guard let recorded = try? readEvents(at: [p]).first, e.hasSameContent(as: recorded) else {
-                        failure = EventStoreError(.duplicateEventId, "event id \(e.id) is already used by position \(p) with other content", stream: e.stream, position: p)
+                        failure = .reusedId(e, position: p)
                         break
                     }
                     positions.append(p)
@@ -283,20 +328,25 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                 let version = current.map { $0 + 1 } ?? 0
                 let position = next + UInt64(fresh.count)
                 localVersions[e.stream] = version
-                localIds[e.id] = (position, e)
+                localIds[e.id] = (position, request, i)
                 positions.append(position)
-                fresh.append((position, version, e))
+                fresh.append(i)
+                versions.append(version)
             }
             if let failure {
                 request.continuation.resume(throwing: failure)
                 continue
             }
-            groupVersions.merge(localVersions) { $1 }
-            groupIds.merge(localIds) { $1 }
+            if group.count > 1 {
+                groupVersions.merge(localVersions) { $1 }
+                groupIds.merge(localIds) { $1 }
+            }
+            for (k, i) in fresh.enumerated() {
+                all.append(Fresh(request: request, index: i, position: next + UInt64(k), version: versions[k]))
+            }
+            planned.append(Planned(request: request, positions: positions, fresh: fresh, firstPosition: next))
             next += UInt64(fresh.count)
-            planned.append(Planned(request: request, positions: positions, fresh: fresh))
         }
-        let all = planned.flatMap(\.fresh)
         if all.isEmpty {
             let head = state.withLock { $0.head }
             for p in planned { p.request.continuation.resume(returning: AppendResult(positions: p.positions, appended: 0, head: head)) }
@@ -307,11 +357,9 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         var hash = startHash
         var bytes: [UInt8] = []
         var blockStarts: [BlockRef] = []
-        var raw = ByteWriter(capacity: min(options.maxBlockBytes, 256 * all.count) + 1024)
+        var raw = ByteWriter(capacity: min(options.maxBlockBytes, 320 * all.count) + 1024)
         var blockFirst = all[0].position
         var blockCount = 0
-        var hashes: [Data] = []
-        hashes.reserveCapacity(all.count)
         func flush(commitEnd: Bool) {
             blockStarts.append(BlockRef(firstPosition: blockFirst, offset: writer.writeOffset + UInt64(bytes.count)))
             bytes += SegmentFormat.encodeBlock(raw: raw.bytes, count: blockCount, firstPosition: blockFirst, commitEnd: commitEnd)
@@ -321,9 +369,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         for (i, item) in all.enumerated() {
             if blockCount == 0 { blockFirst = item.position }
             hash = RecordCodec.appendFramed(
-                &raw, position: item.position, version: item.version, event: item.event, recordedAt: recordedAt,
-                previousHash: hash)
-            hashes.append(hash)
+                &raw, position: item.position, version: item.version, event: item.request.events[item.index],
+                payloadDigest: item.request.digests[item.index], recordedAt: recordedAt, previousHash: hash)
             blockCount += 1
             if raw.bytes.count >= options.maxBlockBytes && i < all.count - 1 { flush(commitEnd: false) }
         }
@@ -351,7 +398,10 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let newHead = all[all.count - 1].position
         let endOffset = writer.writeOffset
         state.withLock { s in
-            for item in all { s.index.add(position: item.position, stream: item.event.stream, id: item.event.id) }
+            for item in all {
+                let e = item.request.events[item.index]
+                s.index.add(position: item.position, stream: e.stream, id: e.id)
+            }
             s.head = newHead
             s.headHash = hash
             let k = s.segments.count - 1
@@ -390,4 +440,24 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             state.withLock { $0.failure = failure }
         }
     }
+}
+
+/// One result slot per chunk of `validateAndDigest`; each chunk writes only its own slot.
+private final class ChunkResults: @unchecked Sendable {
+    // @unchecked: slots are disjoint per writer, and read only after concurrentPerform returns.
+    // A raw buffer, not an array property, so concurrent writers never make overlapping
+    // accesses to one Swift variable.
+    private let slots: UnsafeMutablePointer<Result<[SHA256Digest], EventStoreError>?>
+    private let count: Int
+    init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil, count: count)
+    }
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+    func set(_ i: Int, _ r: Result<[SHA256Digest], EventStoreError>) { slots[i] = r }
+    func get(_ i: Int) -> Result<[SHA256Digest], EventStoreError> { slots[i]! }
 }

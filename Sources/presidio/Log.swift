@@ -25,7 +25,7 @@ extension Log {
             guard let expected = ExpectedVersion(parsing: expect) else {
                 throw CLIFailure(message: "--expect: must be an integer, 'none', 'exists' or 'any' (got '\(expect)')", exitCode: 2)
             }
-            var eventId = UUID()
+            var eventId = UUID.random()
             if let id {
                 guard let u = UUID(uuidString: id) else { throw CLIFailure(message: "--id: must be a UUID (got '\(id)')", exitCode: 2) }
                 eventId = u
