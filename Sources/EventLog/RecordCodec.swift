@@ -117,10 +117,23 @@ public enum RecordCodec {
         w.raw(hash)
         let bodyLength = UInt32(w.bytes.count - bodyStart)
         w.patchU32(at: lengthAt, bodyLength)
-        let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[bodyStart...])) }
-        w.u32(crc)
+        // The CRC is filled in by `fillCRCs`, per block, off the writer's sequential path.
+        w.u32(0)
         w.u32(bodyLength)
         return hash
+    }
+
+    /// Computes the CRC-32C of every framed record in `raw` (written by `appendFramed`).
+    static func fillCRCs(_ raw: inout [UInt8]) {
+        raw.withUnsafeMutableBytes { p in
+            var offset = 0
+            while offset + 4 <= p.count {
+                let length = Int(UInt32(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                let body = UnsafeRawBufferPointer(rebasing: p[offset + 4..<offset + 4 + length])
+                p.storeBytes(of: CRC32C.checksum(body).bigEndian, toByteOffset: offset + 4 + length, as: UInt32.self)
+                offset += 4 + length + 8
+            }
+        }
     }
 
     enum DecodeFailure: Error {
@@ -129,13 +142,14 @@ public enum RecordCodec {
         case body(String)
     }
 
-    /// Decodes one framed record at `r.offset`, checking its CRC.
-    static func decodeFramed(_ r: inout ByteReader) -> Result<RecordedEvent, DecodeFailure> {
+    /// Decodes one framed record at `r.offset`, checking its CRC unless the caller has already
+    /// checked the CRC of the block that holds it.
+    static func decodeFramed(_ r: inout ByteReader, checkCRC: Bool = true) -> Result<RecordedEvent, DecodeFailure> {
         guard let length = r.u32() else { return .failure(.framing("truncated length prefix")) }
         guard let body = r.bytes(Int(length)) else { return .failure(.framing("record longer than its block")) }
         guard let crc = r.u32(), let suffix = r.u32() else { return .failure(.framing("truncated record trailer")) }
         guard suffix == length else { return .failure(.framing("length prefix \(length) ≠ suffix \(suffix)")) }
-        guard CRC32C.checksum(body) == crc else { return .failure(.crc) }
+        guard !checkCRC || CRC32C.checksum(body) == crc else { return .failure(.crc) }
         var b = ByteReader(body)
         guard let e = decodeBody(&b) else { return .failure(.body("record body does not parse")) }
         return .success(e)

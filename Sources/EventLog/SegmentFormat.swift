@@ -119,13 +119,16 @@ enum SegmentFormat {
 
     /// Decodes the records of a block's raw bytes, checking each record's CRC and that
     /// positions run from the block's first position.
-    static func decodeRecords(_ raw: [UInt8], header h: BlockHeader) -> Result<[RecordedEvent], BlockProblem> {
+    ///
+    /// Readers pass `checkRecordCRCs: false`: the block's CRC, already checked, covers the same
+    /// bytes. Recovery and audits check both.
+    static func decodeRecords(_ raw: [UInt8], header h: BlockHeader, checkRecordCRCs: Bool = true) -> Result<[RecordedEvent], BlockProblem> {
         raw.withUnsafeBytes { p in
             var r = ByteReader(p)
             var out: [RecordedEvent] = []
             out.reserveCapacity(Int(h.count))
             while r.remaining > 0 {
-                switch RecordCodec.decodeFramed(&r) {
+                switch RecordCodec.decodeFramed(&r, checkCRC: checkRecordCRCs) {
                 case .success(let e):
                     guard e.position == h.firstPosition + UInt64(out.count) else {
                         return .failure(.badRecord("position \(e.position) out of sequence"))

@@ -21,7 +21,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         /// A segment is sealed once it grows past this size.
         public var segmentSize: UInt64 = 64 << 20
         /// Raw bytes per LZ4 block before a commit is split into several blocks.
-        public var maxBlockBytes = 1 << 20
+        public var maxBlockBytes = 128 << 10
         /// Open without the folder lock, never writing or repairing (audits beside a running server).
         public var readOnly = false
         /// Microseconds since the Unix epoch, UTC; injectable for tests.
@@ -355,15 +355,13 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         // Encode records into blocks.
         let recordedAt = options.clock()
         var hash = startHash
-        var bytes: [UInt8] = []
-        var blockStarts: [BlockRef] = []
+        var pending: [PendingBlock] = []
         var raw = ByteWriter(capacity: min(options.maxBlockBytes, 320 * all.count) + 1024)
         var blockFirst = all[0].position
         var blockCount = 0
         func flush(commitEnd: Bool) {
-            blockStarts.append(BlockRef(firstPosition: blockFirst, offset: writer.writeOffset + UInt64(bytes.count)))
-            bytes += SegmentFormat.encodeBlock(raw: raw.bytes, count: blockCount, firstPosition: blockFirst, commitEnd: commitEnd)
-            raw.bytes.removeAll(keepingCapacity: true)
+            pending.append(PendingBlock(raw: raw.bytes, count: blockCount, first: blockFirst, commitEnd: commitEnd))
+            raw = ByteWriter(capacity: options.maxBlockBytes + 1024)
             blockCount = 0
         }
         for (i, item) in all.enumerated() {
@@ -375,6 +373,15 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             if raw.bytes.count >= options.maxBlockBytes && i < all.count - 1 { flush(commitEnd: false) }
         }
         flush(commitEnd: true)
+        // Record CRCs, LZ4 and block CRCs are independent per block: spread them over the cores.
+        let encoded = PendingBlock.encodeAll(pending)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(encoded.reduce(0) { $0 + $1.count })
+        var blockStarts: [BlockRef] = []
+        for (k, b) in encoded.enumerated() {
+            blockStarts.append(BlockRef(firstPosition: pending[k].first, offset: writer.writeOffset + UInt64(bytes.count)))
+            bytes += b
+        }
         // Write and sync: nothing is acknowledged before fdatasync returns.
         guard let active = writer.active else { return }
         let startOffset = writer.writeOffset
@@ -440,6 +447,36 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             state.withLock { $0.failure = failure }
         }
     }
+}
+
+/// A block's records before CRCs and compression.
+struct PendingBlock: Sendable {
+    var raw: [UInt8]
+    var count: Int
+    var first: UInt64
+    var commitEnd: Bool
+
+    func encoded() -> [UInt8] {
+        var r = raw
+        RecordCodec.fillCRCs(&r)
+        return SegmentFormat.encodeBlock(raw: r, count: count, firstPosition: first, commitEnd: commitEnd)
+    }
+
+    static func encodeAll(_ blocks: [PendingBlock]) -> [[UInt8]] {
+        if blocks.count == 1 { return [blocks[0].encoded()] }
+        let out = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: blocks.count)
+        out.initialize(repeating: [])
+        defer { out.deallocate() }
+        let base = UncheckedSendable(out)
+        DispatchQueue.concurrentPerform(iterations: blocks.count) { i in base.value[i] = blocks[i].encoded() }
+        return Array(out)
+    }
+}
+
+/// Hands a buffer whose slots are written by disjoint iterations to `concurrentPerform`.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// One result slot per chunk of `validateAndDigest`; each chunk writes only its own slot.
