@@ -262,14 +262,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         writerDone.signal()
     }
 
-    private struct Planned {
-        var request: AppendRequest
-        var positions: [UInt64]
-        /// Indices into `request.events` of the events this request adds.
-        var fresh: [Int]
-        var firstPosition: UInt64
-    }
-
     private struct Fresh {
         var request: AppendRequest
         var index: Int
@@ -283,73 +275,36 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             for r in group { r.continuation.resume(throwing: failure) }
             return
         }
-        let (startHead, startHash) = state.withLock { ($0.head, $0.headHash) }
-        var next = startHead + 1
-        // What earlier requests of this group did, on top of the index.
-        var groupVersions: [String: UInt64] = [:]
-        var groupIds: [UUID: (position: UInt64, request: AppendRequest, index: Int)] = [:]
-        var planned: [Planned] = []
+        // What the log holds about the group's ids and streams, read under one short lock.
+        let (startHead, startHash, knownPositions, versions) = state.withLock { s in
+            var known: [UInt64] = []
+            var versions: [String: UInt64] = [:]
+            for r in group {
+                for e in r.events {
+                    if let p = s.index.eventIds[e.id] { known.append(p) }
+                    if versions[e.stream] == nil, let v = s.index.version(of: e.stream) { versions[e.stream] = v }
+                }
+            }
+            return (s.head, s.headHash, known, versions)
+        }
+        var lookup = AppendPlanner.Lookup(versions: versions)
+        if !knownPositions.isEmpty, let recorded = try? readEvents(at: Array(Set(knownPositions)).sorted()) {
+            for e in recorded { lookup.known[e.id] = e }
+        }
+        let plans = AppendPlanner.plan(group.map(\.events), next: startHead + 1, lookup: lookup)
+        var planned: [(request: AppendRequest, plan: AppendPlanner.Planned)] = []
         var all: [Fresh] = []
-        for request in group {
-            let events = request.events
-            var localVersions: [String: UInt64] = [:]
-            var localIds: [UUID: (position: UInt64, request: AppendRequest, index: Int)] = [:]
-            var positions: [UInt64] = []
-            var fresh: [Int] = []
-            var versions: [UInt64] = []
-            positions.reserveCapacity(events.count)
-            var failure: EventStoreError?
-            let known = state.withLock { s in events.map { e in (s.index.eventIds[e.id], s.index.version(of: e.stream)) } }
-            for i in events.indices {
-                let e = events[i]
-                if let prior = localIds[e.id] ?? groupIds[e.id] {
-                    var original = prior.request.events[prior.index]
-                    original.expected = e.expected
-                    guard original == e else {
-                        failure = .reusedId(e, position: prior.position)
-                        break
-                    }
-                    positions.append(prior.position)
-                    continue
-                }
-                if let p = known[i].0 {
-                    guard let recorded = try? readEvents(at: [p]).first, e.hasSameContent(as: recorded) else {
-                        failure = .reusedId(e, position: p)
-                        break
-                    }
-                    positions.append(p)
-                    continue
-                }
-                let current: UInt64? = localVersions[e.stream] ?? groupVersions[e.stream] ?? known[i].1
-                guard e.expected.isSatisfied(by: current) else {
-                    failure = .wrongVersion(stream: e.stream, expected: e.expected, actual: current)
-                    break
-                }
-                let version = current.map { $0 + 1 } ?? 0
-                let position = next + UInt64(fresh.count)
-                localVersions[e.stream] = version
-                localIds[e.id] = (position, request, i)
-                positions.append(position)
-                fresh.append(i)
-                versions.append(version)
+        for (request, result) in zip(group, plans) {
+            switch result {
+            case .failure(let error):
+                request.continuation.resume(throwing: error)
+            case .success(let plan):
+                planned.append((request, plan))
+                for f in plan.fresh { all.append(Fresh(request: request, index: f.index, position: f.position, version: f.version)) }
             }
-            if let failure {
-                request.continuation.resume(throwing: failure)
-                continue
-            }
-            if group.count > 1 {
-                groupVersions.merge(localVersions) { $1 }
-                groupIds.merge(localIds) { $1 }
-            }
-            for (k, i) in fresh.enumerated() {
-                all.append(Fresh(request: request, index: i, position: next + UInt64(k), version: versions[k]))
-            }
-            planned.append(Planned(request: request, positions: positions, fresh: fresh, firstPosition: next))
-            next += UInt64(fresh.count)
         }
         if all.isEmpty {
-            let head = state.withLock { $0.head }
-            for p in planned { p.request.continuation.resume(returning: AppendResult(positions: p.positions, appended: 0, head: head)) }
+            for p in planned { p.request.continuation.resume(returning: AppendResult(positions: p.plan.positions, appended: 0, head: startHead)) }
             return
         }
         // Encode records into blocks.
@@ -418,7 +373,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         }
         watcher.publish(newHead)
         for p in planned {
-            p.request.continuation.resume(returning: AppendResult(positions: p.positions, appended: p.fresh.count, head: newHead))
+            p.request.continuation.resume(
+                returning: AppendResult(positions: p.plan.positions, appended: p.plan.fresh.count, head: newHead))
         }
         if writer.writeOffset >= options.segmentSize { roll() }
     }
