@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "presidio", targets: ["presidio"]),
         .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "EventLogPostgres", targets: ["EventLogPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,14 +26,19 @@ let package = Package(
             dependencies: ["CLZ4", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "EventLogPostgres",
+            dependencies: ["EventLog", "CLibPQ"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "presidio",
-            dependencies: ["EventLog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EventLog", "EventLogPostgres", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog"],
+            dependencies: ["EventLog", "EventLogPostgres"],
             swiftSettings: swiftSettings
         ),
     ]

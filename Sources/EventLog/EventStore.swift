@@ -43,8 +43,12 @@ public protocol EventStore: Sendable {
     /// Checks every checksum and the whole hash chain.
     func verify() async throws -> VerifyReport
 
+    /// Appends events recorded elsewhere, keeping their positions, times and hashes (log copy).
+    /// They must continue this log's head, stream versions and hash chain exactly.
+    func appendVerbatim(_ events: [RecordedEvent]) async throws
+
     /// Finishes queued appends and releases files, connections and the folder lock.
-    func close() async
+    func close()
 }
 
 extension EventStore {
@@ -67,6 +71,20 @@ public struct StoreStats: Sendable, Codable, Hashable {
     public var bytes: UInt64
     public var segments: Int
     public var backend: String
+
+    public init(
+        head: UInt64, headHash: String, events: UInt64, streams: UInt64, categories: UInt64, bytes: UInt64, segments: Int,
+        backend: String
+    ) {
+        self.head = head
+        self.headHash = headHash
+        self.events = events
+        self.streams = streams
+        self.categories = categories
+        self.bytes = bytes
+        self.segments = segments
+        self.backend = backend
+    }
 }
 
 /// The outcome of `verify`: intact, or the first bad position and why.

@@ -62,6 +62,13 @@ public enum RecordCodec {
         w.u32(UInt32(event.payload.count))
     }
 
+    /// The canonical header of a new record (for stores that build records themselves).
+    public static func header(position: UInt64, version: UInt64, event: ProposedEvent, recordedAt: Int64) -> [UInt8] {
+        var w = ByteWriter(capacity: 128 + event.metadata.count)
+        writeHeader(&w, position: position, version: version, event: event, recordedAt: recordedAt)
+        return w.bytes
+    }
+
     /// The canonical header of an already recorded event (for verification and other stores).
     public static func header(of e: RecordedEvent) -> [UInt8] {
         var w = ByteWriter(capacity: 128 + e.metadata.count)

@@ -77,10 +77,16 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let events: [ProposedEvent]
         /// SHA-256 of each payload, computed by the appending task, not the writer.
         let digests: [SHA256Digest]
+        /// Non-empty for `appendVerbatim` (then `events` is empty).
+        let verbatim: [RecordedEvent]
         let continuation: CheckedContinuation<AppendResult, any Error>
-        init(events: [ProposedEvent], digests: [SHA256Digest], continuation: CheckedContinuation<AppendResult, any Error>) {
+        init(
+            events: [ProposedEvent], digests: [SHA256Digest], verbatim: [RecordedEvent] = [],
+            continuation: CheckedContinuation<AppendResult, any Error>
+        ) {
             self.events = events
             self.digests = digests
+            self.verbatim = verbatim
             self.continuation = continuation
         }
     }
@@ -201,8 +207,20 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         if options.readOnly { throw EventStoreError(.readOnly, "the store was opened read-only") }
         if batch.isEmpty { return AppendResult(positions: [], appended: 0, head: watcher.head) }
         let digests = try Self.validateAndDigest(batch)
-        return try await withCheckedThrowingContinuation { c in
-            let request = AppendRequest(events: batch, digests: digests, continuation: c)
+        return try await enqueue { AppendRequest(events: batch, digests: digests, continuation: $0) }
+    }
+
+    /// Appends events recorded elsewhere, byte for byte (positions, times, hashes): used by
+    /// `log copy`. They must continue this log's head and its hash chain exactly.
+    public func appendVerbatim(_ events: [RecordedEvent]) async throws {
+        if options.readOnly { throw EventStoreError(.readOnly, "the store was opened read-only") }
+        if events.isEmpty { return }
+        _ = try await enqueue { AppendRequest(events: [], digests: [], verbatim: events, continuation: $0) }
+    }
+
+    private func enqueue(_ make: (CheckedContinuation<AppendResult, any Error>) -> AppendRequest) async throws -> AppendResult {
+        try await withCheckedThrowingContinuation { c in
+            let request = make(c)
             queueCondition.lock()
             if stopping {
                 queueCondition.unlock()
@@ -254,19 +272,30 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                 queueCondition.unlock()
                 break
             }
-            let group = queue
+            var group = queue
             queue.removeAll(keepingCapacity: true)
             queueCondition.unlock()
-            commit(group)
+            // Verbatim copies commit alone; ordinary appends share one commit.
+            while !group.isEmpty {
+                if !group[0].verbatim.isEmpty {
+                    commitVerbatim(group.removeFirst())
+                } else {
+                    let n = group.firstIndex { !$0.verbatim.isEmpty } ?? group.count
+                    commit(Array(group[..<n]))
+                    group.removeFirst(n)
+                }
+            }
         }
         writerDone.signal()
     }
 
-    private struct Fresh {
-        var request: AppendRequest
-        var index: Int
+    /// A record about to be written.
+    struct Item {
+        var event: ProposedEvent
+        var digest: SHA256Digest
         var position: UInt64
         var version: UInt64
+        var recordedAt: Int64
     }
 
     /// Plans, writes, syncs and acknowledges one group of requests.
@@ -292,40 +321,99 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             for e in recorded { lookup.known[e.id] = e }
         }
         let plans = AppendPlanner.plan(group.map(\.events), next: startHead + 1, lookup: lookup)
+        let recordedAt = options.clock()
         var planned: [(request: AppendRequest, plan: AppendPlanner.Planned)] = []
-        var all: [Fresh] = []
+        var items: [Item] = []
         for (request, result) in zip(group, plans) {
             switch result {
             case .failure(let error):
                 request.continuation.resume(throwing: error)
             case .success(let plan):
                 planned.append((request, plan))
-                for f in plan.fresh { all.append(Fresh(request: request, index: f.index, position: f.position, version: f.version)) }
+                for f in plan.fresh {
+                    items.append(
+                        Item(
+                            event: request.events[f.index], digest: request.digests[f.index], position: f.position, version: f.version,
+                            recordedAt: recordedAt))
+                }
             }
         }
-        if all.isEmpty {
-            for p in planned { p.request.continuation.resume(returning: AppendResult(positions: p.plan.positions, appended: 0, head: startHead)) }
-            return
+        let head: UInt64
+        if items.isEmpty {
+            head = startHead
+        } else {
+            switch persist(items, previousHash: startHash) {
+            case .failure(let failure):
+                for p in planned { p.request.continuation.resume(throwing: failure) }
+                return
+            case .success(let h):
+                head = h
+            }
         }
-        // Encode records into blocks.
-        let recordedAt = options.clock()
-        var hash = startHash
+        for p in planned {
+            p.request.continuation.resume(returning: AppendResult(positions: p.plan.positions, appended: p.plan.fresh.count, head: head))
+        }
+    }
+
+    /// Writes records already positioned elsewhere (for `log copy`): they must continue this
+    /// log's head, stream versions and hash chain exactly, or nothing is written.
+    private func commitVerbatim(_ request: AppendRequest) {
+        let events = request.verbatim
+        let (head, headHash, versions) = state.withLock { s in
+            (s.head, s.headHash, Dictionary(events.map { ($0.stream, s.index.version(of: $0.stream)) }, uniquingKeysWith: { a, _ in a }))
+        }
+        var current = versions
+        var hash = headHash
+        var items: [Item] = []
+        for (k, e) in events.enumerated() {
+            let problem: String? =
+                if e.position != head + 1 + UInt64(k) {
+                    "copy must continue at position \(head + 1 + UInt64(k)), got \(e.position)"
+                } else if e.version != (current[e.stream]??.advanced(by: 1) ?? 0) {
+                    "stream '\(e.stream)' continues at version \((current[e.stream]??.advanced(by: 1) ?? 0)), got \(e.version)"
+                } else if RecordCodec.expectedHash(of: e, previous: hash) != e.hash {
+                    "copied event does not continue the hash chain"
+                } else if let p = RecordCodec.problem(with: e.asProposed) {
+                    p
+                } else {
+                    nil
+                }
+            if let problem {
+                request.continuation.resume(throwing: EventStoreError(.invalidArgument, problem, stream: e.stream, position: e.position))
+                return
+            }
+            current[e.stream] = e.version
+            hash = e.hash
+            items.append(
+                Item(event: e.asProposed, digest: RecordCodec.payloadDigest(e.payload), position: e.position, version: e.version, recordedAt: e.recordedAt))
+        }
+        switch persist(items, previousHash: headHash) {
+        case .failure(let f): request.continuation.resume(throwing: f)
+        case .success(let h): request.continuation.resume(returning: AppendResult(positions: events.map(\.position), appended: events.count, head: h))
+        }
+    }
+
+    /// Encodes items as blocks, writes them with one `pwrite`, `fdatasync`s, then publishes the
+    /// new head to readers and subscribers. Returns the new head.
+    private func persist(_ items: [Item], previousHash: Data) -> Result<UInt64, EventStoreError> {
+        if let failure = state.withLock({ $0.failure }) { return .failure(failure) }
+        var hash = previousHash
         var pending: [PendingBlock] = []
-        var raw = ByteWriter(capacity: min(options.maxBlockBytes, 320 * all.count) + 1024)
-        var blockFirst = all[0].position
+        var raw = ByteWriter(capacity: min(options.maxBlockBytes, 320 * items.count) + 1024)
+        var blockFirst = items[0].position
         var blockCount = 0
         func flush(commitEnd: Bool) {
             pending.append(PendingBlock(raw: raw.bytes, count: blockCount, first: blockFirst, commitEnd: commitEnd))
             raw = ByteWriter(capacity: options.maxBlockBytes + 1024)
             blockCount = 0
         }
-        for (i, item) in all.enumerated() {
+        for (i, item) in items.enumerated() {
             if blockCount == 0 { blockFirst = item.position }
             hash = RecordCodec.appendFramed(
-                &raw, position: item.position, version: item.version, event: item.request.events[item.index],
-                payloadDigest: item.request.digests[item.index], recordedAt: recordedAt, previousHash: hash)
+                &raw, position: item.position, version: item.version, event: item.event, payloadDigest: item.digest,
+                recordedAt: item.recordedAt, previousHash: hash)
             blockCount += 1
-            if raw.bytes.count >= options.maxBlockBytes && i < all.count - 1 { flush(commitEnd: false) }
+            if raw.bytes.count >= options.maxBlockBytes && i < items.count - 1 { flush(commitEnd: false) }
         }
         flush(commitEnd: true)
         // Record CRCs, LZ4 and block CRCs are independent per block: spread them over the cores.
@@ -338,7 +426,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             bytes += b
         }
         // Write and sync: nothing is acknowledged before fdatasync returns.
-        guard let active = writer.active else { return }
+        guard let active = writer.active else { return .failure(EventStoreError(.closed, "no active segment")) }
         let startOffset = writer.writeOffset
         do {
             try active.write(bytes, at: startOffset)
@@ -348,8 +436,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             let failure = EventStoreError(
                 .io, "append failed and the store must be reopened: \((error as? EventStoreError)?.message ?? "\(error)")")
             state.withLock { $0.failure = failure }
-            for p in planned { p.request.continuation.resume(throwing: failure) }
-            return
+            return .failure(failure)
         }
         writer.writeOffset = startOffset + UInt64(bytes.count)
         var sparseAdds: [BlockRef] = []
@@ -357,13 +444,10 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             sparseAdds.append(b)
             writer.lastSparseOffset = b.offset
         }
-        let newHead = all[all.count - 1].position
+        let newHead = items[items.count - 1].position
         let endOffset = writer.writeOffset
         state.withLock { s in
-            for item in all {
-                let e = item.request.events[item.index]
-                s.index.add(position: item.position, stream: e.stream, id: e.id)
-            }
+            for item in items { s.index.add(position: item.position, stream: item.event.stream, id: item.event.id) }
             s.head = newHead
             s.headHash = hash
             let k = s.segments.count - 1
@@ -372,11 +456,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             s.segments[k].sparse += sparseAdds
         }
         watcher.publish(newHead)
-        for p in planned {
-            p.request.continuation.resume(
-                returning: AppendResult(positions: p.plan.positions, appended: p.plan.fresh.count, head: newHead))
-        }
         if writer.writeOffset >= options.segmentSize { roll() }
+        return .success(newHead)
     }
 
     /// Seals the active segment (footer + sync) and starts the next one.

@@ -5,7 +5,7 @@ import Foundation
 struct Log: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Append to, import into, read and describe the event log.",
-        subcommands: [Append.self, Import.self, Read.self, Stats.self]
+        subcommands: [Append.self, Import.self, Read.self, Stats.self, Copy.self]
     )
 }
 
@@ -175,7 +175,7 @@ extension Log {
                 enc.outputFormatting = [.sortedKeys]
                 print(String(decoding: try enc.encode(st), as: UTF8.self))
             } else {
-                print("backend     \(st.backend) (\(store.dataDirectory))")
+                print("backend     \(st.backend) (\(store.location))")
                 print("head        \(st.head)")
                 print("head hash   \(st.headHash)")
                 print("events      \(st.events)")

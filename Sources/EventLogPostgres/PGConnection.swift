@@ -1,0 +1,284 @@
+internal import CLibPQ
+import EventLog
+import Foundation
+
+/// One libpq connection.
+///
+/// libpq calls block, so a connection is only ever used from the thread or serial queue that
+/// owns it (the store's writer thread, one reader queue each, the listener thread); never from
+/// the Swift concurrency pool. `@unchecked Sendable` because that ownership, not the type
+/// system, is what keeps access serial.
+final class PGConnection: @unchecked Sendable {
+    private var conn: OpaquePointer?
+    let conninfo: String
+
+    init(conninfo: String) throws {
+        self.conninfo = conninfo
+        try connect()
+    }
+
+    deinit { if let conn { PQfinish(conn) } }
+
+    private func connect() throws {
+        if let conn { PQfinish(conn) }
+        conn = PQconnectdb(conninfo)
+        guard let c = conn, PQstatus(c) == CONNECTION_OK else {
+            let msg = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            if let c = conn { PQfinish(c) }
+            conn = nil
+            throw PostgresError(code: .connectFailed, message: msg.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        // Deterministic session: UTC and no surprises from the server's defaults.
+        _ = try? exec("SET TIME ZONE 'UTC'")
+        _ = try? exec("SET client_min_messages = warning")
+    }
+
+    var isHealthy: Bool { conn.map { PQstatus($0) == CONNECTION_OK } ?? false }
+
+    /// Reconnects if the connection was lost (after a server restart, say).
+    func ensureConnected() throws {
+        if !isHealthy { try connect() }
+    }
+
+    /// Drops the connection and opens a new one.
+    func reconnect() throws { try connect() }
+
+    var socket: Int32 { conn.map { PQsocket($0) } ?? -1 }
+
+    /// Runs one statement with parameters (never interpolated into the SQL).
+    /// Results come back in binary format; see `PGRows`.
+    @discardableResult
+    func exec(_ sql: String, _ params: [PGParam] = []) throws -> PGRows {
+        guard let c = conn else { throw PostgresError(code: .connectionLost, message: "not connected") }
+        let result: OpaquePointer? = params.withPQParams { types, values, lengths, formats in
+            PQexecParams(c, sql, Int32(params.count), types, values, lengths, formats, 1)
+        }
+        return try consume(result)
+    }
+
+    private func consume(_ result: OpaquePointer?) throws -> PGRows {
+        guard let r = result else {
+            throw PostgresError(code: .connectionLost, message: lastError)
+        }
+        defer { PQclear(r) }
+        switch PQresultStatus(r) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_COPY_IN:
+            return PGRows(copying: r)
+        default:
+            throw error(from: r)
+        }
+    }
+
+    private var lastError: String {
+        conn.map { String(cString: PQerrorMessage($0)).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "no connection"
+    }
+
+    private func error(from r: OpaquePointer) -> PostgresError {
+        func field(_ f: UInt8) -> String? {
+            guard let p = PQresultErrorField(r, Int32(f)) else { return nil }
+            return String(cString: p)
+        }
+        let sqlstate = field(UInt8(ascii: "C"))
+        var msg = field(UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(r))
+        if msg.isEmpty { msg = lastError }
+        if let d = field(UInt8(ascii: "D")) { msg += " (\(d))" }
+        var code = PostgresError.Code.from(sqlstate: sqlstate)
+        if sqlstate == nil && isHealthy { code = .other }
+        return PostgresError(
+            code: code, sqlstate: sqlstate, message: msg.trimmingCharacters(in: .whitespacesAndNewlines),
+            constraint: field(UInt8(ascii: "n")))
+    }
+
+    /// Runs `body` inside BEGIN … COMMIT; rolls back if it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try exec("BEGIN")
+        do {
+            let value = try body()
+            try exec("COMMIT")
+            return value
+        } catch {
+            if isHealthy { _ = try? exec("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// `COPY … FROM STDIN` with rows already in COPY text format.
+    func copyIn(_ sql: String, data: [UInt8]) throws {
+        guard let c = conn else { throw PostgresError(code: .connectionLost, message: "not connected") }
+        _ = try consume(PQexec(c, sql))
+        let sent = data.withUnsafeBufferPointer { p in
+            p.withMemoryRebound(to: CChar.self) { PQputCopyData(c, $0.baseAddress, Int32($0.count)) }
+        }
+        guard sent == 1, PQputCopyEnd(c, nil) == 1 else { throw PostgresError(code: .connectionLost, message: lastError) }
+        while let r = PQgetResult(c) {
+            defer { PQclear(r) }
+            if PQresultStatus(r) != PGRES_COMMAND_OK { throw error(from: r) }
+        }
+    }
+
+    /// Notifications received so far (after `LISTEN`); call when the socket is readable.
+    func drainNotifications() throws -> [(channel: String, payload: String)] {
+        guard let c = conn else { throw PostgresError(code: .connectionLost, message: "not connected") }
+        guard PQconsumeInput(c) == 1 else { throw PostgresError(code: .connectionLost, message: lastError) }
+        var out: [(String, String)] = []
+        while let n = PQnotifies(c) {
+            out.append((String(cString: n.pointee.relname), String(cString: n.pointee.extra)))
+            PQfreemem(n)
+        }
+        return out
+    }
+}
+
+/// A statement parameter, sent in binary format with an explicit type OID.
+enum PGParam: Sendable {
+    case int8(Int64)
+    case int4(Int32)
+    case text(String)
+    case bytea([UInt8])
+    case uuid(UUID)
+    case null(oid: UInt32)
+    /// A `text[]` array, sent in text format as an array literal (elements quoted and escaped).
+    case textArray([String])
+    /// A `uuid[]` array, sent in text format.
+    case uuidArray([UUID])
+
+    var oid: UInt32 {
+        switch self {
+        case .int8: 20
+        case .int4: 23
+        case .text: 25
+        case .bytea: 17
+        case .uuid: 2950
+        case .null(let o): o
+        case .textArray: 1009
+        case .uuidArray: 2951
+        }
+    }
+
+    static func bytea(_ d: Data) -> PGParam { .bytea([UInt8](d)) }
+
+    var encoded: [UInt8]? {
+        switch self {
+        case .int8(let v): return withUnsafeBytes(of: v.bigEndian) { Array($0) }
+        case .int4(let v): return withUnsafeBytes(of: v.bigEndian) { Array($0) }
+        case .text(let s): return Array(s.utf8)
+        case .bytea(let b): return b
+        case .uuid(let u): return withUnsafeBytes(of: u.uuid) { Array($0) }
+        case .null: return nil
+        case .uuidArray(let ids): return Array(("{" + ids.map(\.uuidString).joined(separator: ",") + "}").utf8)
+        case .textArray(let items):
+            var s = "{"
+            for (i, item) in items.enumerated() {
+                if i > 0 { s += "," }
+                s += "\""
+                for ch in item.unicodeScalars {
+                    if ch == "\"" || ch == "\\" { s += "\\" }
+                    s.unicodeScalars.append(ch)
+                }
+                s += "\""
+            }
+            return Array((s + "}").utf8)
+        }
+    }
+
+    /// 1 = binary, 0 = text.
+    var format: Int32 {
+        switch self {
+        case .textArray, .uuidArray: return 0
+        default: return 1
+        }
+    }
+}
+
+extension Array where Element == PGParam {
+    /// Lays the parameters out as libpq's four parallel C arrays for the duration of `body`.
+    fileprivate func withPQParams<R>(
+        _ body: (UnsafePointer<UInt32>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
+    ) -> R {
+        if isEmpty { return body(nil, nil, nil, nil) }
+        let types = map(\.oid)
+        let formats = map(\.format)
+        let encodedValues = map(\.encoded)
+        let lengths = encodedValues.map { Int32($0?.count ?? 0) }
+        // One contiguous buffer holding every value, so pointers stay valid together.
+        var storage = [UInt8]()
+        var offsets = [Int?]()
+        for v in encodedValues {
+            if let v {
+                offsets.append(storage.count)
+                storage += v
+                storage.append(0)  // text params need a terminator; harmless for binary ones
+            } else {
+                offsets.append(nil)
+            }
+        }
+        if storage.isEmpty { storage.append(0) }
+        return storage.withUnsafeBufferPointer { buf in
+            buf.withMemoryRebound(to: CChar.self) { chars in
+                let values: [UnsafePointer<CChar>?] = offsets.map { $0.map { chars.baseAddress! + $0 } }
+                return values.withUnsafeBufferPointer { v in
+                    body(types, v.baseAddress, lengths, formats)
+                }
+            }
+        }
+    }
+}
+
+/// A result copied out of libpq (binary format), so it outlives `PQclear`.
+struct PGRows: Sendable {
+    let count: Int
+    let columns: Int
+    private let cells: [[UInt8]?]
+    let affected: Int
+
+    init(copying r: OpaquePointer) {
+        count = Int(PQntuples(r))
+        columns = Int(PQnfields(r))
+        var cells: [[UInt8]?] = []
+        cells.reserveCapacity(count * columns)
+        for row in 0..<Int32(count) {
+            for col in 0..<Int32(columns) {
+                if PQgetisnull(r, row, col) == 1 {
+                    cells.append(nil)
+                } else {
+                    let n = Int(PQgetlength(r, row, col))
+                    let p = PQgetvalue(r, row, col)!
+                    cells.append(p.withMemoryRebound(to: UInt8.self, capacity: n) { Array(UnsafeBufferPointer(start: $0, count: n)) })
+                }
+            }
+        }
+        self.cells = cells
+        affected = Int(String(cString: PQcmdTuples(r))) ?? 0
+    }
+
+    func raw(_ row: Int, _ col: Int) -> [UInt8]? { cells[row * columns + col] }
+    func isNull(_ row: Int, _ col: Int) -> Bool { raw(row, col) == nil }
+
+    func int8(_ row: Int, _ col: Int) throws -> Int64 {
+        guard let b = raw(row, col), b.count == 8 else { throw Self.bad("int8", row, col) }
+        return b.withUnsafeBytes { Int64(bigEndian: $0.loadUnaligned(as: Int64.self)) }
+    }
+    func int4(_ row: Int, _ col: Int) throws -> Int32 {
+        guard let b = raw(row, col), b.count == 4 else { throw Self.bad("int4", row, col) }
+        return b.withUnsafeBytes { Int32(bigEndian: $0.loadUnaligned(as: Int32.self)) }
+    }
+    func text(_ row: Int, _ col: Int) throws -> String {
+        guard let b = raw(row, col) else { throw Self.bad("text", row, col) }
+        return String(decoding: b, as: UTF8.self)
+    }
+    func bytes(_ row: Int, _ col: Int) throws -> [UInt8] {
+        guard let b = raw(row, col) else { throw Self.bad("bytea", row, col) }
+        return b
+    }
+    func uuid(_ row: Int, _ col: Int) throws -> UUID? {
+        guard let b = raw(row, col) else { return nil }
+        guard b.count == 16 else { throw Self.bad("uuid", row, col) }
+        var t: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &t) { $0.copyBytes(from: b) }
+        return UUID(uuid: t)
+    }
+
+    private static func bad(_ type: String, _ row: Int, _ col: Int) -> PostgresError {
+        PostgresError(code: .protocolViolation, message: "column \(col) of row \(row) is not a binary \(type)")
+    }
+}
