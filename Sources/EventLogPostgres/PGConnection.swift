@@ -56,6 +56,44 @@ final class PGConnection: @unchecked Sendable {
         return try consume(result)
     }
 
+    /// Sends several statements in one flight (libpq pipeline mode) and returns their results
+    /// in order: one network round trip instead of one per statement. The server still runs
+    /// them one after another; after a failure the rest are skipped and the first error is
+    /// thrown (inside a transaction, the caller must then roll back).
+    func pipeline(_ statements: [(sql: String, params: [PGParam])]) throws -> [PGRows] {
+        guard let c = conn else { throw PostgresError(code: .connectionLost, message: "not connected") }
+        guard PQenterPipelineMode(c) == 1 else { throw PostgresError(code: .protocolViolation, message: "cannot enter pipeline mode: \(lastError)") }
+        defer { PQexitPipelineMode(c) }
+        for st in statements {
+            let sent = st.params.withPQParams { types, values, lengths, formats in
+                PQsendQueryParams(c, st.sql, Int32(st.params.count), types, values, lengths, formats, 1)
+            }
+            guard sent == 1 else { throw PostgresError(code: .connectionLost, message: lastError) }
+        }
+        guard PQpipelineSync(c) == 1 else { throw PostgresError(code: .connectionLost, message: lastError) }
+        var results: [PGRows] = []
+        var firstError: PostgresError?
+        for _ in statements {
+            guard let r = PQgetResult(c) else { throw PostgresError(code: .connectionLost, message: lastError) }
+            switch PQresultStatus(r) {
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK: results.append(PGRows(copying: r))
+            case PGRES_PIPELINE_ABORTED: break
+            default: if firstError == nil { firstError = error(from: r) }
+            }
+            PQclear(r)
+            // Each statement's results end with a NULL.
+            while let extra = PQgetResult(c) { PQclear(extra) }
+        }
+        // Then the sync point.
+        while let r = PQgetResult(c) {
+            let done = PQresultStatus(r) == PGRES_PIPELINE_SYNC
+            PQclear(r)
+            if done { break }
+        }
+        if let firstError { throw firstError }
+        return results
+    }
+
     private func consume(_ result: OpaquePointer?) throws -> PGRows {
         guard let r = result else {
             throw PostgresError(code: .connectionLost, message: lastError)

@@ -73,10 +73,34 @@ extension PostgresStore {
         return EventStoreError(.io, "\(error)")
     }
 
-    private func lockHead() throws -> (position: UInt64, hash: Data, now: Int64) {
-        let r = try writer.exec(
-            "SELECT position, hash, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 FROM \(schema).head WHERE id = 1 FOR UPDATE")
-        return (UInt64(try r.int8(0, 0)), Data(try r.bytes(0, 1)), try r.int8(0, 2))
+    /// Locks the head row: the one point every appender, in every process, passes in turn.
+    static func lockHeadSQL(_ schema: String) -> String {
+        "SELECT position, hash, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 FROM \(schema).head WHERE id = 1 FOR UPDATE"
+    }
+
+    /// Current version of each stream in $1 (NULL: no stream), one index probe per stream.
+    static func versionsSQL(_ schema: String) -> String {
+        """
+        SELECT s.stream, (SELECT max(e.version) FROM \(schema).events e WHERE e.stream = s.stream)
+        FROM unnest($1::text[]) AS s(stream)
+        """
+    }
+
+    static func versions(_ v: PGRows) throws -> [String: UInt64] {
+        var out: [String: UInt64] = [:]
+        for i in 0..<v.count where !v.isNull(i, 1) { out[try v.text(i, 0)] = UInt64(try v.int8(i, 1)) }
+        return out
+    }
+
+    /// Runs `body`, which opens the transaction itself (pipelined with its first statements)
+    /// and commits it with its last; rolls back if it throws.
+    private func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            if writer.isHealthy { _ = try? writer.exec("ROLLBACK") }
+            throw error
+        }
     }
 
     /// One transaction for a group of appends: lock the head, look up ids and streams, plan,
@@ -86,17 +110,20 @@ extension PostgresStore {
         var outcome: [Result<AppendResult, EventStoreError>] = []
         do {
             try writer.ensureConnected()
-            outcome = try writer.transaction { () throws -> [Result<AppendResult, EventStoreError>] in
-                let head = try lockHead()
-                var lookup = AppendPlanner.Lookup()
+            outcome = try inTransaction { () throws -> [Result<AppendResult, EventStoreError>] in
+                // Round trip 1: BEGIN, lock the head, look up ids and stream versions.
                 let ids = batches.flatMap { $0.map(\.id) }
-                let known = try Self.events(
-                    writer.exec("SELECT \(Self.columns) FROM \(schema).events WHERE event_id = ANY($1)", [.uuidArray(ids)]))
-                for e in known { lookup.known[e.id] = e }
                 let streams = Array(Set(batches.flatMap { $0.map(\.stream) }))
-                let v = try writer.exec(
-                    "SELECT stream, max(version) FROM \(schema).events WHERE stream = ANY($1) GROUP BY stream", [.textArray(streams)])
-                for i in 0..<v.count { lookup.versions[try v.text(i, 0)] = UInt64(try v.int8(i, 1)) }
+                let r = try writer.pipeline([
+                    ("BEGIN", []),
+                    (Self.lockHeadSQL(schema), []),
+                    ("SELECT \(Self.columns) FROM \(schema).events WHERE event_id = ANY($1)", [.uuidArray(ids)]),
+                    (Self.versionsSQL(schema), [.textArray(streams)]),
+                ])
+                let head = (position: UInt64(try r[1].int8(0, 0)), hash: Data(try r[1].bytes(0, 1)), now: try r[1].int8(0, 2))
+                var lookup = AppendPlanner.Lookup()
+                for e in try Self.events(r[2]) { lookup.known[e.id] = e }
+                lookup.versions = try Self.versions(r[3])
 
                 let plans = AppendPlanner.plan(batches, next: head.position + 1, lookup: lookup)
                 var rows: [RecordedEvent] = []
@@ -115,7 +142,8 @@ extension PostgresStore {
                     }
                 }
                 let newHead = rows.last?.position ?? head.position
-                if !rows.isEmpty { try insert(rows, newHead: newHead, hash: hash) }
+                // Round trip 2: insert, move the head, notify, COMMIT.
+                try insert(rows, newHead: newHead, hash: hash, commit: true)
                 return plans.map { plan in
                     plan.map { AppendResult(positions: $0.positions, appended: $0.fresh.count, head: newHead) }
                 }
@@ -138,13 +166,12 @@ extension PostgresStore {
         guard case .verbatim(let events) = request.kind else { return }
         do {
             try writer.ensureConnected()
-            let result = try writer.transaction { () throws -> AppendResult in
-                let head = try lockHead()
-                let streams = Array(Set(events.map(\.stream)))
-                let v = try writer.exec(
-                    "SELECT stream, max(version) FROM \(schema).events WHERE stream = ANY($1) GROUP BY stream", [.textArray(streams)])
-                var versions: [String: UInt64] = [:]
-                for i in 0..<v.count { versions[try v.text(i, 0)] = UInt64(try v.int8(i, 1)) }
+            let result = try inTransaction { () throws -> AppendResult in
+                let r = try writer.pipeline([
+                    ("BEGIN", []), (Self.lockHeadSQL(schema), []), (Self.versionsSQL(schema), [.textArray(Array(Set(events.map(\.stream))))]),
+                ])
+                let head = (position: UInt64(try r[1].int8(0, 0)), hash: Data(try r[1].bytes(0, 1)))
+                var versions = try Self.versions(r[2])
                 var hash = head.hash
                 var expected = head.position + 1
                 for e in events {
@@ -162,7 +189,7 @@ extension PostgresStore {
                     versions[e.stream] = e.version
                     expected += 1
                 }
-                try insert(events, newHead: events[events.count - 1].position, hash: hash)
+                try insert(events, newHead: events[events.count - 1].position, hash: hash, commit: true)
                 return AppendResult(positions: events.map(\.position), appended: events.count, head: events[events.count - 1].position)
             }
             watcher.publish(result.head)
@@ -172,12 +199,31 @@ extension PostgresStore {
         }
     }
 
-    /// Multi-row INSERT (one round trip per 2,000 rows), head update and NOTIFY.
-    private func insert(_ rows: [RecordedEvent], newHead: UInt64, hash: Data) throws {
+    /// Multi-row INSERT (one round trip per 2,000 rows); the last chunk also moves the head and
+    /// sends the NOTIFY in the same statement (data-modifying CTEs).
+    private func insert(_ rows: [RecordedEvent], newHead: UInt64, hash: Data, commit: Bool) throws {
         let perRow = 14
+        if rows.isEmpty {
+            if commit { try writer.exec("COMMIT") }
+            return
+        }
+        if rows.count >= Self.copyThreshold {
+            // Large batches: COPY is cheaper for the server than parsing thousands of parameters.
+            try writer.copyIn(
+                "COPY \(schema).events (position, stream, category, version, event_id, type, schema_version, recorded_at, actor, correlation_id, causation_id, metadata, payload, hash) FROM STDIN",
+                data: Self.copyText(rows))
+            let move = (
+                "WITH moved AS (UPDATE \(schema).head SET position = $1, hash = $2 WHERE id = 1 RETURNING 1) SELECT (SELECT count(*) FROM moved), pg_notify($3, $4)",
+                [PGParam.int8(Int64(newHead)), .bytea(hash), .text(channel), .text(String(newHead))]
+            )
+            _ = try writer.pipeline(commit ? [move, ("COMMIT", [])] : [move])
+            return
+        }
         for chunk in stride(from: 0, to: rows.count, by: 2000) {
             let part = rows[chunk..<min(rows.count, chunk + 2000)]
-            var sql = "INSERT INTO \(schema).events (position, stream, category, version, event_id, type, schema_version, recorded_at, actor, correlation_id, causation_id, metadata, payload, hash) VALUES "
+            let isLast = chunk + 2000 >= rows.count
+            var sql = (isLast ? "WITH inserted AS (" : "")
+                + "INSERT INTO \(schema).events (position, stream, category, version, event_id, type, schema_version, recorded_at, actor, correlation_id, causation_id, metadata, payload, hash) VALUES "
             var params: [PGParam] = []
             params.reserveCapacity(part.count * perRow)
             for (k, e) in part.enumerated() {
@@ -190,10 +236,64 @@ extension PostgresStore {
                     .bytea(e.metadata), .bytea(e.payload), .bytea(e.hash),
                 ]
             }
-            try writer.exec(sql, params)
+            if isLast {
+                let n = params.count
+                sql += " RETURNING 1), moved AS (UPDATE \(schema).head SET position = $\(n + 1), hash = $\(n + 2) WHERE id = 1 RETURNING 1)"
+                sql += " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM moved), pg_notify($\(n + 3), $\(n + 4))"
+                params += [.int8(Int64(newHead)), .bytea(hash), .text(channel), .text(String(newHead))]
+                _ = try writer.pipeline(commit ? [(sql, params), ("COMMIT", [])] : [(sql, params)])
+            } else {
+                try writer.exec(sql, params)
+            }
         }
-        try writer.exec("UPDATE \(schema).head SET position = $1, hash = $2 WHERE id = 1", [.int8(Int64(newHead)), .bytea(hash)])
-        try writer.exec("SELECT pg_notify($1, $2)", [.text(channel), .text(String(newHead))])
+    }
+
+    static let copyThreshold = 50
+
+    /// Rows in COPY text format: tab-separated, `\N` for NULL, bytea as `\\x` hex.
+    static func copyText(_ rows: [RecordedEvent]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count * 700)
+        let hexDigits = Array("0123456789abcdef".utf8)
+        func text(_ s: String) {
+            for b in s.utf8 {
+                switch b {
+                case UInt8(ascii: "\\"): out += [0x5C, 0x5C]
+                case 0x09: out += [0x5C, UInt8(ascii: "t")]
+                case 0x0A: out += [0x5C, UInt8(ascii: "n")]
+                case 0x0D: out += [0x5C, UInt8(ascii: "r")]
+                default: out.append(b)
+                }
+            }
+        }
+        func bytea(_ d: Data) {
+            out += [0x5C, 0x5C, UInt8(ascii: "x")]
+            for b in d {
+                out.append(hexDigits[Int(b >> 4)])
+                out.append(hexDigits[Int(b & 0xF)])
+            }
+        }
+        func tab() { out.append(0x09) }
+        for e in rows {
+            text(String(e.position)); tab()
+            text(e.stream); tab()
+            text(e.category); tab()
+            text(String(e.version)); tab()
+            text(e.id.uuidString); tab()
+            text(e.type); tab()
+            text(String(e.schemaVersion)); tab()
+            text(String(e.recordedAt)); tab()
+            text(e.actor); tab()
+            if let c = e.correlationId { text(c.uuidString) } else { out += [0x5C, UInt8(ascii: "N")] }
+            tab()
+            if let c = e.causationId { text(c.uuidString) } else { out += [0x5C, UInt8(ascii: "N")] }
+            tab()
+            bytea(e.metadata); tab()
+            bytea(e.payload); tab()
+            bytea(e.hash)
+            out.append(0x0A)
+        }
+        return out
     }
 
     /// LISTENs for new heads and, as a fallback for lost notifications or a reconnect, polls

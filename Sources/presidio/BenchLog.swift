@@ -31,6 +31,8 @@ struct LogBench: AsyncParsableCommand {
     @Option(help: "Most fsyncs per run (bounds the time of small batches).") var maxSyncs: Int = 2000
     @Option(help: "Scratch folder (same filesystem as production data); removed afterwards.") var scratch: String = "./presidio-bench"
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Benchmark the PostgreSQL store at this URL instead (in a throwaway schema).") var store: String?
+    @Option(help: "With --store: concurrent writer counts.") var writers: String = "1,8"
 
     struct Row: Codable {
         var test: String
@@ -48,6 +50,10 @@ struct LogBench: AsyncParsableCommand {
         let batches = batch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !batches.isEmpty, batches.allSatisfy({ $0 >= 1 }) else {
             throw CLIFailure(message: "--batch: give positive integers separated by commas", exitCode: 2)
+        }
+        if let url = store {
+            try await runPostgres(url: url, batches: batches)
+            return
         }
         try? FileManager.default.removeItem(atPath: scratch)
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -146,12 +152,16 @@ struct LogBench: AsyncParsableCommand {
             rows.append(
                 Row(test: "replay+verify", batch: 0, events: n, eventsPerSecond: Double(n) / verifySecs, mbPerSecond: Double(bytes) / verifySecs / 1e6))
         }
+        try report(rows, title: "presidio bench log — embedded store, \(ProcessInfo.processInfo.activeProcessorCount) cores, payload \(payloadBytes) B")
+    }
+
+    func report(_ rows: [Row], title: String) throws {
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .prettyPrinted]
             print(String(decoding: try enc.encode(rows), as: UTF8.self))
         } else {
-            print("presidio bench log — \(ProcessInfo.processInfo.activeProcessorCount) cores, payload \(payloadBytes) B")
+            print(title)
             print("test                     batch    events      events/s      MB/s   baseline ev/s   ratio   p50 µs   p99 µs")
             for r in rows {
                 let base = r.baselineEventsPerSecond.map { String(format: "%14.0f", $0) } ?? String(repeating: " ", count: 14) + "-"
