@@ -20,6 +20,7 @@ enum Conformance {
         "subscriptionFromMiddle": subscriptionFromMiddle,
         "pagination": pagination,
         "hashChainAndVerify": hashChainAndVerify,
+        "largeBatchWithOddCharacters": largeBatchWithOddCharacters,
     ]
     static let names = cases.keys.sorted()
 
@@ -266,6 +267,25 @@ enum Conformance {
         let s = try await store.readStream("bridge-1", from: 2, limit: 2)
         #expect(s.map(\.version) == [2, 3])
         #expect(try await store.read(from: 51, limit: 10).isEmpty)
+    }
+
+    static func largeBatchWithOddCharacters(_ store: any EventStore) async throws {
+        // Big enough for bulk paths (COPY on PostgreSQL, several LZ4 blocks embedded), with
+        // characters that need escaping in one format or another.
+        let batch = (0..<1500).map { i in
+            ProposedEvent(
+                stream: "bridge-Città\\\(i % 7)", type: "Odd\\Type", payload: Data(#"{"s":"tab\there \"q\" \\ ünï 😀","i":\#(i),"pad":"\#(String(repeating: "z", count: i % 300))"}"#.utf8),
+                metadata: Data(#"{"note":"line1\nline2"}"#.utf8), actor: "ispettore \\ Rossi\tè", correlationId: i % 2 == 0 ? UUID() : nil)
+        }
+        let r = try await store.append(batch)
+        #expect(r.positions == Array(1...1500))
+        let back = try await store.read(from: 1, limit: 2000)
+        #expect(back.count == 1500)
+        for (p, e) in zip(batch, back) {
+            #expect(p.hasSameContent(as: e))
+        }
+        #expect(try await store.readStream("bridge-Città\\3", from: 0, limit: 1000).count == 214)
+        #expect(try await store.verify().intact)
     }
 
     static func hashChainAndVerify(_ store: any EventStore) async throws {
