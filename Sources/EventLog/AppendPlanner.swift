@@ -38,12 +38,15 @@ public enum AppendPlanner {
         for events in requests {
             var localVersions: [String: UInt64] = [:]
             var localIds: [UUID: (position: UInt64, event: ProposedEvent)] = [:]
+            localIds.reserveCapacity(events.count)
             var planned = Planned(positions: [], fresh: [])
             planned.positions.reserveCapacity(events.count)
             planned.fresh.reserveCapacity(events.count)
             var failure: EventStoreError?
+            let hasKnown = !lookup.known.isEmpty
+            let hasGroup = !groupIds.isEmpty
             for (i, e) in events.enumerated() {
-                if let prior = localIds[e.id] ?? groupIds[e.id] {
+                if let prior = localIds[e.id] ?? (hasGroup ? groupIds[e.id] : nil) {
                     var original = prior.event
                     original.expected = e.expected
                     guard original == e else {
@@ -53,7 +56,7 @@ public enum AppendPlanner {
                     planned.positions.append(prior.position)
                     continue
                 }
-                if let recorded = lookup.known[e.id] {
+                if hasKnown, let recorded = lookup.known[e.id] {
                     guard e.hasSameContent(as: recorded) else {
                         failure = .reusedId(e, position: recorded.position)
                         break
@@ -61,7 +64,7 @@ public enum AppendPlanner {
                     planned.positions.append(recorded.position)
                     continue
                 }
-                let current: UInt64? = localVersions[e.stream] ?? groupVersions[e.stream] ?? lookup.versions[e.stream]
+                let current: UInt64? = localVersions[e.stream] ?? (hasGroup ? groupVersions[e.stream] : nil) ?? lookup.versions[e.stream]
                 guard e.expected.isSatisfied(by: current) else {
                     failure = .wrongVersion(stream: e.stream, expected: e.expected, actual: current)
                     break

@@ -1,7 +1,12 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// CRC-32C (Castagnoli), the checksum of records, blocks and footers.
 ///
-/// Slicing-by-8 in plain Swift: about 1–2 GB/s here, far from being the bottleneck next to
-/// SHA-256 and fsync, and it keeps the card's C dependencies to libpq and liblz4.
+/// On x86-64 it uses the SSE 4.2 `crc32` instruction (~11 GB/s here; the target is compiled
+/// with `-msse4.2`, which every x86-64 server since 2008 has). Elsewhere, slicing-by-8 in plain
+/// Swift (~1.5 GB/s). Profiles of append and verify showed the table version at 5–7 % of CPU.
 public enum CRC32C {
     private static let tables: [[UInt32]] = {
         var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
@@ -18,6 +23,33 @@ public enum CRC32C {
     private static let flat: [UInt32] = tables.flatMap { $0 }
 
     public static func checksum(_ buffer: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+        #if arch(x86_64)
+        return hardware(buffer, seed: seed)
+        #else
+        return software(buffer, seed: seed)
+        #endif
+    }
+
+    #if arch(x86_64)
+    static func hardware(_ buffer: UnsafeRawBufferPointer, seed: UInt32) -> UInt32 {
+        guard let base = buffer.baseAddress else { return seed }
+        var crc = UInt64(~seed)
+        var i = 0
+        let n = buffer.count
+        while i + 8 <= n {
+            crc = _mm_crc32_u64(crc, base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i &+= 8
+        }
+        var c32 = UInt32(truncatingIfNeeded: crc)
+        while i < n {
+            c32 = _mm_crc32_u8(c32, base.load(fromByteOffset: i, as: UInt8.self))
+            i &+= 1
+        }
+        return ~c32
+    }
+    #endif
+
+    static func software(_ buffer: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         var crc = ~seed
         guard let base = buffer.baseAddress else { return seed }
         flat.withUnsafeBufferPointer { tb in

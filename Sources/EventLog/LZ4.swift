@@ -11,15 +11,16 @@ public enum LZ4 {
     public static func compress(_ input: UnsafeRawBufferPointer) -> [UInt8]? {
         guard !input.isEmpty, input.count < Int(LZ4_MAX_INPUT_SIZE) else { return nil }
         let bound = Int(LZ4_compressBound(Int32(input.count)))
-        var out = [UInt8](repeating: 0, count: bound)
-        let written = out.withUnsafeMutableBytes { dst in
-            LZ4_compress_default(
+        var written: Int32 = 0
+        // Uninitialized output: zero-filling a fresh buffer per block showed in profiles.
+        let out = [UInt8](unsafeUninitializedCapacity: bound) { dst, count in
+            written = LZ4_compress_default(
                 input.baseAddress!.assumingMemoryBound(to: CChar.self),
-                dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: CChar.self),
                 Int32(input.count), Int32(bound))
+            count = max(0, Int(written))
         }
         guard written > 0, Int(written) < input.count else { return nil }
-        out.removeLast(bound - Int(written))
         return out
     }
 
@@ -32,12 +33,14 @@ public enum LZ4 {
     public static func decompress(_ input: UnsafeRawBufferPointer, originalLength: Int) -> [UInt8]? {
         if originalLength == 0 { return [] }
         guard originalLength > 0, originalLength < Int(LZ4_MAX_INPUT_SIZE) * 2 else { return nil }
-        var out = [UInt8](repeating: 0, count: originalLength)
-        let n = out.withUnsafeMutableBytes { dst in
-            LZ4_decompress_safe(
+        var n: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: originalLength) { dst, count in
+            n = LZ4_decompress_safe(
                 input.baseAddress?.assumingMemoryBound(to: CChar.self),
-                dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: CChar.self),
                 Int32(input.count), Int32(originalLength))
+            // Only a complete decompression counts; otherwise report nothing initialized.
+            count = n == Int32(originalLength) ? originalLength : 0
         }
         guard n == Int32(originalLength) else { return nil }
         return out
