@@ -15,7 +15,7 @@ import Synchronization
 ///   store refuses to open, naming position, segment and offset.
 public final class SegmentStore: EventStore, @unchecked Sendable {
     // @unchecked: mutable state lives in `state` (Mutex) or in writer-thread-only fields
-    // (`writer`), and the request queue is guarded by `queueCondition`.
+    // (`writer`); the request queue guards itself.
 
     public struct Options: Sendable {
         /// A segment is sealed once it grows past this size.
@@ -98,11 +98,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     let watcher: HeadWatcher
     private let lock: DirectoryLock?
     private var writer = WriterState()
-    private let queueCondition = NSCondition()
-    private var queue: [AppendRequest] = []
-    private var stopping = false
-    private let writerDone = DispatchSemaphore(value: 0)
-    private var writerStarted = false
+    private let queue = GroupCommitQueue<AppendRequest>()
 
     /// Opens (or creates) the store in `directory`, repairing a torn tail.
     public init(directory: String, options: Options = Options()) throws {
@@ -156,10 +152,9 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             writer.writeOffset = active.dataEnd
             writer.lastSparseOffset = active.sparse.last?.offset ?? 0
             if report.replayedEvents > 0 { try writeIndexSnapshot() }
-            let thread = Thread { [self] in writerLoop() }
-            thread.name = "presidio-log-writer"
-            thread.start()
-            writerStarted = true
+            queue.start(
+                name: "presidio-log-writer", isSolo: { !$0.verbatim.isEmpty }, group: { [self] in commit($0) },
+                solo: { [self] in commitVerbatim($0) })
         }
     }
 
@@ -170,12 +165,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             return s.closed
         }
         if already { return }
-        if writerStarted {
-            queueCondition.lock()
-            stopping = true
-            queueCondition.signal()
-            queueCondition.unlock()
-            writerDone.wait()
+        if !options.readOnly {
+            queue.stop()
             let dirty = state.withLock { $0.index.position != $0.snapshotPosition && $0.failure == nil }
             if dirty { try? writeIndexSnapshot() }
         }
@@ -220,16 +211,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
 
     private func enqueue(_ make: (CheckedContinuation<AppendResult, any Error>) -> AppendRequest) async throws -> AppendResult {
         try await withCheckedThrowingContinuation { c in
-            let request = make(c)
-            queueCondition.lock()
-            if stopping {
-                queueCondition.unlock()
-                c.resume(throwing: EventStoreError(.closed, "the store is closing"))
-                return
-            }
-            queue.append(request)
-            queueCondition.signal()
-            queueCondition.unlock()
+            if !queue.submit(make(c)) { c.resume(throwing: EventStoreError(.closed, "the store is closing")) }
         }
     }
 
@@ -264,31 +246,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         return digests
     }
 
-    private func writerLoop() {
-        while true {
-            queueCondition.lock()
-            while queue.isEmpty && !stopping { queueCondition.wait() }
-            if queue.isEmpty && stopping {
-                queueCondition.unlock()
-                break
-            }
-            var group = queue
-            queue.removeAll(keepingCapacity: true)
-            queueCondition.unlock()
-            // Verbatim copies commit alone; ordinary appends share one commit.
-            while !group.isEmpty {
-                if !group[0].verbatim.isEmpty {
-                    commitVerbatim(group.removeFirst())
-                } else {
-                    let n = group.firstIndex { !$0.verbatim.isEmpty } ?? group.count
-                    commit(Array(group[..<n]))
-                    group.removeFirst(n)
-                }
-            }
-        }
-        writerDone.signal()
-    }
-
     /// A record about to be written.
     struct Item {
         var event: ProposedEvent
@@ -299,7 +256,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     }
 
     /// Plans, writes, syncs and acknowledges one group of requests.
-    private func commit(_ group: [AppendRequest]) {
+    func commit(_ group: [AppendRequest]) {
         if let failure = state.withLock({ $0.failure }) {
             for r in group { r.continuation.resume(throwing: failure) }
             return
@@ -357,7 +314,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
 
     /// Writes records already positioned elsewhere (for `log copy`): they must continue this
     /// log's head, stream versions and hash chain exactly, or nothing is written.
-    private func commitVerbatim(_ request: AppendRequest) {
+    func commitVerbatim(_ request: AppendRequest) {
         let events = request.verbatim
         let (head, headHash, versions) = state.withLock { s in
             (s.head, s.headHash, Dictionary(events.map { ($0.stream, s.index.version(of: $0.stream)) }, uniquingKeysWith: { a, _ in a }))

@@ -23,41 +23,10 @@ extension PostgresStore {
 
     private func enqueue(_ kind: Kind) async throws -> AppendResult {
         try await withCheckedThrowingContinuation { c in
-            condition.lock()
-            if stopping {
-                condition.unlock()
+            if !queue.submit(Request(kind: kind, continuation: c)) {
                 c.resume(throwing: EventStoreError(.closed, "the store is closing"))
-                return
-            }
-            queue.append(Request(kind: kind, continuation: c))
-            condition.signal()
-            condition.unlock()
-        }
-    }
-
-    func writerLoop() {
-        while true {
-            condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
-            if queue.isEmpty && stopping {
-                condition.unlock()
-                break
-            }
-            var group = queue
-            queue.removeAll(keepingCapacity: true)
-            condition.unlock()
-            // Verbatim copies commit alone; ordinary appends share one transaction.
-            while !group.isEmpty {
-                if case .verbatim = group[0].kind {
-                    commitVerbatim(group.removeFirst())
-                } else {
-                    let n = group.firstIndex { if case .verbatim = $0.kind { true } else { false } } ?? group.count
-                    commit(Array(group[..<n]))
-                    group.removeFirst(n)
-                }
             }
         }
-        writerDone.signal()
     }
 
     private static func failure(_ error: any Error) -> EventStoreError {
@@ -105,7 +74,7 @@ extension PostgresStore {
 
     /// One transaction for a group of appends: lock the head, look up ids and streams, plan,
     /// insert (multi-row), move the head, notify, commit.
-    private func commit(_ group: [Request]) {
+    func commit(_ group: [Request]) {
         let batches: [[ProposedEvent]] = group.map { if case .append(let e) = $0.kind { e } else { [] } }
         var outcome: [Result<AppendResult, EventStoreError>] = []
         do {
@@ -162,7 +131,7 @@ extension PostgresStore {
         }
     }
 
-    private func commitVerbatim(_ request: Request) {
+    func commitVerbatim(_ request: Request) {
         guard case .verbatim(let events) = request.kind else { return }
         do {
             try writer.ensureConnected()

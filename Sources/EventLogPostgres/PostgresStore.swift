@@ -17,7 +17,7 @@ import Synchronization
 /// The lock is held until commit, so positions become visible in commit order with no gaps:
 /// a reader that saw position N never later finds a smaller one appear.
 public final class PostgresStore: EventStore, @unchecked Sendable {
-    // @unchecked: mutable state is in `queue` (guarded by `condition`) or owned by one thread.
+    // @unchecked: the request queue guards itself; connections are each owned by one thread or queue.
 
     public let schema: String
     let conninfo: String
@@ -25,10 +25,7 @@ public final class PostgresStore: EventStore, @unchecked Sendable {
     private let readers: [Reader]
     private let nextReader = Atomic<Int>(0)
     let watcher: HeadWatcher
-    let condition = NSCondition()
-    var queue: [Request] = []
-    var stopping = false
-    let writerDone = DispatchSemaphore(value: 0)
+    let queue = GroupCommitQueue<Request>()
     let listenerStop = Atomic<Bool>(false)
     let listenerDone = DispatchSemaphore(value: 0)
     private let closed = Atomic<Bool>(false)
@@ -75,9 +72,9 @@ public final class PostgresStore: EventStore, @unchecked Sendable {
         } catch let e as PostgresError {
             throw e.storeError
         }
-        let w = Thread { [self] in writerLoop() }
-        w.name = "presidio-pg-writer"
-        w.start()
+        queue.start(
+            name: "presidio-pg-writer", isSolo: { if case .verbatim = $0.kind { true } else { false } },
+            group: { [self] in commit($0) }, solo: { [self] in commitVerbatim($0) })
         let l = Thread { [self] in listenLoop() }
         l.name = "presidio-pg-listener"
         l.start()
@@ -95,11 +92,7 @@ public final class PostgresStore: EventStore, @unchecked Sendable {
 
     public func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
-        writerDone.wait()
+        queue.stop()
         listenerStop.store(true, ordering: .releasing)
         listenerDone.wait()
         watcher.close()

@@ -38,31 +38,15 @@ extension LogBench {
                         }
                     }
                 }
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-                    for t in 0..<w {
-                        group.addTask {
-                            var lat: [Double] = []
-                            for batch in prepared[t] {
-                                let s = DispatchTime.now().uptimeNanoseconds
-                                _ = try await store.append(batch)
-                                lat.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1000)
-                            }
-                            return lat
-                        }
-                    }
-                    var all: [Double] = []
-                    for try await l in group { all += l }
-                    return all.sorted()
-                }
-                let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                let timed = try await TimedAppends.run(store, batchesPerTask: prepared)
+                let secs = timed.seconds
                 let n = w * commitsPerWriter * b
                 let eps = Double(n) / secs
                 rows.append(
                     Row(
                         test: "pg-append w=\(w)", batch: b, events: n, eventsPerSecond: eps, mbPerSecond: eps * Double(payloadBytes) / 1e6,
                         baselineEventsPerSecond: baseline.eventsPerSecond, ratioToBaseline: eps / baseline.eventsPerSecond,
-                        p50Micros: latencies[latencies.count / 2], p99Micros: latencies[latencies.count * 99 / 100]))
+                        p50Micros: timed.p50, p99Micros: timed.p99))
             }
         }
         let verify = try await store.verify()

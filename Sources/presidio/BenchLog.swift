@@ -100,32 +100,15 @@ struct LogBench: AsyncParsableCommand {
             }
             let base = try Self.baseline(payloads: payloads, count: min(n, maxSyncs / 2), batch: 1, path: scratch + "/baseline.dat")
             let store = try SegmentStore(directory: scratch + "/concurrent")
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-                for t in 0..<concurrency {
-                    group.addTask {
-                        var lat: [Double] = []
-                        lat.reserveCapacity(per)
-                        for i in 0..<per {
-                            let s = DispatchTime.now().uptimeNanoseconds
-                            _ = try await store.append(prepared[t][i])
-                            lat.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1000)
-                        }
-                        return lat
-                    }
-                }
-                var all: [Double] = []
-                for try await l in group { all += l }
-                return all.sorted()
-            }
-            let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            let timed = try await TimedAppends.run(store, batchesPerTask: prepared.map { $0.map { [$0] } })
+            let secs = timed.seconds
             store.close()
             let eps = Double(per * concurrency) / secs
             rows.append(
                 Row(
                     test: "append-concurrent-\(concurrency)", batch: 1, events: per * concurrency, eventsPerSecond: eps,
                     mbPerSecond: eps * Double(payloadBytes) / 1e6, baselineEventsPerSecond: base, ratioToBaseline: eps / base,
-                    p50Micros: latencies[latencies.count / 2], p99Micros: latencies[latencies.count * 99 / 100]))
+                    p50Micros: timed.p50, p99Micros: timed.p99))
         }
         // Replay and full verify of the largest log, one core each.
         if let (dir, n) = largestStore {
