@@ -32,14 +32,24 @@ let package = Package(
             dependencies: ["EventLog", "CLibPQ"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Domain",
+            dependencies: ["EventLog", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "presidio",
-            dependencies: ["EventLog", "EventLogPostgres", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EventLog", "EventLogPostgres", "Domain", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "EventLogPostgres"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DomainTests",
+            dependencies: ["Domain", "EventLog"],
             swiftSettings: swiftSettings
         ),
     ]

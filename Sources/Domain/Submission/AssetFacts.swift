@@ -1,0 +1,100 @@
+import EventLog
+import Foundation
+
+/// What validation needs to know about an asset, folded from its stream.
+public struct AssetFacts: Sendable {
+    public var stream: String
+    /// Stream version seen (the append expects exactly this, so a concurrent change is caught).
+    public var version: UInt64?
+    /// When the asset came into existence (census / registration / installation).
+    public var createdAt: Date?
+    public var bridge: BridgeCensused?
+    public var wasteSite: WasteSiteRegistered?
+    public var meter: MeterInstalled?
+    public var registerDigits: Int?
+    /// Time and value of the last known register reading.
+    public var lastReading: (at: Date, value: Double)?
+
+    public var exists: Bool { version != nil }
+
+    public init(stream: String) { self.stream = stream }
+
+    /// Folds one event of the asset's stream into the facts.
+    mutating func apply(type: String, payload: Data) {
+        let d = JSONDecoder()
+        switch type {
+        case BridgeCensused.eventType:
+            if let c = try? d.decode(BridgeCensused.self, from: payload) {
+                bridge = c
+                createdAt = DomainTime.date(c.observedAt)
+            }
+        case BridgeCensusAmended.eventType:
+            if let a = try? d.decode(BridgeCensusAmended.self, from: payload), let b = bridge {
+                bridge = Self.amend(b, with: a.changes)
+            }
+        case BuildingRegistered.eventType:
+            if let b = try? d.decode(BuildingRegistered.self, from: payload) { createdAt = DomainTime.date(b.observedAt) }
+        case WasteSiteRegistered.eventType:
+            if let w = try? d.decode(WasteSiteRegistered.self, from: payload) {
+                wasteSite = w
+                createdAt = DomainTime.date(w.observedAt)
+            }
+        case MeterInstalled.eventType:
+            if let m = try? d.decode(MeterInstalled.self, from: payload), let at = DomainTime.dateTime(m.observedAt) {
+                meter = m
+                createdAt = at
+                registerDigits = m.registerDigits
+                lastReading = (at, m.initialReading)
+            }
+        case MeterReplaced.eventType:
+            if let r = try? d.decode(MeterReplaced.self, from: payload), let at = DomainTime.dateTime(r.observedAt) {
+                registerDigits = r.registerDigits
+                lastReading = (at, r.newInitialReading)
+            }
+        case MeterReadingsRecorded.eventType:
+            if let r = try? d.decode(MeterReadingsRecorded.self, from: payload), let start = DomainTime.dateTime(r.observedAt),
+                let k = r.readings.lastIndex(where: { $0 != nil })
+            {
+                lastReading = (start.addingTimeInterval(Double(k * r.intervalMinutes * 60)), r.readings[k]!)
+            }
+        default: break
+        }
+    }
+
+    /// A census record with an amendment's changes applied (through JSON, field by field).
+    static func amend(_ census: BridgeCensused, with changes: [String: JSONValue]) -> BridgeCensused {
+        guard let data = try? JSONEncoder().encode(census),
+            var object = try? JSONDecoder().decode([String: JSONValue].self, from: data)
+        else { return census }
+        for (k, v) in changes { object[k] = v }
+        guard let merged = try? JSONEncoder().encode(object), let c = try? JSONDecoder().decode(BridgeCensused.self, from: merged) else {
+            return census
+        }
+        return c
+    }
+}
+
+/// Reads asset facts from the log: the stream's first events (creation) and its last one.
+public struct AssetDirectory: Sendable {
+    let store: any EventStore
+
+    public init(store: any EventStore) { self.store = store }
+
+    public func facts(stream: String) async throws -> AssetFacts {
+        var f = AssetFacts(stream: stream)
+        guard let version = try await store.streamVersion(stream) else { return f }
+        f.version = version
+        // Creation, amendments and replacements are few; readings are many. Read the head of
+        // the stream fully only for small streams, else the first event and the last one.
+        let events: [RecordedEvent]
+        if version < 200 {
+            events = try await store.readStream(stream, from: 0, limit: 200)
+        } else {
+            let head = try await store.readStream(stream, from: 0, limit: 1)
+            let tail = try await store.readStream(stream, from: version, limit: 1)
+            events = head + tail
+        }
+        for e in events { f.apply(type: e.type, payload: e.payload) }
+        return f
+    }
+}

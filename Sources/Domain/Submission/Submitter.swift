@@ -1,0 +1,137 @@
+import Crypto
+import EventLog
+import Foundation
+
+/// The one path from a submission (CLI today, HTTP API tomorrow) to the log:
+/// parse → validate every item completely → append all items atomically, or nothing.
+public struct Submitter: Sendable {
+    public struct Result: Sendable, Codable {
+        public var kind: String
+        public var positions: [UInt64]
+        public var appended: Int
+        public var streams: [String]
+    }
+
+    let store: any EventStore
+    let now: @Sendable () -> Date
+
+    public init(store: any EventStore, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.now = now
+    }
+
+    /// Validates and appends `json`: one object, or an array of objects (one atomic batch).
+    /// Throws `ValidationFailure` listing every problem; nothing is appended then.
+    /// With a `submissionId`, event ids derive from it, so a retried submission appends nothing twice.
+    public func submit(kind: String, json: Data, actor: String, submissionId: UUID? = nil) async throws -> Result {
+        guard let entry = Catalogue.entry(kind: kind) else {
+            throw ValidationFailure([Problem("kind", .enumeration, "unknown kind '\(kind)'; one of \(Catalogue.entries.map(\.kind).joined(separator: ", "))")])
+        }
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed])
+        } catch {
+            throw ValidationFailure([Problem("", .format, "is not valid JSON (\(Self.describe(error)))")])
+        }
+        let isBatch = parsed is [Any]
+        let items: [Any] = (parsed as? [Any]) ?? [parsed]
+        if items.isEmpty { throw ValidationFailure([Problem("", .count, "must hold at least one item")]) }
+        if items.count > 10_000 { throw ValidationFailure([Problem("", .count, "must hold at most 10000 items (got \(items.count))")]) }
+
+        // 1. Shape of every item.
+        var problems: [Problem] = []
+        var events: [any DomainEvent] = []
+        for (i, item) in items.enumerated() {
+            let prefix = isBatch ? "[\(i)]" : ""
+            var itemProblems: [Problem] = []
+            FieldType.object(entry.type.fields).validate(item, at: prefix, into: &itemProblems)
+            if !itemProblems.isEmpty {
+                problems += itemProblems
+                continue
+            }
+            do {
+                let data = try JSONSerialization.data(withJSONObject: item)
+                events.append(try JSONDecoder().decode(entry.type, from: data))
+            } catch {
+                problems.append(Problem(prefix, .type, "does not match \(entry.eventType): \(Self.describe(error))"))
+            }
+        }
+        if !problems.isEmpty { throw ValidationFailure(problems) }
+
+        // 2. Context: the assets touched, then each item's rules, in order (so an item may refer
+        //    to an asset created earlier in the same batch).
+        var context = ValidationContext(now: now())
+        let streams = Set(events.flatMap { e in [e.stream] + ((e as? any ContextRules)?.relatedStreams ?? []) })
+        let directory = AssetDirectory(store: store)
+        for s in streams { context.assets[s] = try await directory.facts(stream: s) }
+        let seenVersions = context.assets.mapValues(\.version)
+        var proposed: [ProposedEvent] = []
+        for (i, e) in events.enumerated() {
+            let prefix = isBatch ? "[\(i)]" : ""
+            let rules = (e as? any ContextRules)?.problems(in: context) ?? []
+            problems += rules.map { Problem(prefix.isEmpty ? $0.path : (($0.path.isEmpty) ? prefix : "\(prefix).\($0.path)"), $0.code, $0.message) }
+            guard rules.isEmpty else { continue }
+            let payload = try e.payload()
+            var facts = context.facts(e.stream)
+            facts.apply(type: type(of: e).eventType, payload: payload)
+            facts.version = (facts.version.map { $0 + 1 }) ?? 0
+            context.assets[e.stream] = facts
+            let first = !proposed.contains { $0.stream == e.stream }
+            let expected: ExpectedVersion =
+                first ? (seenVersions[e.stream].flatMap { $0 }.map { .exact($0) } ?? .noStream) : .any
+            var metadata = ["kind": kind]
+            if let submissionId { metadata["submissionId"] = submissionId.uuidString.lowercased() }
+            proposed.append(
+                ProposedEvent(
+                    id: submissionId.map { Self.derivedId($0, index: i) } ?? .random(), stream: e.stream, type: type(of: e).eventType,
+                    schemaVersion: type(of: e).schemaVersion, payload: payload,
+                    metadata: try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]), actor: actor,
+                    correlationId: submissionId, expected: expected))
+        }
+        if !problems.isEmpty { throw ValidationFailure(problems) }
+
+        // 3. Append atomically. A retry of the same submission returns the original positions.
+        let result = try await appendIdempotently(proposed)
+        return Result(kind: kind, positions: result.positions, appended: result.appended, streams: proposed.map(\.stream))
+    }
+
+    /// A retried submission whose events are already in the log would fail its expectation
+    /// (the stream moved on because of the first attempt); recognise that case by the ids.
+    private func appendIdempotently(_ events: [ProposedEvent]) async throws -> AppendResult {
+        do {
+            return try await store.append(events)
+        } catch let e as EventStoreError where e.code == .wrongExpectedVersion {
+            var positions: [UInt64] = []
+            for ev in events {
+                guard let p = try await store.position(ofEventId: ev.id) else { throw e }
+                positions.append(p)
+            }
+            let retried = events.map { var x = $0; x.expected = .any; return x }
+            let again = try await store.append(retried)
+            guard again.appended == 0, again.positions == positions else { throw e }
+            return again
+        }
+    }
+
+    /// Event id for item `index` of a submission: SHA-256 of both, shaped as a UUID.
+    static func derivedId(_ submission: UUID, index: Int) -> UUID {
+        var bytes = withUnsafeBytes(of: submission.uuid) { Array($0) }
+        bytes += Array("#\(index)".utf8)
+        var d = Array(SHA256.hash(data: bytes).prefix(16))
+        d[6] = (d[6] & 0x0F) | 0x50  // version 5 style (name-based, SHA)
+        d[8] = (d[8] & 0x3F) | 0x80
+        return UUID(uuid: (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let d = error as? DecodingError {
+            switch d {
+            case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c):
+                let path = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+                return "\(path.isEmpty ? "" : "\(path): ")\(c.debugDescription)"
+            @unknown default: return "\(d)"
+            }
+        }
+        return (error as NSError).localizedDescription
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// What a rule may consult besides the submission itself: the clock and the facts of the
+/// assets the submission touches (loaded before validation, updated within a batch).
+public struct ValidationContext: Sendable {
+    public var now: Date
+    public var assets: [String: AssetFacts]
+
+    public init(now: Date, assets: [String: AssetFacts] = [:]) {
+        self.now = now
+        self.assets = assets
+    }
+
+    public func facts(_ stream: String) -> AssetFacts { assets[stream] ?? AssetFacts(stream: stream) }
+}
+
+/// The Città metropolitana di Milano's extent (WGS84), with a small margin.
+public enum MetropolitanArea {
+    public static let latitude = 45.10...45.70
+    public static let longitude = 8.65...9.60
+
+    public static func contains(_ p: GeoPoint) -> Bool { latitude.contains(p.lat) && longitude.contains(p.lon) }
+
+    static func check(_ p: GeoPoint, path: String = "location") -> [Problem] {
+        contains(p)
+            ? []
+            : [
+                Problem(
+                    path, .outsideArea,
+                    "must lie inside the Città metropolitana di Milano (lat \(latitude.lowerBound)–\(latitude.upperBound), lon \(longitude.lowerBound)–\(longitude.upperBound); got \(p.lat), \(p.lon))"
+                )
+            ]
+    }
+}
+
+/// Rules that need more than one field, the clock or the log. Every event type has them.
+public protocol ContextRules {
+    /// Streams whose facts the rules need, besides the event's own.
+    var relatedStreams: [String] { get }
+    func problems(in context: ValidationContext) -> [Problem]
+}
+
+extension ContextRules {
+    public var relatedStreams: [String] { [] }
+}
+
+/// Common date rules: not in the future, not before the asset existed.
+enum DateRules {
+    static func day(_ s: String, path: String = "observedAt", context: ValidationContext, notBefore: Date? = nil, what: String = "the asset")
+        -> [Problem]
+    {
+        guard let d = DomainTime.date(s) else { return [] }
+        return check(d, text: s, path: path, context: context, notBefore: notBefore, what: what, slack: 86_400)
+    }
+
+    static func time(_ s: String, path: String = "observedAt", context: ValidationContext, notBefore: Date? = nil, what: String = "the asset")
+        -> [Problem]
+    {
+        guard let d = DomainTime.dateTime(s) else { return [] }
+        return check(d, text: s, path: path, context: context, notBefore: notBefore, what: what, slack: 300)
+    }
+
+    /// `slack`: a day for calendar dates (time zones), five minutes for clocks.
+    static func check(
+        _ d: Date, text: String, path: String, context: ValidationContext, notBefore: Date?, what: String, slack: TimeInterval
+    ) -> [Problem] {
+        var out: [Problem] = []
+        if d.timeIntervalSince(context.now) > slack {
+            out.append(Problem(path, .future, "must not be in the future (got \(text), now is \(DomainTime.timestampString(context.now)))"))
+        }
+        if let notBefore, d < notBefore.addingTimeInterval(-1) {
+            let when = DomainTime.dayString(notBefore)
+            out.append(Problem(path, .beforeAsset, "must not be before \(what) existed (\(when); got \(text))"))
+        }
+        return out
+    }
+
+    static func exists(_ f: AssetFacts, path: String, noun: String) -> [Problem] {
+        f.exists ? [] : [Problem(path, .notFound, "\(noun) '\(f.stream.split(separator: "-", maxSplits: 1).last ?? "")' is not registered")]
+    }
+
+    static func new(_ f: AssetFacts, path: String, noun: String) -> [Problem] {
+        f.exists ? [Problem(path, .alreadyExists, "\(noun) is already registered (stream \(f.stream) at version \(f.version!))")] : []
+    }
+}

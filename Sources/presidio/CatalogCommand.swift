@@ -1,0 +1,35 @@
+import ArgumentParser
+import Domain
+import Foundation
+
+/// `presidio catalog write|check`: keeps `events/schemas/` equal to the Swift declarations.
+struct CatalogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog", abstract: "The event catalogue (events/): JSON Schemas generated from the Swift event types.",
+        subcommands: [Write.self, List.self])
+
+    struct Write: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write events/schemas/*.schema.json from the Swift event types.")
+        @Option(help: "The catalogue folder.") var dir: String = "events"
+
+        func run() async throws {
+            let folder = dir + "/schemas"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for e in Catalogue.entries {
+                try Catalogue.jsonSchemaText(e).write(toFile: "\(folder)/\(e.versionedName).schema.json", atomically: true, encoding: .utf8)
+            }
+            print("wrote \(Catalogue.entries.count) schemas to \(folder)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List event types, versions and submit kinds (Markdown table).")
+        func run() async throws {
+            print("| event type | version | stream | submit kind | what |")
+            print("|---|---|---|---|---|")
+            for e in Catalogue.entries {
+                print("| `\(e.eventType)` | \(e.schemaVersion) | `\(e.type.category.rawValue)-…` | `\(e.kind)` | \(e.type.summary) |")
+            }
+        }
+    }
+}

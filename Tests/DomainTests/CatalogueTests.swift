@@ -1,0 +1,77 @@
+@testable import Domain
+import Foundation
+import Testing
+
+@Suite("Event catalogue (events/)")
+struct CatalogueTests {
+    static let names = Catalogue.entries.map(\.versionedName)
+
+    @Test func typesAndKindsAreUnique() {
+        #expect(Set(Catalogue.entries.map(\.versionedName)).count == Catalogue.entries.count)
+        #expect(Set(Catalogue.entries.map(\.kind)).count == Catalogue.entries.count)
+    }
+
+    @Test(arguments: names)
+    func publishedSchemaIsWhatTheSwiftTypeGenerates(_ name: String) throws {
+        let entry = try #require(Catalogue.entries.first { $0.versionedName == name })
+        let published = try Fixtures.schemaText(name)
+        #expect(published == (try Catalogue.jsonSchemaText(entry)), "run `presidio catalog write` after changing \(name)")
+    }
+
+    @Test(arguments: names)
+    func exampleValidatesDecodesAndRoundTrips(_ name: String) throws {
+        let entry = try #require(Catalogue.entries.first { $0.versionedName == name })
+        let data = try Fixtures.example(name)
+        let object = try JSONSerialization.jsonObject(with: data)
+        // 1. Against the published JSON Schema file (independent checker).
+        let schema = try JSONSerialization.jsonObject(with: Data(try Fixtures.schemaText(name).utf8)) as! [String: Any]
+        #expect(MiniSchemaValidator.errors(object, schema: schema).isEmpty, "\(MiniSchemaValidator.errors(object, schema: schema))")
+        // 2. Against the Swift declaration.
+        var problems: [Problem] = []
+        FieldType.object(entry.type.fields).validate(object, at: "", into: &problems)
+        #expect(problems.isEmpty, "\(problems)")
+        // 3. Decodes, and encode → decode gives the same value and the same bytes.
+        let decoded = try JSONDecoder().decode(entry.type, from: data)
+        let encoded = try decoded.payload()
+        let again = try JSONDecoder().decode(entry.type, from: encoded)
+        #expect(try again.payload() == encoded)
+        #expect(Self.sameValue(decoded, again))
+        // 4. The canonical encoding carries the same JSON value as the example.
+        let reparsed = try JSONSerialization.jsonObject(with: encoded)
+        #expect(Self.jsonEqual(reparsed, object))
+    }
+
+    /// Deep JSON equality, numbers compared as numbers (28 == 28.0).
+    static func jsonEqual(_ a: Any, _ b: Any) -> Bool {
+        switch (a, b) {
+        case (let x as [String: Any], let y as [String: Any]):
+            return x.count == y.count && x.allSatisfy { k, v in y[k].map { jsonEqual(v, $0) } ?? false }
+        case (let x as [Any], let y as [Any]):
+            return x.count == y.count && zip(x, y).allSatisfy { jsonEqual($0, $1) }
+        case (let x as String, let y as String):
+            return x == y
+        case (is NSNull, is NSNull):
+            return true
+        default:
+            let bx = MiniSchemaValidator.isBool(a)
+            let by = MiniSchemaValidator.isBool(b)
+            if bx || by { return bx == by && (a as? NSNumber)?.boolValue == (b as? NSNumber)?.boolValue }
+            guard let x = MiniSchemaValidator.number(a), let y = MiniSchemaValidator.number(b) else { return false }
+            return x == y
+        }
+    }
+
+    /// Equatable across an existential: open `a` and compare with `b` as the same type.
+    static func sameValue(_ a: any DomainEvent, _ b: any DomainEvent) -> Bool {
+        func open<T: DomainEvent>(_ x: T) -> Bool { (b as? T) == x }
+        return open(a)
+    }
+
+    @Test func everyTypeIsInTheReadme() throws {
+        let readme = try String(contentsOf: Fixtures.events.appendingPathComponent("README.md"), encoding: .utf8)
+        for e in Catalogue.entries {
+            #expect(readme.contains("`\(e.eventType)`"), "events/README.md does not list \(e.eventType)")
+            #expect(readme.contains("`\(e.kind)`"))
+        }
+    }
+}
