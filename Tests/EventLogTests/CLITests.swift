@@ -61,6 +61,28 @@ struct CLITests {
         #expect(r.stdout.contains("hash chain break"))
     }
 
+    @Test func submitValidatesPrintsProblemsAsJSONAndAppendsNothing() throws {
+        let dir = TempDirectory("cli")
+        defer { dir.remove() }
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("events/examples")
+        let census = examples.appendingPathComponent("BridgeCensused.v1.json").path
+        var r = try PresidioBinary.run(["submit", "bridge-census", census, "--data", dir.path, "--actor", "ing. Rossi"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(#""positions":[1]"#))
+        let bad = #"{"bridgeId":"MI0001","observedAt":"2024-03-12","inspector":"x","access":"full","spansInspected":1,"bothElevations":true,"criticalElements":[],"defects":[{"element":"pier","span":1,"material":"masonry","code":"Mu_1","status":"present","g":3,"k1":0.3,"k2":1,"ps":false}]}"#
+        r = try PresidioBinary.run(["submit", "bridge-inspection", "-", "--data", dir.path], stdin: bad)
+        #expect(r.status == 2)
+        let problems = try JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as? [String: Any]
+        let list = problems?["problems"] as? [[String: String]]
+        #expect(list?.first?["path"] == "defects[0].k1")
+        #expect(list?.first?["message"] == "must be one of 0.2, 0.5, 1 (got 0.3)")
+        r = try PresidioBinary.run(["log", "stats", "--json", "--data", dir.path])
+        #expect(r.stdout.contains(#""head":1"#))
+        r = try PresidioBinary.run(["submit", "--help"])
+        #expect(r.stdout.contains("bridge-inspection") && r.stdout.contains("meter-readings") && r.stdout.contains("wastesite-inspection"))
+    }
+
     @Test func errorsAreOneLineNeverACrash() throws {
         let dir = TempDirectory("cli")
         defer { dir.remove() }

@@ -58,6 +58,12 @@ public struct Submitter: Sendable {
         }
         if !problems.isEmpty { throw ValidationFailure(problems) }
 
+        // A retried submission (same id) whose events are already in the log: answer with the
+        // original positions before any rule that the first attempt itself now breaks.
+        if let submissionId, let retried = try await retry(events, kind: kind, actor: actor, submissionId: submissionId) {
+            return retried
+        }
+
         // 2. Context: the assets touched, then each item's rules, in order (so an item may refer
         //    to an asset created earlier in the same batch).
         var context = ValidationContext(now: now())
@@ -79,20 +85,45 @@ public struct Submitter: Sendable {
             let first = !proposed.contains { $0.stream == e.stream }
             let expected: ExpectedVersion =
                 first ? (seenVersions[e.stream].flatMap { $0 }.map { .exact($0) } ?? .noStream) : .any
-            var metadata = ["kind": kind]
-            if let submissionId { metadata["submissionId"] = submissionId.uuidString.lowercased() }
             proposed.append(
-                ProposedEvent(
-                    id: submissionId.map { Self.derivedId($0, index: i) } ?? .random(), stream: e.stream, type: type(of: e).eventType,
-                    schemaVersion: type(of: e).schemaVersion, payload: payload,
-                    metadata: try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]), actor: actor,
-                    correlationId: submissionId, expected: expected))
+                try Self.proposed(e, payload: payload, index: i, kind: kind, actor: actor, submissionId: submissionId, expected: expected))
         }
         if !problems.isEmpty { throw ValidationFailure(problems) }
 
         // 3. Append atomically. A retry of the same submission returns the original positions.
         let result = try await appendIdempotently(proposed)
         return Result(kind: kind, positions: result.positions, appended: result.appended, streams: proposed.map(\.stream))
+    }
+
+    static func proposed(
+        _ e: any DomainEvent, payload: Data, index: Int, kind: String, actor: String, submissionId: UUID?, expected: ExpectedVersion
+    ) throws -> ProposedEvent {
+        var metadata = ["kind": kind]
+        if let submissionId { metadata["submissionId"] = submissionId.uuidString.lowercased() }
+        return ProposedEvent(
+            id: submissionId.map { derivedId($0, index: index) } ?? .random(), stream: e.stream, type: type(of: e).eventType,
+            schemaVersion: type(of: e).schemaVersion, payload: payload,
+            metadata: try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]), actor: actor,
+            correlationId: submissionId, expected: expected)
+    }
+
+    /// If the submission's first event is already in the log, this is a retry: append the same
+    /// events again (the store recognises identical ids and content and appends nothing) and
+    /// return the original positions. A reused id with other content is a problem.
+    private func retry(_ events: [any DomainEvent], kind: String, actor: String, submissionId: UUID) async throws -> Result? {
+        guard try await store.position(ofEventId: Self.derivedId(submissionId, index: 0)) != nil else { return nil }
+        let proposed = try events.enumerated().map { i, e in
+            try Self.proposed(e, payload: try e.payload(), index: i, kind: kind, actor: actor, submissionId: submissionId, expected: .any)
+        }
+        do {
+            let r = try await store.append(proposed)
+            guard r.appended == 0 else {
+                throw ValidationFailure([Problem("submissionId", .duplicate, "was used before for a different submission")])
+            }
+            return Result(kind: kind, positions: r.positions, appended: 0, streams: proposed.map(\.stream))
+        } catch let e as EventStoreError where e.code == .duplicateEventId {
+            throw ValidationFailure([Problem("submissionId", .duplicate, "was used before with other content: \(e.message)")])
+        }
     }
 
     /// A retried submission whose events are already in the log would fail its expectation
