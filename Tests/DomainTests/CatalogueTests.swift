@@ -75,3 +75,22 @@ struct CatalogueTests {
         }
     }
 }
+
+@Suite("Canonical payloads")
+struct CanonicalPayloadTests {
+    /// The hand-written readings encoder must give the bytes JSONEncoder would.
+    @Test func readingsPayloadEqualsJSONEncoderOutput() throws {
+        var r = SeededRandom(seed: 7)
+        for n in 0..<200 {
+            let readings: [Double?] = (0..<96).map { i in r.chance(0.05) ? nil : (Double(i) * r.range(0...3) * 1000).rounded() / 1000 + Double(n) }
+            let e = MeterReadingsRecorded(
+                meterId: "SC0001-W1", observedAt: "2025-01-01T00:00:00Z", intervalMinutes: 15, readings: readings,
+                resets: n % 3 == 0 ? [.init(index: 5, kind: .rollover)] : nil)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let mine = try e.payload()
+            let theirs = try enc.encode(e)
+            #expect(mine == theirs, "\(String(decoding: mine, as: UTF8.self).prefix(300)) vs \(String(decoding: theirs, as: UTF8.self).prefix(300))")
+        }
+    }
+}

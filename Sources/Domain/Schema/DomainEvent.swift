@@ -20,6 +20,8 @@ public protocol DomainEvent: Codable, Sendable, Equatable {
     var assetId: String { get }
     /// When it happened on site (distinct from the time the log recorded it).
     var observedAt: String { get }
+    /// Canonical JSON payload (sorted keys, no nulls): what is stored and hashed.
+    func payload() throws -> Data
 }
 
 extension DomainEvent {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The shape of an event payload or a submission, declared once in Swift.
 ///
@@ -53,7 +54,7 @@ extension FieldType {
                 problems.append(Problem(path, .length, minLength == 1 ? "must not be empty" : "must have at least \(minLength) characters"))
             }
             if s.count > maxLength { problems.append(Problem(path, .length, "must have at most \(maxLength) characters (got \(s.count))")) }
-            if let pattern, s.range(of: "^(?:\(pattern))$", options: .regularExpression) == nil {
+            if let pattern, !PatternCache.matches(s, pattern) {
                 problems.append(Problem(path, .pattern, "must match \(pattern) (got '\(s)')"))
             }
         case .enumeration(let values):
@@ -149,5 +150,22 @@ extension FieldType {
         if v is [Any] { return "an array" }
         if v is [String: Any] { return "an object" }
         return "null"
+    }
+}
+
+/// Compiled patterns, reused: compiling a regular expression per field per event dominated
+/// bulk validation in profiles.
+enum PatternCache {
+    private static let cache = Mutex<[String: NSRegularExpression]>([:])
+
+    static func matches(_ s: String, _ pattern: String) -> Bool {
+        let re = cache.withLock { c -> NSRegularExpression? in
+            if let r = c[pattern] { return r }
+            let r = try? NSRegularExpression(pattern: "^(?:\(pattern))$")
+            c[pattern] = r
+            return r
+        }
+        guard let re else { return false }
+        return re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
     }
 }

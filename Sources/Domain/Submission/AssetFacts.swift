@@ -19,42 +19,41 @@ public struct AssetFacts: Sendable {
 
     public init(stream: String) { self.stream = stream }
 
-    /// Folds one event of the asset's stream into the facts.
+    /// Folds one recorded event of the asset's stream into the facts.
     mutating func apply(type: String, payload: Data) {
-        let d = JSONDecoder()
-        switch type {
-        case BridgeCensused.eventType:
-            if let c = try? d.decode(BridgeCensused.self, from: payload) {
-                bridge = c
-                createdAt = DomainTime.date(c.observedAt)
-            }
-        case BridgeCensusAmended.eventType:
-            if let a = try? d.decode(BridgeCensusAmended.self, from: payload), let b = bridge {
-                bridge = Self.amend(b, with: a.changes)
-            }
-        case BuildingRegistered.eventType:
-            if let b = try? d.decode(BuildingRegistered.self, from: payload) { createdAt = DomainTime.date(b.observedAt) }
-        case WasteSiteRegistered.eventType:
-            if let w = try? d.decode(WasteSiteRegistered.self, from: payload) {
-                wasteSite = w
-                createdAt = DomainTime.date(w.observedAt)
-            }
-        case MeterInstalled.eventType:
-            if let m = try? d.decode(MeterInstalled.self, from: payload), let at = DomainTime.dateTime(m.observedAt) {
+        guard let entry = Catalogue.entries.first(where: { $0.eventType == type }),
+            let event = try? JSONDecoder().decode(entry.type, from: payload)
+        else { return }
+        apply(event)
+    }
+
+    /// Folds one event into the facts (typed: no JSON round trip for events just validated).
+    mutating func apply(_ event: any DomainEvent) {
+        switch event {
+        case let c as BridgeCensused:
+            bridge = c
+            createdAt = DomainTime.date(c.observedAt)
+        case let a as BridgeCensusAmended:
+            if let b = bridge { bridge = Self.amend(b, with: a.changes) }
+        case let b as BuildingRegistered:
+            createdAt = DomainTime.date(b.observedAt)
+        case let w as WasteSiteRegistered:
+            wasteSite = w
+            createdAt = DomainTime.date(w.observedAt)
+        case let m as MeterInstalled:
+            if let at = DomainTime.dateTime(m.observedAt) {
                 meter = m
                 createdAt = at
                 registerDigits = m.registerDigits
                 lastReading = (at, m.initialReading)
             }
-        case MeterReplaced.eventType:
-            if let r = try? d.decode(MeterReplaced.self, from: payload), let at = DomainTime.dateTime(r.observedAt) {
+        case let r as MeterReplaced:
+            if let at = DomainTime.dateTime(r.observedAt) {
                 registerDigits = r.registerDigits
                 lastReading = (at, r.newInitialReading)
             }
-        case MeterReadingsRecorded.eventType:
-            if let r = try? d.decode(MeterReadingsRecorded.self, from: payload), let start = DomainTime.dateTime(r.observedAt),
-                let k = r.readings.lastIndex(where: { $0 != nil })
-            {
+        case let r as MeterReadingsRecorded:
+            if let start = DomainTime.dateTime(r.observedAt), let k = r.readings.lastIndex(where: { $0 != nil }) {
                 lastReading = (start.addingTimeInterval(Double(k * r.intervalMinutes * 60)), r.readings[k]!)
             }
         default: break

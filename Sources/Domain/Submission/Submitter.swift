@@ -79,7 +79,7 @@ public struct Submitter: Sendable {
             guard rules.isEmpty else { continue }
             let payload = try e.payload()
             var facts = context.facts(e.stream)
-            facts.apply(type: type(of: e).eventType, payload: payload)
+            facts.apply(e)
             facts.version = (facts.version.map { $0 + 1 }) ?? 0
             context.assets[e.stream] = facts
             let first = !proposed.contains { $0.stream == e.stream }
