@@ -19,11 +19,9 @@ public struct AssetFacts: Sendable {
 
     public init(stream: String) { self.stream = stream }
 
-    /// Folds one recorded event of the asset's stream into the facts.
-    mutating func apply(type: String, payload: Data) {
-        guard let entry = Catalogue.entries.first(where: { $0.eventType == type }),
-            let event = try? JSONDecoder().decode(entry.type, from: payload)
-        else { return }
+    /// Folds one recorded event of the asset's stream into the facts (old versions upcast).
+    mutating func apply(_ recorded: RecordedEvent) {
+        guard let event = try? Catalogue.decode(recorded) else { return }
         apply(event)
     }
 
@@ -93,7 +91,7 @@ public struct AssetDirectory: Sendable {
             let tail = try await store.readStream(stream, from: version, limit: 1)
             events = head + tail
         }
-        for e in events { f.apply(type: e.type, payload: e.payload) }
+        for e in events { f.apply(e) }
         return f
     }
 }

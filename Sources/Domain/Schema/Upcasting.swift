@@ -1,0 +1,52 @@
+import EventLog
+import Foundation
+
+/// Turns a payload of one schema version into the next version's shape.
+///
+/// Old events are never rewritten in the log (the hash chain forbids it, and auditors must see
+/// what was recorded); they are upcast when read. When `BridgeInspected` gets a v2, its v1→v2
+/// upcaster goes into `Catalogue.upcasters` and the v1 schema and example stay in `events/`.
+public struct Upcaster: Sendable {
+    public var eventType: String
+    public var fromVersion: UInt32
+    public var transform: @Sendable ([String: JSONValue]) throws -> [String: JSONValue]
+
+    public init(eventType: String, fromVersion: UInt32, transform: @escaping @Sendable ([String: JSONValue]) throws -> [String: JSONValue]) {
+        self.eventType = eventType
+        self.fromVersion = fromVersion
+        self.transform = transform
+    }
+}
+
+public struct UpcastError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+extension Catalogue {
+    /// Registered upcasters. Every type is at version 1 today, so there are none yet.
+    public static let upcasters: [Upcaster] = []
+
+    /// Decodes a recorded event into its current Swift type, upcasting older schema versions.
+    public static func decode(type: String, schemaVersion: UInt32, payload: Data, upcasters: [Upcaster] = upcasters) throws -> any DomainEvent {
+        let versions = entries.filter { $0.eventType == type }
+        guard let current = versions.max(by: { $0.schemaVersion < $1.schemaVersion }) else {
+            throw UpcastError(description: "unknown event type '\(type)'")
+        }
+        if schemaVersion == current.schemaVersion { return try JSONDecoder().decode(current.type, from: payload) }
+        guard schemaVersion < current.schemaVersion else {
+            throw UpcastError(description: "\(type) v\(schemaVersion) is newer than this build (v\(current.schemaVersion))")
+        }
+        var object = try JSONDecoder().decode([String: JSONValue].self, from: payload)
+        for v in schemaVersion..<current.schemaVersion {
+            guard let step = upcasters.first(where: { $0.eventType == type && $0.fromVersion == v }) else {
+                throw UpcastError(description: "no upcaster for \(type) v\(v) → v\(v + 1)")
+            }
+            object = try step.transform(object)
+        }
+        return try JSONDecoder().decode(current.type, from: try JSONEncoder().encode(object))
+    }
+
+    public static func decode(_ e: RecordedEvent) throws -> any DomainEvent {
+        try decode(type: e.type, schemaVersion: e.schemaVersion, payload: e.payload)
+    }
+}
