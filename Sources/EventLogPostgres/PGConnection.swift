@@ -179,6 +179,9 @@ enum PGParam: Sendable {
     case textArray([String])
     /// A `uuid[]` array, sent in text format.
     case uuidArray([UUID])
+    /// Any array in text format: `oid` is the array type (int8[] 1016, int4[] 1007, bytea[] 1001 …),
+    /// elements already in the element type's text form; nil is NULL.
+    case array(oid: UInt32, [String?])
 
     var oid: UInt32 {
         switch self {
@@ -190,10 +193,23 @@ enum PGParam: Sendable {
         case .null(let o): o
         case .textArray: 1009
         case .uuidArray: 2951
+        case .array(let oid, _): oid
         }
     }
 
     static func bytea(_ d: Data) -> PGParam { .bytea([UInt8](d)) }
+
+    /// bytea in its text (hex) input form, for array literals.
+    static func byteaText(_ d: Data) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
+        out.reserveCapacity(2 + d.count * 2)
+        for b in d {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     var encoded: [UInt8]? {
         switch self {
@@ -204,6 +220,7 @@ enum PGParam: Sendable {
         case .uuid(let u): return withUnsafeBytes(of: u.uuid) { Array($0) }
         case .null: return nil
         case .uuidArray(let ids): return Array(("{" + ids.map(\.uuidString).joined(separator: ",") + "}").utf8)
+        case .array(_, let items): return PGParam.arrayLiteral(items)
         case .textArray(let items):
             var s = "{"
             for (i, item) in items.enumerated() {
@@ -222,9 +239,30 @@ enum PGParam: Sendable {
     /// 1 = binary, 0 = text.
     var format: Int32 {
         switch self {
-        case .textArray, .uuidArray: return 0
+        case .textArray, .uuidArray, .array: return 0
         default: return 1
         }
+    }
+
+    /// `{"a","b\\c",NULL}`: every element quoted, `"` and `\` escaped.
+    static func arrayLiteral(_ items: [String?]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(items.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            guard let item else {
+                out += Array("NULL".utf8)
+                continue
+            }
+            out.append(UInt8(ascii: "\""))
+            for b in item.utf8 {
+                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                out.append(b)
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 }
 

