@@ -37,9 +37,14 @@ let package = Package(
             dependencies: ["EventLog", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Projections",
+            dependencies: ["EventLog", "Domain", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "presidio",
-            dependencies: ["EventLog", "EventLogPostgres", "Domain", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EventLog", "EventLogPostgres", "Domain", "Projections", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -50,6 +55,11 @@ let package = Package(
         .testTarget(
             name: "DomainTests",
             dependencies: ["Domain", "EventLog"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProjectionsTests",
+            dependencies: ["Projections", "Domain", "EventLog"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -8,13 +8,18 @@ struct Presidio: AsyncParsableCommand {
         commandName: "presidio",
         abstract: "Event-sourced monitoring of the Città metropolitana di Milano's bridges, school meters and waste sites.",
         version: "0.1.0",
-        subcommands: [Log.self, Submit.self, DemoData.self, Audit.self, Db.self, CatalogCommand.self, Bench.self, Debug.self]
+        subcommands: [Log.self, Submit.self, DemoData.self, Projections.self, Alerts.self, Queue.self, Asset.self, Audit.self, Db.self, CatalogCommand.self, Bench.self, Debug.self]
     )
 
     /// Every failure becomes one line on stderr and a non-zero exit, never a crash trace.
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -26,8 +31,12 @@ struct Presidio: AsyncParsableCommand {
         } catch let e as CLIFailure {
             printError(e.message)
             Foundation.exit(e.exitCode)
+        } catch let e as ExitCode {
+            Foundation.exit(e.rawValue)
         } catch {
-            exit(withError: error)
+            // Anything else is still one line, never a trace.
+            printError("\(error)".replacingOccurrences(of: "\n", with: " "))
+            Foundation.exit(1)
         }
     }
 }

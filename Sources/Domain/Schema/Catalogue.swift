@@ -33,6 +33,9 @@ public enum Catalogue {
         Entry(kind: "wastesite-follow-up", type: WasteSiteFollowUpRecorded.self, creates: false),
         Entry(kind: "wastesite-sanction", type: WasteSiteSanctioned.self, creates: false),
         Entry(kind: "wastesite-fire", type: WasteSiteFireReported.self, creates: false),
+        Entry(kind: "alert-raised", type: AlertRaised.self, creates: true),
+        Entry(kind: "alert-resolution", type: AlertResolved.self, creates: false),
+        Entry(kind: "alert-acknowledgement", type: AlertAcknowledged.self, creates: false),
     ]
 
     public static func entry(kind: String) -> Entry? { entries.first { $0.kind == kind } }

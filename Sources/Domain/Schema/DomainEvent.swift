@@ -2,7 +2,7 @@ import Foundation
 
 /// The asset categories; each is the stream category of its events (`bridge-MI0001`).
 public enum AssetCategory: String, Sendable, CaseIterable, Codable {
-    case bridge, building, meter, wastesite, tariff
+    case bridge, building, meter, wastesite, tariff, alert
 }
 
 /// A fact the log records about an asset. One Swift type per event type and schema version;

@@ -46,7 +46,7 @@ public struct Field: Sendable {
 
 extension FieldType {
     /// Checks `value` (from JSONSerialization) and appends every problem found under `path`.
-    func validate(_ value: Any, at path: String, into problems: inout [Problem]) {
+    public func validate(_ value: Any, at path: String, into problems: inout [Problem]) {
         switch self {
         case .string(let minLength, let maxLength, let pattern):
             guard let s = value as? String else { return problems.append(Self.typeProblem(path, "a string", value)) }

@@ -1,0 +1,98 @@
+import Domain
+import EventLog
+import Foundation
+
+/// A deterministic reducer over the log: same events + same rule set → the same state, byte for
+/// byte (states are encoded with sorted keys and hold no wall-clock time).
+public protocol Projection: Sendable {
+    associatedtype State: Codable & Sendable & Equatable & AlertHolding
+    var name: String { get }
+    /// Bump when the reducer changes meaning: a changed code or rule-set version forces a rebuild.
+    var codeVersion: Int { get }
+    var ruleSet: RuleSetInfo { get }
+    /// Stream categories this projection reads; others are skipped without decoding.
+    var categories: Set<String> { get }
+    func initialState() -> State
+    func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to state: inout State)
+}
+
+/// What an alert looks like in a projection's state.
+public struct AlertRecord: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable { case firing, resolved }
+
+    public var id: String
+    public var rule: String
+    public var asset: String
+    public var severity: AlertSeverity
+    public var state: State
+    public var evidence: String
+    public var ruleSet: String
+    public var advisory: Bool
+    public var raisedOn: String
+    public var raisedPosition: UInt64
+    public var resolvedOn: String?
+    public var resolvedPosition: UInt64?
+    public var resolution: String?
+    /// Whether the raise / resolution is already in the log as an alert event.
+    public var raisePublished = false
+    public var resolutionPublished = false
+    public var acknowledgements: [Acknowledgement] = []
+
+    public struct Acknowledgement: Codable, Sendable, Equatable {
+        public var at: String
+        public var by: String
+        public var note: String
+    }
+}
+
+/// A state that carries alerts (every projection's does, possibly none).
+public protocol AlertHolding {
+    var alerts: [String: AlertRecord] { get set }
+}
+
+extension AlertHolding {
+    /// Folds the log's own alert events into the state: marks transitions as published and
+    /// records human acknowledgements and resolutions.
+    public mutating func applyAlertEvent(_ event: RecordedEvent, _ decoded: any DomainEvent) {
+        switch decoded {
+        case let r as AlertRaised:
+            alerts[r.alertId]?.raisePublished = true
+        case let r as AlertResolved:
+            guard var a = alerts[r.alertId] else { return }
+            if r.triggerPosition != nil {
+                a.resolutionPublished = true
+            } else if a.state == .firing {
+                // A person resolved it.
+                a.state = .resolved
+                a.resolvedOn = r.observedAt
+                a.resolvedPosition = event.position
+                a.resolution = "\(r.reason) (by \(event.actor))"
+                a.resolutionPublished = true
+            }
+            alerts[r.alertId] = a
+        case let k as AlertAcknowledged:
+            alerts[k.alertId]?.acknowledgements.append(.init(at: k.observedAt, by: event.actor, note: k.note))
+        default: break
+        }
+    }
+
+    /// Raises (or keeps) the alert `id`; a resolved alert with the same id is not re-raised.
+    public mutating func raise(
+        _ id: String, rule: String, asset: String, severity: AlertSeverity, evidence: String, ruleSet: RuleSetInfo, advisory: Bool,
+        on day: String, position: UInt64
+    ) {
+        guard alerts[id] == nil else { return }
+        alerts[id] = AlertRecord(
+            id: id, rule: rule, asset: asset, severity: severity, state: .firing, evidence: evidence, ruleSet: ruleSet.label,
+            advisory: advisory, raisedOn: day, raisedPosition: position)
+    }
+
+    public mutating func resolve(_ id: String, reason: String, on day: String, position: UInt64) {
+        guard var a = alerts[id], a.state == .firing else { return }
+        a.state = .resolved
+        a.resolvedOn = day
+        a.resolvedPosition = position
+        a.resolution = reason
+        alerts[id] = a
+    }
+}

@@ -1,0 +1,161 @@
+import Crypto
+import Domain
+import EventLog
+import Foundation
+
+/// Keeps one projection's state up to date with the log: resumes from its snapshot (when the
+/// code and rule-set versions still match), applies what follows, snapshots, and publishes its
+/// alert transitions back into the log.
+public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
+    // @unchecked: a runner is used from one task at a time (CLI command or worker service).
+    public let projection: P
+    let store: any EventStore
+    let snapshots: any SnapshotStore
+    public private(set) var state: P.State
+    public private(set) var position: UInt64 = 0
+    public private(set) var lastRate: Double = 0
+    /// Snapshot after this many applied events (and at the end of every catch-up).
+    public var snapshotEvery = 200_000
+
+    public init(projection: P, store: any EventStore, snapshots: any SnapshotStore) {
+        self.projection = projection
+        self.store = store
+        self.snapshots = snapshots
+        state = projection.initialState()
+    }
+
+    public struct Status: Codable, Sendable {
+        public var name: String
+        public var codeVersion: Int
+        public var ruleSet: RuleSetInfo
+        public var position: UInt64
+        public var head: UInt64
+        public var lag: UInt64
+        public var eventsPerSecond: Double
+        public var snapshotSHA256: String
+        public var alertsFiring: Int
+    }
+
+    /// Loads the snapshot if it was made by this code and rule-set version; otherwise starts from
+    /// zero (that is the rebuild). Returns whether the snapshot was used.
+    @discardableResult
+    public func restore() throws -> Bool {
+        guard let s = try snapshots.load(projection.name), s.codeVersion == projection.codeVersion, s.ruleSet == projection.ruleSet.label,
+            let decoded = try? JSONDecoder().decode(P.State.self, from: s.state)
+        else {
+            state = projection.initialState()
+            position = 0
+            return false
+        }
+        state = decoded
+        position = s.position
+        return true
+    }
+
+    /// Applies every event after `position`, up to `until` (inclusive) or the head.
+    public func catchUp(until: UInt64? = nil, untilTime: Int64? = nil, saveSnapshots: Bool = true) async throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let from = position
+        var sinceSnapshot = 0
+        let categories = projection.categories
+        pages: while true {
+            let page = try await store.read(from: position + 1, limit: 4096)
+            if page.isEmpty { break }
+            for e in page {
+                if let until, e.position > until { break pages }
+                if let untilTime, e.recordedAt > untilTime { break pages }
+                let category = e.category
+                if category == "alert" || categories.contains(category), let decoded = try? Catalogue.decode(e) {
+                    if category == "alert" {
+                        state.applyAlertEvent(e, decoded)
+                    } else {
+                        projection.apply(e, decoded, to: &state)
+                    }
+                }
+                position = e.position
+                sinceSnapshot += 1
+            }
+            if saveSnapshots && sinceSnapshot >= snapshotEvery {
+                try saveSnapshot()
+                sinceSnapshot = 0
+            }
+        }
+        let secs = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        lastRate = secs > 0 ? Double(position - from) / secs : 0
+        if saveSnapshots && position > from { try saveSnapshot() }
+    }
+
+    public func encodedState() throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return try enc.encode(state)
+    }
+
+    public func saveSnapshot() throws {
+        try snapshots.save(
+            Snapshot(name: projection.name, codeVersion: projection.codeVersion, ruleSet: projection.ruleSet.label, position: position, state: try encodedState()))
+    }
+
+    /// Appends the alert transitions not yet in the log. Event ids derive from the alert id and
+    /// the transition, so a restarted or duplicated worker appends each one only once.
+    @discardableResult
+    public func publishAlerts(actor: String? = nil) async throws -> Int {
+        var events: [ProposedEvent] = []
+        let by = actor ?? "projection:\(projection.name)"
+        for a in state.alerts.values.sorted(by: { $0.raisedPosition == $1.raisedPosition ? $0.id < $1.id : $0.raisedPosition < $1.raisedPosition }) {
+            if !a.raisePublished {
+                let raised = AlertRaised(
+                    alertId: a.id, observedAt: a.raisedOn, rule: a.rule, asset: a.asset, severity: a.severity, evidence: a.evidence,
+                    ruleSet: a.ruleSet, advisory: a.advisory, triggerPosition: Int(a.raisedPosition))
+                events.append(try Self.proposed(raised, transition: "raised", actor: by))
+            }
+            if a.state == .resolved, !a.resolutionPublished, let on = a.resolvedOn {
+                let resolved = AlertResolved(alertId: a.id, observedAt: on, reason: a.resolution ?? "condition cleared", triggerPosition: a.resolvedPosition.map { Int($0) })
+                events.append(try Self.proposed(resolved, transition: "resolved", actor: by))
+            }
+        }
+        var appended = 0
+        for chunk in stride(from: 0, to: events.count, by: 2000) {
+            appended += try await store.append(Array(events[chunk..<min(events.count, chunk + 2000)])).appended
+        }
+        if !events.isEmpty { try await catchUp() }
+        return appended
+    }
+
+    static func proposed(_ e: any DomainEvent, transition: String, actor: String) throws -> ProposedEvent {
+        var problems: [Problem] = []
+        FieldType.object(type(of: e).fields).validate(try JSONSerialization.jsonObject(with: try e.payload()), at: "", into: &problems)
+        if !problems.isEmpty { throw ValidationFailure(problems) }
+        let digest = Array(SHA256.hash(data: Data("presidio-alert|\(transition)|\(e.assetId)".utf8)).prefix(16))
+        var d = digest
+        d[6] = (d[6] & 0x0F) | 0x50
+        d[8] = (d[8] & 0x3F) | 0x80
+        let id = UUID(uuid: (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]))
+        return ProposedEvent(
+            id: id, stream: e.stream, type: type(of: e).eventType, schemaVersion: type(of: e).schemaVersion, payload: try e.payload(),
+            metadata: Data(#"{"source":"projection"}"#.utf8), actor: actor)
+    }
+
+    public func status() async throws -> Status {
+        let head = try await store.headPosition()
+        let sha = SHA256.hash(data: try encodedState()).map { String(format: "%02x", $0) }.joined()
+        return Status(
+            name: projection.name, codeVersion: projection.codeVersion, ruleSet: projection.ruleSet, position: position, head: head,
+            lag: head > position ? head - position : 0, eventsPerSecond: lastRate, snapshotSHA256: sha,
+            alertsFiring: state.alerts.values.filter { $0.state == .firing }.count)
+    }
+
+    /// The state as of a past position or time, replayed from the start (for auditors).
+    public static func asOf(projection: P, store: any EventStore, position: UInt64? = nil, time: Int64? = nil) async throws -> P.State {
+        let r = ProjectionRunner(projection: projection, store: store, snapshots: NoSnapshots())
+        try await r.catchUp(until: position, untilTime: time, saveSnapshots: false)
+        return r.state
+    }
+}
+
+/// For replays that must not touch the stored snapshots.
+struct NoSnapshots: SnapshotStore {
+    func load(_ name: String) throws -> Snapshot? { nil }
+    func save(_ snapshot: Snapshot) throws {}
+    func delete(_ name: String) throws {}
+}

@@ -1,0 +1,75 @@
+import Domain
+import Foundation
+
+/// Which rule set a projection applies: name and version, and which of its rules are not yet
+/// verified against the official sources (shown as advisory wherever their result is shown).
+public struct RuleSetInfo: Codable, Sendable, Hashable {
+    public var name: String
+    public var version: Int
+    public var advisory: [String]
+    public var label: String { "\(name)/v\(version)" }
+}
+
+public struct RuleSetError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var problems: [String]
+    public var description: String { "rule set \(file): " + problems.joined(separator: "; ") }
+}
+
+/// Loads `projections/<name>/v<version>.json`, read at run time (never compiled in).
+public enum RuleSetLoader {
+    /// The rules folder: `$PRESIDIO_RULES`, else `./projections`.
+    public static var defaultDirectory: String {
+        ProcessInfo.processInfo.environment["PRESIDIO_RULES"] ?? "projections"
+    }
+
+    /// The highest version present for `name`.
+    public static func latestVersion(_ name: String, directory: String = defaultDirectory) throws -> Int {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/\(name)")) ?? []
+        let versions = files.compactMap { f -> Int? in
+            guard f.hasPrefix("v"), f.hasSuffix(".json") else { return nil }
+            return Int(f.dropFirst().dropLast(5))
+        }
+        guard let v = versions.max() else {
+            throw RuleSetError(file: "\(directory)/\(name)", problems: ["no v<N>.json rule file (set PRESIDIO_RULES to the projections/ folder)"])
+        }
+        return v
+    }
+
+    public static func load<R: Decodable & ValidatedRules>(_ type: R.Type, name: String, version: Int? = nil, directory: String = defaultDirectory)
+        throws -> R
+    {
+        let v = try version ?? latestVersion(name, directory: directory)
+        let path = "\(directory)/\(name)/v\(v).json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RuleSetError(file: path, problems: ["cannot be read"])
+        }
+        let rules: R
+        do {
+            rules = try JSONDecoder().decode(R.self, from: data)
+        } catch let e as DecodingError {
+            throw RuleSetError(file: path, problems: [describe(e)])
+        }
+        var problems = rules.problems()
+        if rules.info.name != name { problems.append("ruleSet: must be '\(name)' (got '\(rules.info.name)')") }
+        if rules.info.version != v { problems.append("version: must be \(v) as in the file name (got \(rules.info.version))") }
+        if !problems.isEmpty { throw RuleSetError(file: path, problems: problems) }
+        return rules
+    }
+
+    static func describe(_ e: DecodingError) -> String {
+        switch e {
+        case .keyNotFound(let k, let c): return "\((c.codingPath + [k]).map(\.stringValue).joined(separator: ".")): is required"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
+        @unknown default: return "\(e)"
+        }
+    }
+}
+
+/// A rule file that checks itself after decoding.
+public protocol ValidatedRules {
+    var info: RuleSetInfo { get }
+    /// Every problem, as `field: reason`.
+    func problems() -> [String]
+}

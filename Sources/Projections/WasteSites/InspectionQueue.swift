@@ -1,0 +1,71 @@
+import Domain
+import Foundation
+
+/// One place in the inspection queue, with the reasons that put it there.
+public struct InspectionQueueEntry: Codable, Sendable, Equatable {
+    public var rank: Int
+    public var siteId: String
+    public var municipality: String
+    public var hazardGrade: String
+    public var score: Double
+    public var lastInspection: String?
+    public var daysSinceInspection: Int
+    public var openNonCompliances: [String]
+    public var followUpDue: String?
+    public var reasons: [String]
+    public var advisory: Bool
+    public var ruleSet: String
+}
+
+extension WasteSiteProjection {
+    /// Sites ordered by priority on `today`:
+    /// `w.grade·gradeScore + w.overdue·(overdue days / period + follow-up overdue) + w.open·Σ severity
+    ///  + w.fire·(recent fire) + w.over·(stored / authorised − 1)⁺` (weights and scores from the rule set).
+    public func inspectionQueue(_ state: State, today: Date) -> [InspectionQueueEntry] {
+        let w = rules.queueWeights
+        let weight: [AlertSeverity: Double] = [.critical: 1, .warning: 0.5, .info: 0.2]
+        var entries: [InspectionQueueEntry] = []
+        for site in state.sites.values {
+            var reasons: [String] = []
+            let grade = site.hazardGrade.rawValue
+            let gradeScore = rules.gradeScore[grade] ?? 0
+            var score = w.grade * gradeScore
+            reasons.append(String(format: "hazard grade %@ (+%.2f)", grade, w.grade * gradeScore))
+            let periodDays = Double(rules.inspectionFrequencyMonths[grade] ?? 12) * 30.4
+            let since = DomainTime.date(site.lastInspection ?? site.registeredOn) ?? today
+            let days = max(0, Int(today.timeIntervalSince(since) / 86400))
+            let overdue = max(0, Double(days) - periodDays)
+            if overdue > 0 {
+                score += w.overdue * overdue / periodDays
+                reasons.append(
+                    String(format: "%@ %d days ago, period %.0f days (+%.2f)", site.lastInspection == nil ? "never inspected; registered" : "last inspected", days, periodDays, w.overdue * overdue / periodDays))
+            }
+            if let due = site.followUpDue, let d = DomainTime.date(due), d < today {
+                score += w.overdue
+                reasons.append(String(format: "follow-up overdue since %@ (+%.2f)", due, w.overdue))
+            }
+            let open = site.openItems.sorted { $0.key < $1.key }
+            if !open.isEmpty {
+                let sev = open.reduce(0) { $0 + (weight[$1.value.severity] ?? 0) }
+                score += w.openNonCompliance * sev
+                reasons.append(String(format: "open non-compliances: %@ (+%.2f)", open.map(\.key).joined(separator: ", "), w.openNonCompliance * sev))
+            }
+            if let fire = site.fires.last, let d = DomainTime.date(fire), today.timeIntervalSince(d) <= Double(rules.recentFireDays) * 86400 {
+                score += w.recentFire
+                reasons.append(String(format: "fire on %@ (+%.2f)", fire, w.recentFire))
+            }
+            if site.quantityRatio > 1 {
+                score += w.overQuantity * (site.quantityRatio - 1)
+                reasons.append(String(format: "stored %.0f%% of the authorised amount (+%.2f)", site.quantityRatio * 100, w.overQuantity * (site.quantityRatio - 1)))
+            }
+            entries.append(
+                InspectionQueueEntry(
+                    rank: 0, siteId: site.siteId, municipality: site.municipality, hazardGrade: grade, score: (score * 1000).rounded() / 1000,
+                    lastInspection: site.lastInspection, daysSinceInspection: days, openNonCompliances: open.map(\.key), followUpDue: site.followUpDue,
+                    reasons: reasons, advisory: !rules.advisory.isEmpty, ruleSet: ruleSet.label))
+        }
+        entries.sort { $0.score != $1.score ? $0.score > $1.score : $0.siteId < $1.siteId }
+        for i in entries.indices { entries[i].rank = i + 1 }
+        return entries
+    }
+}

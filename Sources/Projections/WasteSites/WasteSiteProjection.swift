@@ -1,0 +1,115 @@
+import Domain
+import EventLog
+import Foundation
+
+/// Waste storage sites: state from the registry and the latest inspections, non-compliance and
+/// fire alerts, and the inspection queue (waste-sites brief §4.3–4.4).
+public struct WasteSiteProjection: Projection {
+    public let name = "wastesites"
+    public let codeVersion = 1
+    public let rules: WasteSiteRules
+    public var ruleSet: RuleSetInfo { rules.info }
+    public let categories: Set<String> = ["wastesite"]
+
+    public init(rules: WasteSiteRules) { self.rules = rules }
+
+    public struct State: Codable, Sendable, Equatable, AlertHolding {
+        public var sites: [String: Site] = [:]
+        public var alerts: [String: AlertRecord] = [:]
+    }
+
+    public struct OpenItem: Codable, Sendable, Equatable {
+        public var since: String
+        public var alertId: String
+        public var severity: AlertSeverity
+    }
+
+    public struct Site: Codable, Sendable, Equatable {
+        public var siteId: String
+        public var municipality: String
+        public var operatorName: String
+        public var hazardGrade: HazardGrade
+        public var registeredOn: String
+        public var authorisedTonnes: [String: Double]
+        public var cpiStatus: CPIStatus
+        public var lastInspection: String?
+        public var inspections = 0
+        public var openItems: [String: OpenItem] = [:]
+        public var followUpDue: String?
+        /// Largest measured / authorised ratio at the last inspection.
+        public var quantityRatio: Double = 0
+        public var fires: [String] = []
+        public var sanctions = 0
+    }
+
+    public func initialState() -> State { State() }
+
+    func advisory(_ rule: String) -> Bool { rules.advisory.contains(rule) }
+
+    public func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) {
+        switch decoded {
+        case let r as WasteSiteRegistered:
+            s.sites[r.siteId] = Site(
+                siteId: r.siteId, municipality: r.municipality, operatorName: r.operatorName, hazardGrade: r.hazardGrade, registeredOn: r.observedAt,
+                authorisedTonnes: Dictionary(r.areas.map { ($0.areaId, $0.authorisedTonnes) }, uniquingKeysWith: { a, _ in a }), cpiStatus: r.cpiStatus)
+        case let i as WasteSiteInspected:
+            guard var site = s.sites[i.siteId] else { return }
+            site.lastInspection = i.observedAt
+            site.inspections += 1
+            site.quantityRatio = i.measured.compactMap { m in site.authorisedTonnes[m.areaId].map { $0 > 0 ? m.tonnes / $0 : 0 } }.max() ?? 0
+            for item in ChecklistItem.allCases {
+                guard let check = i.items[item.rawValue] else { continue }
+                switch check.outcome {
+                case .nonConforme where site.openItems[item.rawValue] == nil:
+                    let id = "\(event.stream).nonCompliance.\(item.rawValue).\(event.position)"
+                    let severity = rules.itemSeverity[item.rawValue] ?? .warning
+                    var evidence = "inspection of \(i.observedAt) by \(i.body): \(item.rawValue) non conforme"
+                    if let note = check.note { evidence += " (\(note))" }
+                    if item == .quantity, site.quantityRatio > 1 { evidence += String(format: "; stored %.0f%% of the authorised amount", site.quantityRatio * 100) }
+                    s.raise(
+                        id, rule: "wastesite.nonCompliance.\(item.rawValue)", asset: event.stream, severity: severity, evidence: evidence,
+                        ruleSet: ruleSet, advisory: advisory("itemSeverity"), on: i.observedAt, position: event.position)
+                    site.openItems[item.rawValue] = OpenItem(since: i.observedAt, alertId: id, severity: severity)
+                case .conforme:
+                    if let open = site.openItems.removeValue(forKey: item.rawValue) {
+                        s.resolve(open.alertId, reason: "inspection of \(i.observedAt): \(item.rawValue) conforme", on: i.observedAt, position: event.position)
+                    }
+                default: break
+                }
+            }
+            updateFollowUp(&site, from: i.observedAt)
+            s.sites[i.siteId] = site
+        case let f as WasteSiteFollowUpRecorded:
+            guard var site = s.sites[f.siteId] else { return }
+            for item in f.resolvedItems {
+                if let open = site.openItems.removeValue(forKey: item.rawValue) {
+                    s.resolve(open.alertId, reason: "follow-up of \(f.observedAt): \(item.rawValue) resolved", on: f.observedAt, position: event.position)
+                }
+            }
+            site.followUpDue = nil
+            updateFollowUp(&site, from: f.observedAt)
+            s.sites[f.siteId] = site
+        case let x as WasteSiteSanctioned:
+            s.sites[x.siteId]?.sanctions += 1
+        case let fire as WasteSiteFireReported:
+            guard s.sites[fire.siteId] != nil else { return }
+            let day = String(fire.observedAt.prefix(10))
+            s.sites[fire.siteId]?.fires.append(day)
+            s.raise(
+                "\(event.stream).fire.\(event.position)", rule: "wastesite.fire", asset: event.stream,
+                severity: fire.severity == .importante ? .critical : .warning, evidence: "fire (\(fire.severity.rawValue)) on \(fire.observedAt): \(fire.description)",
+                ruleSet: ruleSet, advisory: false, on: day, position: event.position)
+        default: break
+        }
+    }
+
+    /// A critical non-compliance needs a follow-up visit within `followUpDays`.
+    func updateFollowUp(_ site: inout Site, from day: String) {
+        let critical = site.openItems.keys.contains { rules.criticalItems.contains($0) }
+        if !critical {
+            site.followUpDue = nil
+        } else if site.followUpDue == nil, let d = DomainTime.date(day) {
+            site.followUpDue = DomainTime.dayString(d.addingTimeInterval(86400 * Double(rules.followUpDays)))
+        }
+    }
+}

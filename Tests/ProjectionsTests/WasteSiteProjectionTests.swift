@@ -1,0 +1,172 @@
+@testable import Domain
+import EventLog
+import Foundation
+@testable import Projections
+import Testing
+
+enum Paths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let rules = root.appendingPathComponent("projections").path
+    static func example(_ name: String) throws -> Data {
+        try Data(contentsOf: root.appendingPathComponent("events/examples/\(name).json"))
+    }
+}
+
+struct TempDir {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("proj-\(UUID().uuidString)").path
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+@Suite("Rule sets")
+struct RuleSetTests {
+    @Test func theShippedWasteSiteRulesLoad() throws {
+        let r = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: Paths.rules)
+        #expect(r.info.label == "wastesites/v1")
+        #expect(r.info.advisory.contains("queueWeights"))
+        #expect(r.followUpDays == 30)
+    }
+
+    @Test func everyProblemOfABadFileIsNamed() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.path + "/wastesites", withIntermediateDirectories: true)
+        var o = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Paths.rules + "/wastesites/v1.json"))) as! [String: Any]
+        o["followUpDays"] = 0
+        o["inspectionFrequencyMonths"] = ["alto": 12, "medio": 24, "nessuno": 5]
+        o["version"] = 2
+        try JSONSerialization.data(withJSONObject: o).write(to: URL(fileURLWithPath: dir.path + "/wastesites/v1.json"))
+        #expect {
+            _ = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: dir.path)
+        } throws: { e in
+            let text = "\(e)"
+            return text.contains("followUpDays: must be 1…365 (got 0)") && text.contains("inspectionFrequencyMonths.basso: is required")
+                && text.contains("inspectionFrequencyMonths.nessuno: unknown hazard grade") && text.contains("version: must be 1")
+        }
+    }
+}
+
+@Suite("Waste-site projection")
+struct WasteSiteProjectionTests {
+    static let now = ISO8601DateFormatter().date(from: "2025-06-01T12:00:00Z")!
+
+    func withScenario(_ body: (SegmentStore, String) async throws -> Void) async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let store = try SegmentStore(directory: dir.path + "/log")
+        defer { store.close() }
+        let submitter = Submitter(store: store, now: { Self.now })
+        for (kind, name) in [
+            ("wastesite", "WasteSiteRegistered.v1"), ("wastesite-inspection", "WasteSiteInspected.v1"), ("wastesite-sanction", "WasteSiteSanctioned.v1"),
+            ("wastesite-follow-up", "WasteSiteFollowUpRecorded.v1"), ("wastesite-fire", "WasteSiteFireReported.v1"),
+        ] {
+            _ = try await submitter.submit(kind: kind, json: try Paths.example(name), actor: "t")
+        }
+        try await body(store, dir.path)
+    }
+
+    static func runner(_ store: any EventStore, _ dir: String) throws -> ProjectionRunner<WasteSiteProjection> {
+        let rules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: Paths.rules)
+        return ProjectionRunner(projection: WasteSiteProjection(rules: rules), store: store, snapshots: FileSnapshotStore(directory: dir + "/snap"))
+    }
+
+    @Test func inspectionRaisesFollowUpResolvesFireRaises() async throws {
+        try await withScenario { store, dir in
+            let r = try Self.runner(store, dir)
+            try await r.catchUp()
+            let alerts = r.state.alerts.values.sorted { $0.raisedPosition < $1.raisedPosition }
+            #expect(Set(alerts.map(\.rule)) == ["wastesite.nonCompliance.pileLimits", "wastesite.nonCompliance.quantity", "wastesite.fire"])
+            #expect(alerts.count == 3)
+            let quantity = try #require(alerts.first { $0.rule == "wastesite.nonCompliance.quantity" })
+            #expect(quantity.state == .resolved)
+            #expect(quantity.resolution == "follow-up of 2024-07-10: quantity resolved")
+            #expect(quantity.evidence.contains("120%"))
+            #expect(quantity.severity == .critical && quantity.advisory)
+            let fire = try #require(alerts.first { $0.rule == "wastesite.fire" })
+            #expect(fire.state == .firing && fire.severity == .warning)
+            // "detection: nonVerificabile" raises nothing.
+            #expect(!alerts.contains { $0.rule.hasSuffix("detection") })
+            let site = try #require(r.state.sites["WS0001"])
+            #expect(site.openItems.isEmpty)
+            #expect(site.followUpDue == nil)
+            #expect(site.sanctions == 1)
+        }
+    }
+
+    @Test func alertsArePublishedOnceEvenByADuplicatedWorker() async throws {
+        try await withScenario { store, dir in
+            let a = try Self.runner(store, dir)
+            try await a.catchUp()
+            #expect(try await a.publishAlerts() == 5)  // 3 raised + 2 resolved
+            let head = try await store.headPosition()
+            // A second worker that never saw the first one's output: same state, same event ids.
+            let b = ProjectionRunner(projection: a.projection, store: store, snapshots: FileSnapshotStore(directory: dir + "/other"))
+            try await b.catchUp(until: 5)
+            #expect(try await b.publishAlerts() == 0)
+            #expect(try await store.headPosition() == head)
+            let published = try await store.readCategory("alert", from: 1, limit: 100)
+            #expect(published.map(\.type).filter { $0 == "AlertRaised" }.count == 3)
+            #expect(published.allSatisfy { $0.actor == "projection:wastesites" })
+            // The alert events themselves mark the alerts as published.
+            #expect(a.state.alerts.values.allSatisfy { $0.raisePublished })
+        }
+    }
+
+    @Test func rebuildFromZeroEqualsIncrementalAndSnapshotResumes() async throws {
+        try await withScenario { store, dir in
+            // Incremental: catch up event by event, with snapshots in between.
+            let inc = try Self.runner(store, dir)
+            let head = try await store.headPosition()
+            for p in 1...head {
+                try inc.restore()
+                try await inc.catchUp(until: p)
+            }
+            let rebuilt = try await ProjectionRunner.asOf(projection: inc.projection, store: store)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            #expect(try enc.encode(rebuilt) == (try inc.encodedState()))
+            // A fresh runner resumes from the snapshot at the head.
+            let resumed = try Self.runner(store, dir)
+            #expect(try resumed.restore())
+            #expect(resumed.position == head)
+            #expect(resumed.state == inc.state)
+        }
+    }
+
+    @Test func asOfShowsWhatWasKnownThen() async throws {
+        try await withScenario { store, _ in
+            let rules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: Paths.rules)
+            // Position 2 = the inspection; 3 = sanction; 4 = follow-up.
+            let then = try await ProjectionRunner.asOf(projection: WasteSiteProjection(rules: rules), store: store, position: 3)
+            #expect(Set(then.sites["WS0001"]!.openItems.keys) == ["quantity", "pileLimits"])
+            #expect(then.sites["WS0001"]!.followUpDue == "2024-07-18")
+            #expect(then.alerts.values.allSatisfy { $0.state == .firing })
+        }
+    }
+
+    @Test func queueOrdersByRiskAndSaysWhy() throws {
+        let rules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: Paths.rules)
+        let p = WasteSiteProjection(rules: rules)
+        var s = WasteSiteProjection.State()
+        func site(_ id: String, _ grade: HazardGrade, last: String?, open: [String: AlertSeverity] = [:], fire: String? = nil, ratio: Double = 0)
+            -> WasteSiteProjection.Site
+        {
+            var x = WasteSiteProjection.Site(
+                siteId: id, municipality: "Milano", operatorName: "x", hazardGrade: grade, registeredOn: "2019-01-01", authorisedTonnes: [:],
+                cpiStatus: .valid, lastInspection: last)
+            x.openItems = open.mapValues { .init(since: "2025-01-01", alertId: "a", severity: $0) }
+            x.fires = fire.map { [$0] } ?? []
+            x.quantityRatio = ratio
+            return x
+        }
+        s.sites["WS0001"] = site("WS0001", .basso, last: "2025-05-01")
+        s.sites["WS0002"] = site("WS0002", .alto, last: "2025-05-01")
+        s.sites["WS0003"] = site("WS0003", .medio, last: "2021-01-01")  // long overdue
+        s.sites["WS0004"] = site("WS0004", .alto, last: "2025-05-01", open: ["quantity": .critical], fire: "2025-04-01", ratio: 1.5)
+        let q = p.inspectionQueue(s, today: DomainTime.date("2025-06-01")!)
+        #expect(q.map(\.siteId) == ["WS0004", "WS0003", "WS0002", "WS0001"])
+        #expect(q[0].reasons.contains { $0.hasPrefix("fire on 2025-04-01") })
+        #expect(q[0].reasons.contains { $0.hasPrefix("stored 150% of the authorised amount") })
+        #expect(q[1].reasons.contains { $0.contains("last inspected") })
+        #expect(q.allSatisfy { $0.advisory && $0.ruleSet == "wastesites/v1" })
+    }
+}
