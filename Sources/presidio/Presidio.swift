@@ -33,6 +33,9 @@ struct Presidio: AsyncParsableCommand {
             Foundation.exit(e.exitCode)
         } catch let e as ExitCode {
             Foundation.exit(e.rawValue)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // Help, usage and validation errors raised while running: ArgumentParser prints them.
+            exit(withError: error)
         } catch {
             // Anything else is still one line, never a trace.
             printError("\(error)".replacingOccurrences(of: "\n", with: " "))
