@@ -29,6 +29,8 @@ public struct AlertRecord: Codable, Sendable, Equatable {
     public var ruleSet: String
     public var advisory: Bool
     public var raisedOn: String
+    /// Instant of the evidence, when finer than a day (meter readings).
+    public var raisedAt: String?
     public var raisedPosition: UInt64
     public var resolvedOn: String?
     public var resolvedPosition: UInt64?
@@ -79,12 +81,12 @@ extension AlertHolding {
     /// Raises (or keeps) the alert `id`; a resolved alert with the same id is not re-raised.
     public mutating func raise(
         _ id: String, rule: String, asset: String, severity: AlertSeverity, evidence: String, ruleSet: RuleSetInfo, advisory: Bool,
-        on day: String, position: UInt64
+        on day: String, at instant: String? = nil, position: UInt64
     ) {
         guard alerts[id] == nil else { return }
         alerts[id] = AlertRecord(
             id: id, rule: rule, asset: asset, severity: severity, state: .firing, evidence: evidence, ruleSet: ruleSet.label,
-            advisory: advisory, raisedOn: day, raisedPosition: position)
+            advisory: advisory, raisedOn: day, raisedAt: instant, raisedPosition: position)
     }
 
     public mutating func resolve(_ id: String, reason: String, on day: String, position: UInt64) {

@@ -126,7 +126,8 @@ public struct CityGenerator: Sendable {
                 let initial = nearMax ? (max - mr.range(50...400)) : (mr.range(100...(max / 20)) * 100).rounded() / 100
                 let installed = MeterInstalled(
                     meterId: meterId, buildingId: id, observedAt: DomainTime.timestampString(install), kind: kind, unit: kind.unit,
-                    registerDigits: digits, multiplier: 1, intervalMinutes: 15, initialReading: (initial * 100).rounded() / 100)
+                    registerDigits: digits, multiplier: 1, intervalMinutes: 15, initialReading: (initial * 100).rounded() / 100,
+                    usage: role == .mainElectricity ? .general : role == .secondaryElectricity ? .auxiliary : role == .water ? .water : .heating)
                 var m = MeterSim(
                     installed: installed, role: role, floorArea: area, register: installed.initialReading, lastReported: installed.initialReading,
                     rng: mr, scale: mr.range(0.7...1.3))
@@ -143,9 +144,11 @@ public struct CityGenerator: Sendable {
     func plan(_ m: inout MeterSim, rng r: inout SeededRandom) {
         let days = options.days
         guard days >= 7 else { return }
+        // Anomalies start after two weeks: a detector needs some history before it can tell.
+        let first = min(15, days / 2)
         func window(_ length: ClosedRange<Int>) -> (Int, Int) {
-            let len = min(days - 2, r.int(length))
-            let a = r.int(1...(days - len - 1))
+            let len = min(days - first - 1, r.int(length))
+            let a = r.int(first...max(first, days - len - 1))
             return (a, a + len - 1)
         }
         switch m.role {
@@ -159,8 +162,8 @@ public struct CityGenerator: Sendable {
                 let (a, b) = window(1...3)
                 m.stuck = (a, b)
             }
-            if r.chance(0.03) { m.spikes.append((r.int(1...(days - 1)), r.int(30...70), r.range(6...10).rounded())) }
-            if m.role == .mainElectricity && r.chance(0.03) && days >= 60 { m.drift = (r.int(1...(days - 45)), r.int(20...40), r.range(0.25...0.45)) }
+            if r.chance(0.03) { m.spikes.append((r.int(first...(days - 1)), r.int(30...70), r.range(6...10).rounded())) }
+            if m.role == .mainElectricity && r.chance(0.03) && days >= 60 { m.drift = (r.int(max(first, 30)...(days - 45)), r.int(20...40), r.range(0.25...0.45)) }
         case .gas, .districtHeat, .heatPump:
             // Heating out of season: only if the data set covers May–September.
             if r.chance(0.05) {

@@ -27,6 +27,10 @@ public enum MeterKind: String, Codable, Sendable, CaseIterable {
 
 public enum RegisterReset: String, Codable, Sendable, CaseIterable { case rollover, meterSwap }
 
+/// What a meter measures inside the building: detectors treat a heat-pump electricity meter
+/// like a heating meter, not like the building's general supply.
+public enum MeterUsage: String, Codable, Sendable, CaseIterable { case general, auxiliary, heating, water }
+
 /// A school or institutional building whose meters are monitored.
 public struct BuildingRegistered: DomainEvent {
     public static let eventType = "BuildingRegistered"
@@ -73,11 +77,13 @@ public struct MeterInstalled: DomainEvent {
     public var multiplier: Double
     public var intervalMinutes: Int
     public var initialReading: Double
+    public var usage: MeterUsage?
     public var assetId: String { meterId }
 
     public static let fields: [Field] = [
         Fields.meterId, Fields.buildingId, Fields.observedTime,
         Field("kind", MeterKind.spec),
+        .optional("usage", MeterUsage.spec, "general supply, auxiliary (gym, kitchen), heating (gas, district heat, heat pump), water"),
         Field("unit", .enumeration(["kWh", "Sm3", "m3"]), "must match the kind: kWh (electricity, districtHeat), Sm3 (gas), m3 (water)"),
         Field("registerDigits", .integer(min: 4, max: 12), "the register rolls over at 10^digits"),
         Field("multiplier", .number(min: 0.0001, max: 10_000)),

@@ -2,7 +2,7 @@ import Foundation
 
 /// Dates and timestamps as submissions carry them, parsed strictly (UTC calendar).
 public enum DomainTime {
-    static let calendar: Calendar = {
+    public static let calendar: Calendar = {
         var c = Calendar(identifier: .gregorian)
         c.timeZone = TimeZone(identifier: "UTC")!
         return c

@@ -98,7 +98,7 @@ public struct WasteSiteProjection: Projection {
             s.raise(
                 "\(event.stream).fire.\(event.position)", rule: "wastesite.fire", asset: event.stream,
                 severity: fire.severity == .importante ? .critical : .warning, evidence: "fire (\(fire.severity.rawValue)) on \(fire.observedAt): \(fire.description)",
-                ruleSet: ruleSet, advisory: false, on: day, position: event.position)
+                ruleSet: ruleSet, advisory: false, on: day, at: fire.observedAt, position: event.position)
         default: break
         }
     }

@@ -1,0 +1,94 @@
+import Domain
+import Foundation
+
+/// Scores detector alerts against the data set's ground truth, per anomaly kind.
+public enum DetectionScorer {
+    public struct Score: Codable, Sendable {
+        public var kind: String
+        public var rule: String
+        public var truths: Int
+        public var detected: Int
+        public var alerts: Int
+        public var matchedAlerts: Int
+        public var precision: Double?
+        public var recall: Double?
+        public var medianDelayHours: Double?
+    }
+
+    /// Alert rule of each ground-truth kind; nil where no projection exists yet.
+    public static let rules: [GroundTruth.Kind: String] = [
+        .waterLeak: "meter.waterLeak", .stuckMeter: "meter.stuck", .counterRegression: "meter.counterRegression", .rollover: "meter.rollover",
+        .gap: "meter.gap", .spike: "meter.spike", .heatingOutOfSeason: "meter.heatingOutOfSeason", .drift: "meter.drift",
+        .nonCompliance: "wastesite.nonCompliance", .fire: "wastesite.fire", .dangerousDefect: "bridge.dangerousDefect",
+    ]
+
+    static func instant(_ s: String) -> Date? { DomainTime.dateTime(s) ?? DomainTime.date(String(s.prefix(10))) }
+
+    /// How far after (and before) the truth window an alert still counts as finding it.
+    static func tolerance(_ k: GroundTruth.Kind) -> (before: TimeInterval, after: TimeInterval) {
+        switch k {
+        case .spike, .rollover, .counterRegression: (900, 900)
+        case .gap: (900, 3600)
+        case .stuckMeter, .waterLeak, .heatingOutOfSeason: (0, 86400 * 2)
+        case .drift: (0, 86400 * 60)
+        case .nonCompliance, .fire, .dangerousDefect: (0, 86400)
+        }
+    }
+
+    /// Alerts of `rule` that match no ground truth (false positives), for tuning.
+    public static func unmatched(rule: String, truth: [GroundTruth], alerts: [AlertRecord]) -> [AlertRecord] {
+        guard let kind = rules.first(where: { $0.value == rule })?.key else { return [] }
+        let tol = tolerance(kind)
+        return alerts.filter { $0.rule == rule }.filter { a in
+            !truth.contains { t in
+                guard t.kind == kind, t.stream == a.asset, let at = instant(a.raisedAt ?? a.raisedOn), let from = instant(t.from) else { return false }
+                let to = t.to.flatMap(instant) ?? from
+                return at >= from.addingTimeInterval(-tol.before) && at <= to.addingTimeInterval(tol.after)
+            }
+        }
+    }
+
+    public static func score(truth: [GroundTruth], alerts: [AlertRecord]) -> [Score] {
+        var out: [Score] = []
+        let byAsset = Dictionary(grouping: alerts, by: \.asset)
+        for kind in GroundTruth.Kind.allCases {
+            let rule = rules[kind] ?? "-"
+            let truths = truth.filter { $0.kind == kind }
+            let candidates = alerts.filter { $0.rule == rule || $0.rule.hasPrefix(rule + ".") }
+            let tol = tolerance(kind)
+            func alertTime(_ a: AlertRecord) -> Date? { instant(a.raisedAt ?? a.raisedOn) }
+            func matches(_ a: AlertRecord, _ t: GroundTruth) -> Bool {
+                guard a.asset == t.stream, a.rule == rule || a.rule.hasPrefix(rule + "."), let at = alertTime(a), let from = instant(t.from) else { return false }
+                if kind == .nonCompliance {
+                    // The site is known non-compliant on that day: raised then, or still open from before.
+                    let day = String(t.from.prefix(10))
+                    return a.raisedOn <= day && (a.resolvedOn.map { $0 >= day } ?? true)
+                }
+                let to = t.to.flatMap(instant) ?? from
+                return at >= from.addingTimeInterval(-tol.before) && at <= to.addingTimeInterval(tol.after)
+            }
+            var detected = 0
+            var delays: [Double] = []
+            for t in truths {
+                let hits = (byAsset[t.stream] ?? []).filter { matches($0, t) }
+                guard !hits.isEmpty else { continue }
+                detected += 1
+                if let from = instant(t.from), let first = hits.compactMap(alertTime).min() { delays.append(max(0, first.timeIntervalSince(from)) / 3600) }
+            }
+            var matched = 0
+            let truthByStream = Dictionary(grouping: truths, by: \.stream)
+            for a in candidates where (truthByStream[a.asset] ?? []).contains(where: { t in
+                kind == .nonCompliance ? a.raisedOn == String(t.from.prefix(10)) || matches(a, t) : matches(a, t)
+            }) {
+                matched += 1
+            }
+            delays.sort()
+            out.append(
+                Score(
+                    kind: kind.rawValue, rule: rules[kind] == nil ? "(no projection yet)" : rule, truths: truths.count, detected: detected,
+                    alerts: candidates.count, matchedAlerts: matched, precision: candidates.isEmpty ? nil : Double(matched) / Double(candidates.count),
+                    recall: truths.isEmpty ? nil : Double(detected) / Double(truths.count), medianDelayHours: delays.isEmpty ? nil : delays[delays.count / 2]))
+        }
+        return out
+    }
+}

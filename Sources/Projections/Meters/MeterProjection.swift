@@ -1,0 +1,330 @@
+import Domain
+import EventLog
+import Foundation
+
+/// School meters: data quality (gaps, counter regressions, rollovers, stuck registers),
+/// consumption anomalies (night-flow leaks, spikes, heating out of season, drift) and their
+/// alert state machines (pending → firing → resolving → resolved). A gap inhibits the
+/// consumption detectors for the day it touches: no data must never read as "fine".
+public struct MeterProjection: Projection {
+    public let name = "meters"
+    public let codeVersion = 1
+    public let rules: MeterRules
+    public var ruleSet: RuleSetInfo { rules.info }
+    public let categories: Set<String> = ["meter", "building"]
+
+    public init(rules: MeterRules) { self.rules = rules }
+
+    public struct State: Codable, Sendable, Equatable, AlertHolding {
+        public var meters: [String: Meter] = [:]
+        public var floorArea: [String: Double] = [:]
+        public var alerts: [String: AlertRecord] = [:]
+    }
+
+    /// Everything a meter's detectors remember between batches (bounded windows only).
+    public struct Meter: Codable, Sendable, Equatable {
+        public var meterId: String
+        public var buildingId: String
+        public var kind: MeterKind
+        public var usage: MeterUsage
+        public var registerDigits: Int
+        public var interval: Int
+        public var lastValue: Double?
+        public var lastAt: String?
+        public var days = 0
+        /// Consecutive missing readings, and the gap alert they opened.
+        public var missingRun = 0
+        public var gapAlert: String?
+        /// Consecutive zero deltas (stuck register), and its alert. A meter seen idling that
+        /// long during its first weeks (a heat pump in summer) is never called stuck.
+        public var zeroRun = 0
+        public var idles = false
+        public var stuckAlert: String?
+        /// Largest interval delta of each recent day (spike baseline).
+        public var recentMax: [Double] = []
+        /// Night flows (L/h) of recent clean nights, and the leak machine.
+        public var nights: [Double] = []
+        public var leakPending = 0
+        public var leakClear = 0
+        public var leakAlert: String?
+        /// Out-of-season daily totals, and the heating machine.
+        public var offSeason: [Double] = []
+        public var heatPending = 0
+        public var heatAlert: String?
+        /// Daily totals by day class (occupied / unoccupied) and a CUSUM per class.
+        public var occupiedRef: [Double] = []
+        public var idleRef: [Double] = []
+        public var cusumOccupied: Double = 0
+        public var cusumIdle: Double = 0
+        public var driftAlert: String?
+    }
+
+    public func initialState() -> State { State() }
+
+    func advisory(_ r: String) -> Bool { rules.advisory.contains(r) }
+
+    public func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) {
+        switch decoded {
+        case let b as BuildingRegistered:
+            s.floorArea[b.buildingId] = b.floorAreaM2
+        case let m as MeterInstalled:
+            s.meters[m.meterId] = Meter(
+                meterId: m.meterId, buildingId: m.buildingId, kind: m.kind,
+                usage: m.usage ?? (m.kind == .water ? .water : m.kind == .electricity ? .general : .heating), registerDigits: m.registerDigits,
+                interval: m.intervalMinutes,
+                lastValue: m.initialReading, lastAt: m.observedAt)
+        case let r as MeterReplaced:
+            s.meters[r.meterId]?.lastValue = r.newInitialReading
+            s.meters[r.meterId]?.registerDigits = r.registerDigits
+        case let r as MeterReadingsRecorded:
+            guard var m = s.meters[r.meterId] else { return }
+            readings(r, event: event, meter: &m, state: &s)
+            s.meters[r.meterId] = m
+        default: break
+        }
+    }
+
+    // MARK: One day of readings
+
+    func readings(_ r: MeterReadingsRecorded, event: RecordedEvent, meter m: inout Meter, state s: inout State) {
+        guard let start = DomainTime.dateTime(r.observedAt) else { return }
+        let stream = event.stream
+        let day = String(r.observedAt.prefix(10))
+        let step = Double(r.intervalMinutes * 60)
+        func at(_ i: Int) -> String { DomainTime.timestampString(start.addingTimeInterval(step * Double(i))) }
+        let resets = Dictionary((r.resets ?? []).map { ($0.index, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        let registerMax = pow(10, Double(m.registerDigits))
+        var deltas = [Double?](repeating: nil, count: r.readings.count)
+        var gapToday = false
+        var previous = m.lastValue
+        var missingBefore = m.missingRun
+        for (i, value) in r.readings.enumerated() {
+            guard let v = value else {
+                missingBefore += 1
+                m.missingRun += 1
+                if m.missingRun >= rules.gap.minMissingReadings && m.gapAlert == nil {
+                    let first = i - m.missingRun + 1
+                    let id = "\(stream).gap.\(event.position).\(max(0, first))"
+                    s.raise(
+                        id, rule: "meter.gap", asset: stream, severity: rules.gap.severity, evidence: "no reading since \(first >= 0 ? at(first) : "the previous batch")",
+                        ruleSet: ruleSet, advisory: advisory("gap"), on: day, at: first >= 0 ? at(first) : at(0), position: event.position)
+                    m.gapAlert = id
+                }
+                gapToday = true
+                continue
+            }
+            if let g = m.gapAlert {
+                s.resolve(g, reason: "readings resumed at \(at(i)) after \(m.missingRun) missing", on: day, position: event.position)
+                m.gapAlert = nil
+            }
+            m.missingRun = 0
+            if let kind = resets[i] {
+                let rule = kind == .rollover ? "meter.rollover" : "meter.counterRegression"
+                let id = "\(stream).\(kind == .rollover ? "rollover" : "counterRegression").\(event.position).\(i)"
+                s.raise(
+                    id, rule: rule, asset: stream, severity: kind == .rollover ? rules.rollover.severity : rules.counterRegression.severity,
+                    evidence: "register went from \(previous.map { "\($0)" } ?? "?") to \(v) at \(at(i)) (\(kind.rawValue))", ruleSet: ruleSet,
+                    advisory: false, on: day, at: at(i), position: event.position)
+                s.resolve(id, reason: "point event", on: day, position: event.position)
+                if kind == .rollover, let p = previous { deltas[i] = v + registerMax - p }
+            } else if let p = previous {
+                // After missing readings the register delta covers the whole gap: spread it
+                // (a closed gap is not a spike).
+                deltas[i] = max(0, v - p) / Double(missingBefore + 1)
+            }
+            missingBefore = 0
+            previous = v
+        }
+        m.lastValue = previous
+        m.lastAt = at(r.readings.count - 1)
+        m.days += 1
+
+        stuck(deltas, at: at, day: day, stream: stream, position: event.position, meter: &m, state: &s)
+        var spikedToday = false
+        if !gapToday {
+            let spiked = spikes(deltas, at: at, day: day, stream: stream, position: event.position, meter: &m, state: &s)
+            if m.kind == .water { leak(deltas, start: start, day: day, stream: stream, position: event.position, meter: &m, state: &s) }
+            if m.usage == .heating {
+                heating(deltas, start: start, day: day, stream: stream, position: event.position, meter: &m, state: &s)
+            }
+            spikedToday = spiked
+            // A spike or a reset would read as a shift of the day's total: such days do not feed the drift.
+            if m.kind == .electricity && m.usage != .heating && !spiked && resets.isEmpty && m.stuckAlert == nil {
+                drift(deltas, day: day, stream: stream, position: event.position, meter: &m, state: &s)
+            }
+        }
+        let dayMax = deltas.compactMap { $0 }.max() ?? 0
+        if !gapToday && m.stuckAlert == nil && !spikedToday {
+            m.recentMax.append(dayMax)
+            if m.recentMax.count > rules.spike.recentDays { m.recentMax.removeFirst(m.recentMax.count - rules.spike.recentDays) }
+        }
+    }
+
+    /// A register that does not move for `minHours` on a kind that always consumes.
+    func stuck(_ deltas: [Double?], at: (Int) -> String, day: String, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
+        guard rules.stuck.kinds.contains(m.kind) else { return }
+        let needed = Int(rules.stuck.minHours * 60) / m.interval
+        for (i, d) in deltas.enumerated() {
+            guard let d else { continue }
+            if d == 0 {
+                m.zeroRun += 1
+                if m.zeroRun >= needed && m.days <= rules.spike.warmupDays { m.idles = true }
+                if m.zeroRun >= needed && m.stuckAlert == nil && !m.idles {
+                    let first = i - m.zeroRun + 1
+                    let id = "\(stream).stuck.\(position).\(i)"
+                    s.raise(
+                        id, rule: "meter.stuck", asset: stream, severity: rules.stuck.severity,
+                        evidence: "register unchanged for \(rules.stuck.minHours) h (since \(first >= 0 ? at(first) : "the previous batch"))", ruleSet: ruleSet,
+                        advisory: advisory("stuck"), on: day, at: at(i), position: position)
+                    m.stuckAlert = id
+                }
+            } else {
+                m.zeroRun = 0
+                if let a = m.stuckAlert {
+                    s.resolve(a, reason: "register moving again at \(at(i))", on: day, position: position)
+                    m.stuckAlert = nil
+                }
+            }
+        }
+    }
+
+    /// One interval far above anything the meter did recently. Returns whether any was found.
+    @discardableResult
+    func spikes(_ deltas: [Double?], at: (Int) -> String, day: String, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) -> Bool {
+        guard m.days > rules.spike.warmupDays, let recent = m.recentMax.max(), recent > 0 else { return false }
+        var found = false
+        for (i, d) in deltas.enumerated() {
+            guard let d, d > rules.spike.factorOverRecentMax * recent else { continue }
+            let id = "\(stream).spike.\(position).\(i)"
+            s.raise(
+                id, rule: "meter.spike", asset: stream, severity: rules.spike.severity,
+                evidence: String(format: "%.3f in 15 min at %@: %.1f× the largest interval of the last %d days", d, at(i), d / recent, rules.spike.recentDays),
+                ruleSet: ruleSet, advisory: advisory("spike"), on: day, at: at(i), position: position)
+            s.resolve(id, reason: "single interval", on: day, position: position)
+            found = true
+        }
+        return found
+    }
+
+    /// Minimum night flow against the recent clean nights (a leak runs day and night).
+    func leak(_ deltas: [Double?], start: Date, day: String, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
+        let q = 60 / m.interval
+        let a = rules.leak.nightStartHour * q
+        let b = rules.leak.nightEndHour * q
+        guard b <= deltas.count else { return }
+        let night = deltas[(a + 1)..<min(deltas.count, b + 1)]
+        guard night.allSatisfy({ $0 != nil }) else { return }
+        let hours = Double(rules.leak.nightEndHour - rules.leak.nightStartHour)
+        let flow = night.reduce(0) { $0 + ($1 ?? 0) } * 1000 / hours  // L/h
+        if m.nights.count >= 7 {
+            let sorted = m.nights.sorted()
+            let base = sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * rules.leak.baselinePercentile))]
+            let trigger = max(base * (1 + rules.leak.gamma), base + rules.leak.absFloorLitresPerHour)
+            let rearm = base + rules.leak.absFloorLitresPerHour / 2  // hysteresis
+            if m.leakAlert == nil {
+                m.leakPending = flow > trigger ? m.leakPending + 1 : 0
+                if m.leakPending >= rules.leak.pendingNights {
+                    let id = "\(stream).waterLeak.\(position)"
+                    let tariffNote = String(format: "%.0f L/h at night against a baseline of %.1f L/h (≈ %.1f m³/day of loss)", flow, base, (flow - base) * 24 / 1000)
+                    s.raise(
+                        id, rule: "meter.waterLeak", asset: stream, severity: rules.leak.severity, evidence: tariffNote, ruleSet: ruleSet,
+                        advisory: advisory("leak"), on: day, at: DomainTime.timestampString(start.addingTimeInterval(Double(b) * Double(m.interval * 60))),
+                        position: position)
+                    m.leakAlert = id
+                    m.leakClear = 0
+                }
+            } else {
+                m.leakClear = flow > rearm ? 0 : m.leakClear + 1
+                if m.leakClear > rules.leak.keepFiringNights, let id = m.leakAlert {
+                    s.resolve(id, reason: String(format: "night flow back to %.1f L/h", flow), on: day, position: position)
+                    m.leakAlert = nil
+                    m.leakPending = 0
+                }
+            }
+        }
+        // Only clean nights enter the baseline, so a leak cannot become the new normal.
+        if m.leakAlert == nil && m.leakPending == 0 {
+            m.nights.append(flow)
+            if m.nights.count > rules.leak.baselineNights { m.nights.removeFirst(m.nights.count - rules.leak.baselineNights) }
+        }
+    }
+
+    /// Heat or gas for heating outside the heating season.
+    func heating(_ deltas: [Double?], start: Date, day: String, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
+        let c = DomainTime.calendar.dateComponents([.month, .day], from: start)
+        guard !rules.inSeason(month: c.month!, day: c.day!) else {
+            if let id = m.heatAlert {
+                s.resolve(id, reason: "heating season started", on: day, position: position)
+                m.heatAlert = nil
+            }
+            m.heatPending = 0
+            return
+        }
+        let total = deltas.reduce(0) { $0 + ($1 ?? 0) }
+        let area = s.floorArea[m.buildingId] ?? 1000
+        let sorted = m.offSeason.sorted()
+        let base = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+        let trigger = max(base * rules.heatingOutOfSeason.factorOverBaseline, rules.heatingOutOfSeason.absFloorPerM2 * area)
+        if total > trigger {
+            m.heatPending += 1
+            if m.heatPending >= rules.heatingOutOfSeason.pendingDays && m.heatAlert == nil {
+                let id = "\(stream).heatingOutOfSeason.\(position)"
+                s.raise(
+                    id, rule: "meter.heatingOutOfSeason", asset: stream, severity: rules.heatingOutOfSeason.severity,
+                    evidence: String(format: "%.1f %@ on %@, outside the heating season (normal: %.1f)", total, m.kind.unit, day, base), ruleSet: ruleSet,
+                    advisory: advisory("heatingOutOfSeason"), on: day, at: DomainTime.timestampString(start.addingTimeInterval(86399)), position: position)
+                m.heatAlert = id
+            }
+        } else {
+            m.heatPending = 0
+            if let id = m.heatAlert {
+                s.resolve(id, reason: String(format: "back to %.1f %@ a day", total, m.kind.unit), on: day, position: position)
+                m.heatAlert = nil
+            }
+            m.offSeason.append(total)
+            if m.offSeason.count > rules.heatingOutOfSeason.baselineDays { m.offSeason.removeFirst(m.offSeason.count - rules.heatingOutOfSeason.baselineDays) }
+        }
+    }
+
+    /// Tabular CUSUM on daily totals, separately for occupied and idle days (told apart by the
+    /// day's own profile), against a reference window that stops learning while the sum grows.
+    func drift(_ deltas: [Double?], day: String, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
+        let values = deltas.compactMap { $0 }
+        guard values.count >= deltas.count - 2, values.count > 40 else { return }
+        let total = values.reduce(0, +)
+        let q = 60 / m.interval
+        let nightMean = (values.prefix(4 * q).reduce(0, +)) / Double(max(1, 4 * q))
+        let dayMean = (values.dropFirst(9 * q).prefix(6 * q).reduce(0, +)) / Double(max(1, 6 * q))
+        let occupied = dayMean > 2 * max(nightMean, 1e-9)
+        var ref = occupied ? m.occupiedRef : m.idleRef
+        var cusum = occupied ? m.cusumOccupied : m.cusumIdle
+        defer {
+            if occupied {
+                m.occupiedRef = ref
+                m.cusumOccupied = cusum
+            } else {
+                m.idleRef = ref
+                m.cusumIdle = cusum
+            }
+        }
+        if ref.count >= 7 && m.days > rules.drift.warmupDays {
+            let sorted = ref.sorted()
+            let median = sorted[sorted.count / 2]
+            let mad = sorted.map { abs($0 - median) }.sorted()[sorted.count / 2] * 1.4826
+            let sigma = max(mad, rules.drift.minSigmaShare * median, 1e-9)
+            let z = (total - median) / sigma
+            cusum = max(0, cusum + z - rules.drift.k)
+            if cusum > rules.drift.h && m.driftAlert == nil {
+                let id = "\(stream).drift.\(position)"
+                s.raise(
+                    id, rule: "meter.drift", asset: stream, severity: rules.drift.severity,
+                    evidence: String(format: "%@ day total %.1f against a reference of %.1f (+%.0f%%); CUSUM %.1f > %.1f", occupied ? "occupied" : "idle", total, median, (total / median - 1) * 100, cusum, rules.drift.h),
+                    ruleSet: ruleSet, advisory: advisory("drift"), on: day, at: day + "T23:59:59Z", position: position)
+                m.driftAlert = id
+            }
+            if cusum > 0 { return }  // do not learn while a shift is suspected
+        }
+        ref.append(total)
+        if ref.count > rules.drift.referenceDays { ref.removeFirst(ref.count - rules.drift.referenceDays) }
+    }
+}

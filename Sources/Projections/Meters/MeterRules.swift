@@ -1,0 +1,71 @@
+import Domain
+
+/// `projections/meters/v<N>.json`: every threshold of the meter detectors.
+public struct MeterRules: Codable, Sendable, ValidatedRules {
+    public var ruleSet: String
+    public var version: Int
+    public var source: String
+    public var advisory: [String]
+    public var gap: Gap
+    public var stuck: Stuck
+    public var spike: Spike
+    public var leak: Leak
+    public var heatingOutOfSeason: HeatingOutOfSeason
+    public var drift: Drift
+    public var counterRegression: SeverityOnly
+    public var rollover: SeverityOnly
+
+    public struct Gap: Codable, Sendable { public var minMissingReadings: Int; public var severity: AlertSeverity }
+    public struct Stuck: Codable, Sendable { public var minHours: Double; public var kinds: [MeterKind]; public var severity: AlertSeverity }
+    public struct Spike: Codable, Sendable {
+        public var factorOverRecentMax: Double; public var recentDays: Int; public var warmupDays: Int; public var severity: AlertSeverity
+    }
+    public struct Leak: Codable, Sendable {
+        public var nightStartHour: Int; public var nightEndHour: Int; public var baselineNights: Int; public var baselinePercentile: Double
+        public var gamma: Double; public var absFloorLitresPerHour: Double; public var pendingNights: Int; public var keepFiringNights: Int
+        public var severity: AlertSeverity
+    }
+    public struct HeatingOutOfSeason: Codable, Sendable {
+        public var seasonStart: String; public var seasonEnd: String; public var factorOverBaseline: Double; public var baselineDays: Int
+        public var absFloorPerM2: Double; public var pendingDays: Int; public var severity: AlertSeverity
+    }
+    public struct Drift: Codable, Sendable {
+        public var referenceDays: Int; public var warmupDays: Int; public var k: Double; public var h: Double; public var minSigmaShare: Double
+        public var severity: AlertSeverity
+    }
+    public struct SeverityOnly: Codable, Sendable { public var severity: AlertSeverity }
+
+    public var info: RuleSetInfo { RuleSetInfo(name: ruleSet, version: version, advisory: advisory) }
+
+    public func problems() -> [String] {
+        var p: [String] = []
+        func check(_ ok: Bool, _ s: String) { if !ok { p.append(s) } }
+        check((2...96).contains(gap.minMissingReadings), "gap.minMissingReadings: must be 2…96")
+        check((1...72).contains(stuck.minHours), "stuck.minHours: must be 1…72")
+        check(spike.factorOverRecentMax > 1, "spike.factorOverRecentMax: must be > 1")
+        check((1...400).contains(spike.recentDays) && (1...60).contains(spike.warmupDays), "spike.recentDays: must be 1…400; spike.warmupDays: 1…60")
+        check((0...23).contains(leak.nightStartHour) && (1...24).contains(leak.nightEndHour) && leak.nightStartHour < leak.nightEndHour, "leak.night…Hour: start must be before end, within 0…24")
+        check((3...60).contains(leak.baselineNights), "leak.baselineNights: must be 3…60")
+        check((0...1).contains(leak.baselinePercentile), "leak.baselinePercentile: must be 0…1")
+        check(leak.gamma >= 0 && leak.absFloorLitresPerHour >= 0, "leak.gamma/absFloorLitresPerHour: must be ≥ 0")
+        check(leak.pendingNights >= 1 && leak.keepFiringNights >= 0, "leak.pendingNights ≥ 1, keepFiringNights ≥ 0")
+        check(Self.monthDay(heatingOutOfSeason.seasonStart) != nil, "heatingOutOfSeason.seasonStart: must be MM-DD")
+        check(Self.monthDay(heatingOutOfSeason.seasonEnd) != nil, "heatingOutOfSeason.seasonEnd: must be MM-DD")
+        check(heatingOutOfSeason.factorOverBaseline > 1, "heatingOutOfSeason.factorOverBaseline: must be > 1")
+        check(drift.k > 0 && drift.h > 0 && drift.referenceDays >= 7 && drift.warmupDays >= 7, "drift: k, h > 0; referenceDays, warmupDays ≥ 7")
+        return p
+    }
+
+    static func monthDay(_ s: String) -> Int? {
+        let f = s.split(separator: "-")
+        guard f.count == 2, let m = Int(f[0]), let d = Int(f[1]), (1...12).contains(m), (1...31).contains(d) else { return nil }
+        return m * 100 + d
+    }
+
+    func inSeason(month: Int, day: Int) -> Bool {
+        let md = month * 100 + day
+        let a = Self.monthDay(heatingOutOfSeason.seasonStart) ?? 1015
+        let b = Self.monthDay(heatingOutOfSeason.seasonEnd) ?? 415
+        return a > b ? (md >= a || md <= b) : (md >= a && md <= b)
+    }
+}

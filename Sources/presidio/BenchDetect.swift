@@ -1,0 +1,70 @@
+import ArgumentParser
+import Domain
+import EventLog
+import Foundation
+import Projections
+
+/// `presidio bench detect`: the detectors against the generated city's ground truth.
+struct BenchDetect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Generate the city data set, run the projections over it and score their alerts against the ground truth.")
+
+    @Option(help: "Data-set seed.") var seed: UInt64 = 1
+    @Option(help: "Days of meter readings.") var days: Int = 365
+    @Option(help: "Rule-set folder (default: $PRESIDIO_RULES or ./projections).") var rules: String?
+    @Option(help: "Scratch folder, removed afterwards.") var scratch: String = "./presidio-bench-detect"
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Also list the false positives of this rule (e.g. meter.drift).") var showUnmatched: String?
+
+    func run() async throws {
+        let dir = rules ?? RuleSetLoader.defaultDirectory
+        let meterRules = try RuleSetLoader.load(MeterRules.self, name: "meters", directory: dir)
+        let siteRules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: dir)
+        try? FileManager.default.removeItem(atPath: scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let store = try SegmentStore(directory: scratch)
+        defer { store.close() }
+        let options = CityGenerator.Options(seed: seed, days: days)
+        var validator = DemoValidator(seed: seed, now: options.end)
+        var truth: [GroundTruth] = []
+        var pending: [ProposedEvent] = []
+        let t0 = Date()
+        try await CityGenerator(options: options).run(
+            emit: { item in
+                pending.append(try validator.proposed(item))
+                if pending.count >= 2000 {
+                    _ = try await store.append(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }, truth: { truth.append($0) })
+        if !pending.isEmpty { _ = try await store.append(pending) }
+        let generated = Date().timeIntervalSince(t0)
+        let snapshots = FileSnapshotStore(directory: scratch + "/projections")
+        let meters = ProjectionRunner(projection: MeterProjection(rules: meterRules), store: store, snapshots: snapshots)
+        let sites = ProjectionRunner(projection: WasteSiteProjection(rules: siteRules), store: store, snapshots: snapshots)
+        let t1 = Date()
+        try await meters.catchUp(saveSnapshots: false)
+        try await sites.catchUp(saveSnapshots: false)
+        let projected = Date().timeIntervalSince(t1)
+        let scores = DetectionScorer.score(truth: truth, alerts: Array(meters.state.alerts.values) + Array(sites.state.alerts.values))
+        if let rule = showUnmatched {
+            let all = Array(meters.state.alerts.values) + Array(sites.state.alerts.values)
+            for a in DetectionScorer.unmatched(rule: rule, truth: truth, alerts: all).sorted(by: { $0.raisedPosition < $1.raisedPosition }) {
+                print("unmatched \(a.raisedOn) \(a.asset): \(a.evidence)")
+            }
+        }
+        if json { return try printJSON(scores) }
+        print("presidio bench detect — seed \(seed), \(days) days; rule sets \(meterRules.info.label), \(siteRules.info.label)")
+        print(String(format: "data set: %llu events generated in %.1f s; projections replayed in %.1f s", try await store.headPosition(), generated, projected))
+        print("kind                 rule                          truths  found  alerts  precision  recall  median delay")
+        for s in scores {
+            let p = s.precision.map { String(format: "%9.3f", $0) } ?? "        -"
+            let r = s.recall.map { String(format: "%6.3f", $0) } ?? "     -"
+            let d = s.medianDelayHours.map { String(format: "%8.1f h", $0) } ?? "         -"
+            print(
+                s.kind.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + s.rule.padding(toLength: 29, withPad: " ", startingAt: 0)
+                    + String(format: " %6d  %5d  %6d  ", s.truths, s.detected, s.alerts) + p + "  " + r + "  " + d)
+        }
+    }
+}
