@@ -159,3 +159,30 @@ struct NoSnapshots: SnapshotStore {
     func save(_ snapshot: Snapshot) throws {}
     func delete(_ name: String) throws {}
 }
+
+/// A runner seen without its state type, so commands can drive every projection alike.
+public protocol ProjectionWorker: AnyObject, Sendable {
+    var name: String { get }
+    var alertRecords: [AlertRecord] { get }
+    @discardableResult func restore() throws -> Bool
+    func catchUp() async throws
+    @discardableResult func publishAlerts() async throws -> Int
+    func dropSnapshot() throws
+    func workerStatus() async throws -> ProjectionStatus
+}
+
+public typealias ProjectionStatus = ProjectionRunner<WasteSiteProjection>.Status
+
+extension ProjectionRunner: ProjectionWorker {
+    public var name: String { projection.name }
+    public var alertRecords: [AlertRecord] { Array(state.alerts.values) }
+    public func catchUp() async throws { try await catchUp(until: nil, untilTime: nil, saveSnapshots: true) }
+    public func publishAlerts() async throws -> Int { try await publishAlerts(actor: nil) }
+    public func dropSnapshot() throws { try snapshots.delete(projection.name) }
+    public func workerStatus() async throws -> ProjectionStatus {
+        let s = try await status()
+        return ProjectionStatus(
+            name: s.name, codeVersion: s.codeVersion, ruleSet: s.ruleSet, position: s.position, head: s.head, lag: s.lag,
+            eventsPerSecond: s.eventsPerSecond, snapshotSHA256: s.snapshotSHA256, alertsFiring: s.alertsFiring)
+    }
+}

@@ -20,6 +20,27 @@ struct ProjectionOptions: ParsableArguments {
         let rules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: rulesDirectory)
         return ProjectionRunner(projection: WasteSiteProjection(rules: rules), store: s, snapshots: snapshots)
     }
+
+    func meters(_ s: any EventStore) throws -> ProjectionRunner<MeterProjection> {
+        let rules = try RuleSetLoader.load(MeterRules.self, name: "meters", directory: rulesDirectory)
+        return ProjectionRunner(projection: MeterProjection(rules: rules), store: s, snapshots: snapshots)
+    }
+
+    /// Every projection, or the one named.
+    func workers(_ s: any EventStore, only: String? = nil) throws -> [any ProjectionWorker] {
+        let all: [any ProjectionWorker] = [try meters(s), try wasteSites(s)]
+        return all.filter { only == nil || $0.name == only }
+    }
+
+    /// Every projection, caught up with the log (resumed from its snapshot).
+    func caughtUp(_ s: any EventStore) async throws -> [any ProjectionWorker] {
+        let ws = try workers(s)
+        for w in ws {
+            try w.restore()
+            try await w.catchUp()
+        }
+        return ws
+    }
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {
@@ -32,7 +53,7 @@ struct Projections: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Projection workers: catch up, rebuild, status.", subcommands: [Run.self, Rebuild.self, Status.self])
 
-    static let names = ["wastesites"]
+    static let names = ["meters", "wastesites"]
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -43,17 +64,24 @@ struct Projections: AsyncParsableCommand {
         func run() async throws {
             let s = try options.store.open()
             defer { s.close() }
-            let runner = try options.wasteSites(s)
-            let resumed = try runner.restore()
-            try await runner.catchUp()
-            let published = try await runner.publishAlerts()
-            let st = try await runner.status()
-            print("\(st.name): \(resumed ? "resumed from snapshot" : "rebuilt") at position \(st.position), \(published) alert events published, \(st.alertsFiring) firing")
+            let workers = try options.workers(s)
+            for w in workers {
+                let resumed = try w.restore()
+                try await w.catchUp()
+                let published = try await w.publishAlerts()
+                let st = try await w.workerStatus()
+                print("\(st.name): \(resumed ? "resumed from snapshot" : "rebuilt") at position \(st.position), \(published) alert events published, \(st.alertsFiring) firing")
+            }
             if once { return }
-            for try await _ in s.subscribe(from: runner.position + 1) {
-                try await runner.catchUp()
-                let n = try await runner.publishAlerts()
-                if n > 0 { print("position \(runner.position): \(n) alert events published") }
+            var next = try await s.headPosition() + 1
+            for try await e in s.subscribe(from: next) {
+                guard e.position >= next else { continue }
+                for w in workers {
+                    try await w.catchUp()
+                    let n = try await w.publishAlerts()
+                    if n > 0 { print("\(w.name): \(n) alert events published") }
+                }
+                next = try await s.headPosition() + 1
             }
         }
     }
@@ -72,11 +100,13 @@ struct Projections: AsyncParsableCommand {
         func run() async throws {
             let s = try options.store.open()
             defer { s.close() }
-            let runner = try options.wasteSites(s)
-            try options.snapshots.delete(runner.projection.name)
-            try await runner.catchUp()
-            let st = try await runner.status()
-            print(String(format: "%@: rebuilt %llu events in the log at %.0f events/s; snapshot sha256 %@", st.name, st.position, st.eventsPerSecond, st.snapshotSHA256))
+            for w in try options.workers(s, only: name) {
+                try w.dropSnapshot()
+                try w.restore()
+                try await w.catchUp()
+                let st = try await w.workerStatus()
+                print(String(format: "%@: rebuilt over %llu log events at %.0f events/s; snapshot sha256 %@", st.name, st.position, st.eventsPerSecond, st.snapshotSHA256))
+            }
         }
     }
 
@@ -88,22 +118,23 @@ struct Projections: AsyncParsableCommand {
         func run() async throws {
             let s = try options.store.open()
             defer { s.close() }
-            let runner = try options.wasteSites(s)
-            try runner.restore()
-            let before = runner.position
             let head = try await s.headPosition()
-            let lagBefore = head > before ? head - before : 0
-            try await runner.catchUp()
-            var st = try await runner.status()
-            st.lag = lagBefore
-            if json {
-                try printJSON([st])
-            } else {
-                print("projection   position   lag (before catch-up)   events/s   rule set         advisory   snapshot sha256")
+            var statuses: [ProjectionStatus] = []
+            for w in try options.workers(s) {
+                try w.restore()
+                let before = try await w.workerStatus().position
+                try await w.catchUp()
+                var st = try await w.workerStatus()
+                st.lag = head > before ? head - before : 0
+                statuses.append(st)
+            }
+            if json { return try printJSON(statuses) }
+            print("projection   position   lag (before catch-up)   events/s   rule set         advisory   firing   snapshot sha256")
+            for st in statuses {
                 print(
                     st.name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %9llu   %21llu   %8.0f   ", st.position, st.lag, st.eventsPerSecond)
-                        + st.ruleSet.label.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + (st.ruleSet.advisory.isEmpty ? "no " : "yes") + "        "
-                        + st.snapshotSHA256)
+                        + st.ruleSet.label.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + (st.ruleSet.advisory.isEmpty ? "no " : "yes")
+                        + String(format: "        %6d   ", st.alertsFiring) + st.snapshotSHA256)
             }
         }
     }
@@ -119,10 +150,8 @@ struct Alerts: AsyncParsableCommand {
     func run() async throws {
         let s = try options.store.open()
         defer { s.close() }
-        let runner = try options.wasteSites(s)
-        try runner.restore()
-        try await runner.catchUp()
-        let alerts = runner.state.alerts.values
+        let workers = try await options.caughtUp(s)
+        let alerts = workers.flatMap(\.alertRecords)
             .filter { a in state.map { a.state.rawValue == $0 } ?? true }
             .filter { a in domain.map { a.asset.hasPrefix($0 + "-") } ?? true }
             .sorted { a, b in
@@ -139,7 +168,7 @@ struct Alerts: AsyncParsableCommand {
                     + a.raisedOn + "  " + a.asset.padding(toLength: 19, withPad: " ", startingAt: 0) + " " + a.rule.padding(toLength: 38, withPad: " ", startingAt: 0)
                     + " " + String(a.evidence.prefix(80)))
         }
-        print("\(alerts.count) alerts; * = advisory rule (not yet verified against the official sources); rule set \(runner.projection.ruleSet.label)")
+        print("\(alerts.count) alerts; * = advisory rule (not yet verified against the official sources); rule sets: \(Set(alerts.map(\.ruleSet)).sorted().joined(separator: ", "))")
     }
 }
 
@@ -192,34 +221,46 @@ struct Asset: AsyncParsableCommand {
         var position: UInt64?
         var ruleSet: String
         var site: WasteSiteProjection.Site?
+        var meter: MeterProjection.Meter?
         var alerts: [AlertRecord]
     }
 
     func run() async throws {
         let s = try options.store.open()
         defer { s.close() }
-        let runner = try options.wasteSites(s)
-        let state: WasteSiteProjection.State
-        if asOf != nil || asOfTime != nil {
-            var micros: Int64?
-            if let asOfTime {
-                guard let d = DomainTime.dateTime(asOfTime) else { throw CLIFailure(message: "--as-of-time: must be RFC 3339", exitCode: 2) }
-                micros = Int64(d.timeIntervalSince1970 * 1_000_000)
-            }
-            state = try await ProjectionRunner.asOf(projection: runner.projection, store: s, position: asOf, time: micros)
+        var micros: Int64?
+        if let asOfTime {
+            guard let d = DomainTime.dateTime(asOfTime) else { throw CLIFailure(message: "--as-of-time: must be RFC 3339", exitCode: 2) }
+            micros = Int64(d.timeIntervalSince1970 * 1_000_000)
+        }
+        let view: View
+        if id.hasPrefix("wastesite-") {
+            let runner = try options.wasteSites(s)
+            let state = try await replayed(runner, store: s, time: micros)
+            guard let site = state.sites[String(id.dropFirst("wastesite-".count))] else { throw CLIFailure(message: "no asset \(id) in the projection") }
+            view = View(asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, site: site, meter: nil, alerts: Self.alerts(state.alerts, id))
+        } else if id.hasPrefix("meter-") {
+            let runner = try options.meters(s)
+            let state = try await replayed(runner, store: s, time: micros)
+            guard let meter = state.meters[String(id.dropFirst("meter-".count))] else { throw CLIFailure(message: "no asset \(id) in the projection") }
+            view = View(asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, site: nil, meter: meter, alerts: Self.alerts(state.alerts, id))
         } else {
-            try runner.restore()
-            try await runner.catchUp()
-            state = runner.state
+            throw CLIFailure(message: "only meter-… and wastesite-… assets have projections so far (bridges: issue 5 continues)", exitCode: 2)
         }
-        guard id.hasPrefix("wastesite-") else {
-            throw CLIFailure(message: "only wastesite-… assets have a projection so far (bridges and meters: issue 5 continues)", exitCode: 2)
-        }
-        let siteId = String(id.dropFirst("wastesite-".count))
-        guard let site = state.sites[siteId] else { throw CLIFailure(message: "no asset \(id) in the projection", exitCode: 1) }
-        let view = View(
-            asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, site: site,
-            alerts: state.alerts.values.filter { $0.asset == id }.sorted { $0.raisedPosition < $1.raisedPosition })
         try printJSON(view)
+    }
+
+    static func alerts(_ all: [String: AlertRecord], _ id: String) -> [AlertRecord] {
+        all.values.filter { $0.asset == id }.sorted { $0.raisedPosition < $1.raisedPosition }
+    }
+
+    /// Current state (from the snapshot), or replayed up to --as-of / --as-of-time.
+    func replayed<P: Projection>(_ runner: ProjectionRunner<P>, store: any EventStore, time: Int64?) async throws -> P.State {
+        if asOf != nil || time != nil {
+            return try await ProjectionRunner.asOf(projection: runner.projection, store: store, position: asOf, time: time)
+        }
+        try runner.restore()
+        try await runner.catchUp()
+        return runner.state
     }
 }

@@ -195,6 +195,10 @@ public struct MeterProjection: Projection {
         var found = false
         for (i, d) in deltas.enumerated() {
             guard let d, d > rules.spike.factorOverRecentMax * recent else { continue }
+            // Isolated: far above its neighbours too, so a day simply busier than the recent ones
+            // (school reopening after the summer) is not a spike.
+            let neighbours = (max(0, i - 2)...min(deltas.count - 1, i + 2)).filter { $0 != i }.compactMap { deltas[$0] }
+            guard let nearMax = neighbours.max(), d > rules.spike.factorOverRecentMax * nearMax else { continue }
             let id = "\(stream).spike.\(position).\(i)"
             s.raise(
                 id, rule: "meter.spike", asset: stream, severity: rules.spike.severity,
