@@ -21,6 +21,7 @@ struct BenchDetect: AsyncParsableCommand {
         let dir = rules ?? RuleSetLoader.defaultDirectory
         let meterRules = try RuleSetLoader.load(MeterRules.self, name: "meters", directory: dir)
         let siteRules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: dir)
+        let bridgeRules = try RuleSetLoader.load(BridgeRules.self, name: "bridges", directory: dir)
         try? FileManager.default.removeItem(atPath: scratch)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let store = try SegmentStore(directory: scratch)
@@ -43,19 +44,21 @@ struct BenchDetect: AsyncParsableCommand {
         let snapshots = FileSnapshotStore(directory: scratch + "/projections")
         let meters = ProjectionRunner(projection: MeterProjection(rules: meterRules), store: store, snapshots: snapshots)
         let sites = ProjectionRunner(projection: WasteSiteProjection(rules: siteRules), store: store, snapshots: snapshots)
+        let bridges = ProjectionRunner(projection: BridgeProjection(rules: bridgeRules), store: store, snapshots: snapshots)
         let t1 = Date()
         try await meters.catchUp(saveSnapshots: false)
         try await sites.catchUp(saveSnapshots: false)
+        try await bridges.catchUp(saveSnapshots: false)
         let projected = Date().timeIntervalSince(t1)
-        let scores = DetectionScorer.score(truth: truth, alerts: Array(meters.state.alerts.values) + Array(sites.state.alerts.values))
+        let scores = DetectionScorer.score(truth: truth, alerts: Array(meters.state.alerts.values) + Array(sites.state.alerts.values) + Array(bridges.state.alerts.values))
         if let rule = showUnmatched {
-            let all = Array(meters.state.alerts.values) + Array(sites.state.alerts.values)
+            let all = Array(meters.state.alerts.values) + Array(sites.state.alerts.values) + Array(bridges.state.alerts.values)
             for a in DetectionScorer.unmatched(rule: rule, truth: truth, alerts: all).sorted(by: { $0.raisedPosition < $1.raisedPosition }) {
                 print("unmatched \(a.raisedOn) \(a.asset): \(a.evidence)")
             }
         }
         if json { return try printJSON(scores) }
-        print("presidio bench detect — seed \(seed), \(days) days; rule sets \(meterRules.info.label), \(siteRules.info.label)")
+        print("presidio bench detect — seed \(seed), \(days) days; rule sets \(meterRules.info.label), \(siteRules.info.label), \(bridgeRules.info.label)")
         print(String(format: "data set: %llu events generated in %.1f s; projections replayed in %.1f s", try await store.headPosition(), generated, projected))
         print("kind                 rule                          truths  found  alerts  precision  recall  median delay")
         for s in scores {

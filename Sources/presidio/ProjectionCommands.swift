@@ -26,9 +26,14 @@ struct ProjectionOptions: ParsableArguments {
         return ProjectionRunner(projection: MeterProjection(rules: rules), store: s, snapshots: snapshots)
     }
 
+    func bridges(_ s: any EventStore) throws -> ProjectionRunner<BridgeProjection> {
+        let rules = try RuleSetLoader.load(BridgeRules.self, name: "bridges", directory: rulesDirectory)
+        return ProjectionRunner(projection: BridgeProjection(rules: rules), store: s, snapshots: snapshots)
+    }
+
     /// Every projection, or the one named.
     func workers(_ s: any EventStore, only: String? = nil) throws -> [any ProjectionWorker] {
-        let all: [any ProjectionWorker] = [try meters(s), try wasteSites(s)]
+        let all: [any ProjectionWorker] = [try bridges(s), try meters(s), try wasteSites(s)]
         return all.filter { only == nil || $0.name == only }
     }
 
@@ -53,7 +58,7 @@ struct Projections: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Projection workers: catch up, rebuild, status.", subcommands: [Run.self, Rebuild.self, Status.self])
 
-    static let names = ["meters", "wastesites"]
+    static let names = ["bridges", "meters", "wastesites"]
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -173,7 +178,40 @@ struct Alerts: AsyncParsableCommand {
 }
 
 struct Queue: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Prioritised queues.", subcommands: [Inspection.self])
+    static let configuration = CommandConfiguration(abstract: "Prioritised queues.", subcommands: [Safety.self, Inspection.self])
+
+    static func day(_ today: String?) throws -> Date {
+        guard let today else { return Date() }
+        guard let d = DomainTime.date(today) else { throw CLIFailure(message: "--today: must be YYYY-MM-DD (got '\(today)')", exitCode: 2) }
+        return d
+    }
+
+    struct Safety: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bridges that need a Level 3/4 safety assessment, most urgent first, with why.")
+        @OptionGroup var options: ProjectionOptions
+        @Option(help: "Day the queue is computed for (YYYY-MM-DD; default today).") var today: String?
+        @Option(help: "At most this many entries.") var limit: Int = 30
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let day = try Queue.day(today)
+            let s = try options.store.open()
+            defer { s.close() }
+            let runner = try options.bridges(s)
+            try runner.restore()
+            try await runner.catchUp()
+            let queue = Array(runner.projection.safetyQueue(runner.state, today: day).prefix(limit))
+            if json { return try printJSON(queue) }
+            print("RANK  BRIDGE  CdA          DEFECTS      NEXT STEP             DUE         WHY")
+            for e in queue {
+                print(
+                    String(format: "%4d  ", e.rank) + e.bridgeId + "  " + e.overall.padding(toLength: 11, withPad: " ", startingAt: 0) + "  "
+                        + e.defectLevel.padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + e.step.padding(toLength: 20, withPad: " ", startingAt: 0)
+                        + "  " + (e.due ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0) + (e.overdue ? "!" : " ") + " " + e.reasons.joined(separator: "; "))
+            }
+            print("rule set \(runner.projection.ruleSet.label) (advisory: LG tables to be verified against the official text); ! = overdue")
+        }
+    }
 
     struct Inspection: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Waste-site inspection queue, with the reasons for each place.")
@@ -183,13 +221,7 @@ struct Queue: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let day: Date
-            if let today {
-                guard let d = DomainTime.date(today) else { throw CLIFailure(message: "--today: must be YYYY-MM-DD (got '\(today)')", exitCode: 2) }
-                day = d
-            } else {
-                day = Date()
-            }
+            let day = try Queue.day(today)
             let s = try options.store.open()
             defer { s.close() }
             let runner = try options.wasteSites(s)
@@ -217,11 +249,29 @@ struct Asset: AsyncParsableCommand {
     @Option(help: "Time to replay up to (RFC 3339; events recorded at or before it).") var asOfTime: String?
 
     struct View: Encodable {
+        init(
+            asset: String, position: UInt64?, ruleSet: String, site: WasteSiteProjection.Site? = nil, meter: MeterProjection.Meter? = nil,
+            bridge: BridgeProjection.Bridge? = nil, nextStep: String? = nil, due: String? = nil, alerts: [AlertRecord]
+        ) {
+            self.asset = asset
+            self.position = position
+            self.ruleSet = ruleSet
+            self.site = site
+            self.meter = meter
+            self.bridge = bridge
+            self.nextStep = nextStep
+            self.due = due
+            self.alerts = alerts
+        }
+
         var asset: String
         var position: UInt64?
         var ruleSet: String
         var site: WasteSiteProjection.Site?
         var meter: MeterProjection.Meter?
+        var bridge: BridgeProjection.Bridge?
+        var nextStep: String?
+        var due: String?
         var alerts: [AlertRecord]
     }
 
@@ -238,14 +288,22 @@ struct Asset: AsyncParsableCommand {
             let runner = try options.wasteSites(s)
             let state = try await replayed(runner, store: s, time: micros)
             guard let site = state.sites[String(id.dropFirst("wastesite-".count))] else { throw CLIFailure(message: "no asset \(id) in the projection") }
-            view = View(asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, site: site, meter: nil, alerts: Self.alerts(state.alerts, id))
+            view = View(asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, site: site, alerts: Self.alerts(state.alerts, id))
         } else if id.hasPrefix("meter-") {
             let runner = try options.meters(s)
             let state = try await replayed(runner, store: s, time: micros)
             guard let meter = state.meters[String(id.dropFirst("meter-".count))] else { throw CLIFailure(message: "no asset \(id) in the projection") }
-            view = View(asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, site: nil, meter: meter, alerts: Self.alerts(state.alerts, id))
+            view = View(asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, meter: meter, alerts: Self.alerts(state.alerts, id))
+        } else if id.hasPrefix("bridge-") {
+            let runner = try options.bridges(s)
+            let state = try await replayed(runner, store: s, time: micros)
+            guard let bridge = state.bridges[String(id.dropFirst("bridge-".count))] else { throw CLIFailure(message: "no asset \(id) in the projection") }
+            let (step, due) = runner.projection.nextStep(bridge)
+            view = View(
+                asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, bridge: bridge, nextStep: step, due: due,
+                alerts: Self.alerts(state.alerts, id))
         } else {
-            throw CLIFailure(message: "only meter-… and wastesite-… assets have projections so far (bridges: issue 5 continues)", exitCode: 2)
+            throw CLIFailure(message: "asset ids look like bridge-MI0001, meter-SC0001-W1 or wastesite-WS0001 (got '\(id)')", exitCode: 2)
         }
         try printJSON(view)
     }

@@ -122,6 +122,18 @@ public struct AssessmentConcluded: DomainEvent {
     public var notes: String?
     public var assetId: String { bridgeId }
 
+    public init(
+        bridgeId: String, observedAt: String, level: Int, engineer: String, outcome: AssessmentOutcome, loadLimitTonnes: Double?, notes: String?
+    ) {
+        self.bridgeId = bridgeId
+        self.observedAt = observedAt
+        self.level = level
+        self.engineer = engineer
+        self.outcome = outcome
+        self.loadLimitTonnes = loadLimitTonnes
+        self.notes = notes
+    }
+
     public static let fields: [Field] = [
         Fields.bridgeId, Fields.observedDate,
         Field("level", .integer(min: 3, max: 4)),

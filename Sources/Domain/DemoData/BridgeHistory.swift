@@ -93,7 +93,7 @@ enum BridgeHistory {
                         .init(
                             element: element, span: span, instance: nil, material: family == .other ? .other : material, code: code, status: status,
                             g: present ? g : nil, k1: present ? r.pick([0.2, 0.5, 1]) : nil,
-                            k2: present ? (severe ? 1 : r.pick([0.2, 0.2, 0.5])) : nil, ps: present && g >= 4 && severe && r.chance(0.3),
+                            k2: present ? (severe ? 1 : r.pick([0.2, 0.2, 0.5])) : nil, ps: present && g == 4 && severe && r.chance(0.3),
                             photos: present ? ["\(id)-\(year)-\(defects.count + 1).jpg"] : nil, notes: nil))
                 }
                 if k == dangerousAt {

@@ -59,7 +59,7 @@ public struct AssetFacts: Sendable {
     }
 
     /// A census record with an amendment's changes applied (through JSON, field by field).
-    static func amend(_ census: BridgeCensused, with changes: [String: JSONValue]) -> BridgeCensused {
+    public static func amend(_ census: BridgeCensused, with changes: [String: JSONValue]) -> BridgeCensused {
         guard let data = try? JSONEncoder().encode(census),
             var object = try? JSONDecoder().decode([String: JSONValue].self, from: data)
         else { return census }

@@ -1,0 +1,105 @@
+import Domain
+
+/// `projections/bridges/v<N>.json`: the Linee Guida tables (classes coded 1 = Alta … 5 = Bassa).
+public struct BridgeRules: Codable, Sendable, ValidatedRules {
+    public struct DefectMatch: Codable, Sendable {
+        public var g: [Int]?
+        public var k1: [Double]?
+        public var k2: [Double]?
+        public var ps: Bool?
+
+        func matches(_ d: BridgeInspected.Defect) -> Bool {
+            guard d.status == .present, let g0 = d.g else { return false }
+            if let g, !g.contains(g0) { return false }
+            if let k1, !k1.contains(where: { abs($0 - (d.k1 ?? -1)) < 1e-9 }) { return false }
+            if let k2, !k2.contains(where: { abs($0 - (d.k2 ?? -1)) < 1e-9 }) { return false }
+            if let ps, ps != d.ps { return false }
+            return true
+        }
+    }
+    public struct CountMatch: Codable, Sendable {
+        public var count: Int
+        public var g: [Int]?
+        public var k1: [Double]?
+        public var k2: [Double]?
+        var match: DefectMatch { DefectMatch(g: g, k1: k1, k2: k2, ps: nil) }
+    }
+    public struct LevelRule: Codable, Sendable {
+        public var level: Int
+        public var anyOf: [DefectMatch]
+        public var orCountAtLeast: CountMatch?
+    }
+    public struct Exposure: Codable, Sendable {
+        public var aadtAltaAtLeast: Int
+        public var aadtMediaAtLeast: Int
+        public var meanSpanLargeAbove: Double
+        public var meanSpanMediumAbove: Double
+    }
+    public struct CodeVulnerability: Codable, Sendable {
+        public var salts: [String: [Int]]
+        public var noSalts: [String: [Int]]
+    }
+    public struct AssessmentDue: Codable, Sendable {
+        public var level4: Int
+        public var level3: Int
+        public var immediate: Int
+    }
+
+    public var ruleSet: String
+    public var version: Int
+    public var source: String
+    public var advisory: [String]
+    public var classes: [String]
+    public var defectLevel: [LevelRule]
+    public var hazard: [String: [String: Int]]
+    public var periodVulnerability: [String: [Int]]
+    public var codeVulnerability: CodeVulnerability
+    public var schemeVulnerability: [String: [Int]]
+    public var spanBandsMetres: [Double]
+    public var manySpansAbove: Int
+    public var combinedVulnerability: [[Int]]
+    public var exposure: Exposure
+    public var structuralTable: [[[Int]]]
+    public var seismicAgBands: [Double]
+    public var overallRule: String
+    public var inspectionFrequencyMonths: [Int]
+    public var assessmentDueDays: AssessmentDue
+    public var dangerousDefect: DefectMatch
+
+    public var info: RuleSetInfo { RuleSetInfo(name: ruleSet, version: version, advisory: advisory) }
+
+    public func problems() -> [String] {
+        var p: [String] = []
+        func classes(_ xs: [Int], _ name: String, count: Int) {
+            if xs.count != count { p.append("\(name): must have \(count) entries (got \(xs.count))") }
+            for x in xs where !(1...5).contains(x) { p.append("\(name): classes are 1…5 (got \(x))"); break }
+        }
+        if self.classes.count != 5 { p.append("classes: must name 5 classes") }
+        if Set(defectLevel.map(\.level)) != [1, 2, 3, 4, 5] { p.append("defectLevel: must define levels 1…5 exactly once") }
+        for f in ["A", "M", "B"] {
+            guard let row = hazard[f] else { p.append("hazard.\(f): is required"); continue }
+            classes(RoadClass.allCases.map { row[$0.rawValue] ?? 0 }, "hazard.\(f)", count: 5)
+        }
+        for k in ["pre1945", "1945to1980", "post1980"] { classes(periodVulnerability[k] ?? [], "periodVulnerability.\(k)", count: 5) }
+        for c in ["A", "B", "C"] {
+            classes(codeVulnerability.salts[c] ?? [], "codeVulnerability.salts.\(c)", count: 5)
+            classes(codeVulnerability.noSalts[c] ?? [], "codeVulnerability.noSalts.\(c)", count: 5)
+        }
+        if schemeVulnerability["default"] == nil { p.append("schemeVulnerability.default: is required") }
+        for (k, v) in schemeVulnerability { classes(v, "schemeVulnerability.\(k)", count: spanBandsMetres.count + 1) }
+        if spanBandsMetres != spanBandsMetres.sorted() { p.append("spanBandsMetres: must be increasing") }
+        if combinedVulnerability.count != 5 { p.append("combinedVulnerability: must be 5×5") }
+        for (i, row) in combinedVulnerability.enumerated() { classes(row, "combinedVulnerability[\(i)]", count: 5) }
+        if structuralTable.count != 5 { p.append("structuralTable: must be 5×5×5") }
+        for (i, block) in structuralTable.enumerated() {
+            if block.count != 5 { p.append("structuralTable[\(i)]: must be 5×5") }
+            for (j, row) in block.enumerated() { classes(row, "structuralTable[\(i)][\(j)]", count: 5) }
+        }
+        if seismicAgBands.count != 4 || seismicAgBands != seismicAgBands.sorted(by: >) { p.append("seismicAgBands: must be 4 decreasing thresholds") }
+        if overallRule != "worstOf" { p.append("overallRule: only 'worstOf' is implemented (got '\(overallRule)')") }
+        if inspectionFrequencyMonths.count != 5 || inspectionFrequencyMonths.contains(where: { $0 < 1 }) {
+            p.append("inspectionFrequencyMonths: must give 5 positive values, one per class")
+        }
+        return p
+    }
+}
