@@ -8,7 +8,7 @@ import Glibc
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks, each with a baseline measured in the same run.", subcommands: [LogBench.self, BenchDetect.self])
+        abstract: "Benchmarks, each with a baseline measured in the same run.", subcommands: [LogBench.self, BenchDetect.self, BenchProjections.self])
 }
 
 /// `presidio bench log`: durable append at several batch sizes, 64 concurrent single-event

@@ -131,11 +131,23 @@ public struct MeterReadingsRecorded: DomainEvent {
         /// Index of the first reading after the reset.
         public var index: Int
         public var kind: RegisterReset
+        public init(index: Int, kind: RegisterReset) {
+            self.index = index
+            self.kind = kind
+        }
     }
 
     public var meterId: String
     /// Time of the first reading.
     public var observedAt: String
+
+    public init(meterId: String, observedAt: String, intervalMinutes: Int, readings: [Double?], resets: [Reset]?) {
+        self.meterId = meterId
+        self.observedAt = observedAt
+        self.intervalMinutes = intervalMinutes
+        self.readings = readings
+        self.resets = resets
+    }
 
     /// Canonical payload written by hand: the same sorted-key JSON as `JSONEncoder` gives,
     /// without its per-value overhead (this is the bulk of the log: ~365 k events a year).

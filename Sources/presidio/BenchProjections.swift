@@ -1,0 +1,175 @@
+import ArgumentParser
+import Domain
+import EventLog
+import Foundation
+import Projections
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `presidio bench projections`: rebuild time over a year of the city, and append→alert latency
+/// under steady ingest, each against a baseline measured in the same run.
+struct BenchProjections: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "projections",
+        abstract: "Rebuild all projections over the city data set (baseline: plain replay) and measure append→alert latency under steady ingest.")
+
+    @Option(help: "Data-set seed.") var seed: UInt64 = 1
+    @Option(help: "Days of meter readings (365 ≈ 35 M readings).") var days: Int = 365
+    @Option(help: "Use this existing embedded store instead of generating one.") var data: String?
+    @Option(help: "Rule-set folder (default: $PRESIDIO_RULES or ./projections).") var rules: String?
+    @Option(help: "Steady ingest: appends per second.") var rate: Int = 50
+    @Option(help: "Steady ingest: number of appends.") var appends: Int = 600
+    @Option(help: "Scratch folder, removed afterwards.") var scratch: String = "./presidio-bench-projections"
+
+    func run() async throws {
+        let dir = rules ?? RuleSetLoader.defaultDirectory
+        let meterRules = try RuleSetLoader.load(MeterRules.self, name: "meters", directory: dir)
+        let siteRules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: dir)
+        let bridgeRules = try RuleSetLoader.load(BridgeRules.self, name: "bridges", directory: dir)
+        try? FileManager.default.removeItem(atPath: scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+
+        // 1. The log: an existing store, or one year of the city.
+        let path = data ?? scratch + "/city"
+        if data == nil { try await Self.generate(into: path, seed: seed, days: days) }
+        let store = try SegmentStore(directory: path, options: .init(readOnly: data != nil))
+        let head = try await store.headPosition()
+
+        // 2. Baseline: read every event (decode the records, apply nothing).
+        var t = Date()
+        var from: UInt64 = 1
+        while true {
+            let page = try await store.read(from: from, limit: 8192)
+            guard let last = page.last else { break }
+            from = last.position + 1
+        }
+        let replay = Date().timeIntervalSince(t)
+        // 3. Rebuild each projection from zero.
+        func rebuild<P: Projection>(_ p: P) async throws -> (TimeInterval, Int) {
+            let r = ProjectionRunner(projection: p, store: store, snapshots: FileSnapshotStore(directory: scratch + "/snap"))
+            let t0 = Date()
+            try await r.catchUp(until: nil, untilTime: nil, saveSnapshots: false)
+            return (Date().timeIntervalSince(t0), r.state.alerts.count)
+        }
+        t = Date()
+        let (tb, ab) = try await rebuild(BridgeProjection(rules: bridgeRules))
+        let (tm, am) = try await rebuild(MeterProjection(rules: meterRules))
+        let (tw, aw) = try await rebuild(WasteSiteProjection(rules: siteRules))
+        let total = Date().timeIntervalSince(t)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print("presidio bench projections — \(ProcessInfo.processInfo.activeProcessorCount) cores; log \(path): \(head) events")
+        print(String(format: "baseline: plain replay of the log          %6.1f s  (%.0f events/s)", replay, Double(head) / replay))
+        print(String(format: "rebuild bridges                             %6.1f s  %6d alerts  (%.2f× replay)", tb, ab, tb / replay))
+        print(String(format: "rebuild meters                              %6.1f s  %6d alerts  (%.2f× replay)", tm, am, tm / replay))
+        print(String(format: "rebuild wastesites                          %6.1f s  %6d alerts  (%.2f× replay)", tw, aw, tw / replay))
+        print(String(format: "rebuild all (sequential, one read each)     %6.1f s  (%.2f× replay); peak RSS %d MiB", total, total / replay, usage.ru_maxrss / 1024))
+        store.close()
+
+        // 4. Latency: a live meter worker follows the log while readings arrive at a steady rate.
+        try await latency(meterRules: meterRules)
+    }
+
+    static func generate(into path: String, seed: UInt64, days: Int) async throws {
+        let store = try SegmentStore(directory: path)
+        defer { store.close() }
+        let options = CityGenerator.Options(seed: seed, days: days)
+        var validator = DemoValidator(seed: seed, now: options.end)
+        var pending: [ProposedEvent] = []
+        try await CityGenerator(options: options).run(
+            emit: { item in
+                pending.append(try validator.proposed(item))
+                if pending.count >= 2000 {
+                    _ = try await store.append(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }, truth: { _ in })
+        if !pending.isEmpty { _ = try await store.append(pending) }
+    }
+
+    func latency(meterRules: MeterRules) async throws {
+        let path = scratch + "/live"
+        var options = CityGenerator.Options(seed: seed, days: 20)
+        options.bridges = 1
+        options.wasteSites = 1
+        options.buildings = 25
+        let store = try SegmentStore(directory: path)
+        defer { store.close() }
+        var validator = DemoValidator(seed: seed, now: options.end)
+        var setup: [ProposedEvent] = []
+        try await CityGenerator(options: options).run(emit: { setup.append(try validator.proposed($0)) }, truth: { _ in })
+        for chunk in stride(from: 0, to: setup.count, by: 2000) { _ = try await store.append(Array(setup[chunk..<min(setup.count, chunk + 2000)])) }
+        let runner = ProjectionRunner(projection: MeterProjection(rules: meterRules), store: store, snapshots: FileSnapshotStore(directory: scratch + "/snap2"))
+        try await runner.catchUp(until: nil, untilTime: nil, saveSnapshots: false)
+        let seen = Mutex<[UInt64: UInt64]>([:])  // position → nanos when applied
+        let alertSeen = Mutex<[UInt64: UInt64]>([:])  // triggering position → nanos when its alert was visible
+        let startFrom = runner.position + 1
+        let worker = Task {
+            for try await e in store.subscribe(from: startFrom) {
+                if e.position > runner.position { try await runner.catchUp(until: nil, untilTime: nil, saveSnapshots: false) }
+                let now = DispatchTime.now().uptimeNanoseconds
+                let applied = runner.position
+                let fresh = runner.state.alerts.values.filter { $0.raisedPosition >= startFrom }.map(\.raisedPosition)
+                seen.withLock { s in if s[e.position] == nil { s[e.position] = now }; if s[applied] == nil { s[applied] = now } }
+                alertSeen.withLock { a in for p in fresh where a[p] == nil { a[p] = now } }
+            }
+        }
+        // Steady ingest: each meter's next day, every 5th with a gap (which must raise an alert).
+        var meters = runner.state.meters.values.sorted { $0.meterId < $1.meterId }
+        var ack: [UInt64: UInt64] = [:]
+        var gapPositions: Set<UInt64> = []
+        let period = 1.0 / Double(rate)
+        let begin = DispatchTime.now().uptimeNanoseconds
+        for n in 0..<appends {
+            let target = begin + UInt64(Double(n) * period * 1e9)
+            let now = DispatchTime.now().uptimeNanoseconds
+            if target > now { try await Task.sleep(nanoseconds: target - now) }
+            let k = n % meters.count
+            var m = meters[k]
+            guard let lastAt = m.lastAt.flatMap(DomainTime.dateTime), var value = m.lastValue else { continue }
+            let gap = n % 5 == 0
+            var readings: [Double?] = []
+            for i in 0..<96 {
+                value += 0.5
+                readings.append(gap && (10..<20).contains(i) ? nil : value)
+            }
+            let event = MeterReadingsRecorded(
+                meterId: m.meterId, observedAt: DomainTime.timestampString(lastAt.addingTimeInterval(900)), intervalMinutes: 15, readings: readings, resets: nil)
+            let proposed = ProposedEvent(stream: event.stream, type: MeterReadingsRecorded.eventType, payload: try event.payload(), actor: "bench")
+            // Latency counts from the moment the client calls append (durable write included).
+            let called = DispatchTime.now().uptimeNanoseconds
+            let r = try await store.append(proposed)
+            ack[r.positions[0]] = called
+            if gap { gapPositions.insert(r.positions[0]) }
+            m.lastAt = DomainTime.timestampString(lastAt.addingTimeInterval(900 * 96))
+            m.lastValue = value
+            meters[k] = m
+        }
+        // Let the worker drain, then stop it.
+        let deadline = DispatchTime.now().uptimeNanoseconds + 5_000_000_000
+        while DispatchTime.now().uptimeNanoseconds < deadline, runner.position < (ack.keys.max() ?? 0) { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(50))
+        worker.cancel()
+        let applied = seen.withLock { $0 }
+        let alerts = alertSeen.withLock { $0 }
+        func latencies(_ positions: [UInt64], _ visible: [UInt64: UInt64]) -> [Double] {
+            positions.compactMap { p in
+                guard let a = ack[p] else { return nil }
+                let v = visible.filter { $0.key >= p }.map(\.value).min() ?? 0
+                return v >= a ? Double(v - a) / 1e6 : 0
+            }.sorted()
+        }
+        let all = latencies(Array(ack.keys), applied)
+        let alertLat = gapPositions.sorted().compactMap { p -> Double? in
+            guard let a = ack[p], let v = alerts[p] else { return nil }
+            return v >= a ? Double(v - a) / 1e6 : 0
+        }.sorted()
+        func pct(_ xs: [Double], _ q: Double) -> Double { xs.isEmpty ? .nan : xs[min(xs.count - 1, Int(Double(xs.count - 1) * q))] }
+        print(String(format: "steady ingest: %d appends at %d/s (96 readings each; %d with a gap that must raise an alert)", appends, rate, gapPositions.count))
+        print(String(format: "append call → applied to the read model:   p50 %.2f ms   p99 %.2f ms", pct(all, 0.5), pct(all, 0.99)))
+        print(String(format: "append call → alert visible (%d/%d seen):   p50 %.2f ms   p99 %.2f ms", alertLat.count, gapPositions.count, pct(alertLat, 0.5), pct(alertLat, 0.99)))
+    }
+}
