@@ -11,7 +11,7 @@ import Foundation
 /// - `events_json` (view): the read-only face for other city modules, payload as `jsonb`.
 public enum PostgresSchema {
     /// The schema version this build needs.
-    public static let current = 1
+    public static let current = 2
 
     static func migrations(_ s: String) -> [(Int, [String])] {
         [
@@ -57,7 +57,24 @@ public enum PostgresSchema {
                     """,
                     "COMMENT ON VIEW \(s).events_json IS 'Presidio event log, read-only: one row per event in position order; data and metadata as jsonb.'",
                 ]
-            )
+            ),
+            (
+                2,
+                [
+                    """
+                    CREATE TABLE \(s).snapshots (
+                        name         text        PRIMARY KEY,
+                        position     bigint      NOT NULL,
+                        code_version integer     NOT NULL,
+                        rule_set     text        NOT NULL,
+                        state        bytea       NOT NULL,
+                        sha256       text        NOT NULL,
+                        saved_at     timestamptz NOT NULL DEFAULT now()
+                    )
+                    """,
+                    "COMMENT ON TABLE \(s).snapshots IS 'Projection snapshots (read models can always be rebuilt from events).'",
+                ]
+            ),
         ]
     }
 

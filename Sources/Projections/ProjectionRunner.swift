@@ -39,8 +39,8 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
     /// Loads the snapshot if it was made by this code and rule-set version; otherwise starts from
     /// zero (that is the rebuild). Returns whether the snapshot was used.
     @discardableResult
-    public func restore() throws -> Bool {
-        guard let s = try snapshots.load(projection.name), s.codeVersion == projection.codeVersion, s.ruleSet == projection.ruleSet.label,
+    public func restore() async throws -> Bool {
+        guard let s = try await snapshots.load(projection.name), s.codeVersion == projection.codeVersion, s.ruleSet == projection.ruleSet.label,
             let decoded = try? JSONDecoder().decode(P.State.self, from: s.state)
         else {
             state = projection.initialState()
@@ -76,13 +76,13 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
                 sinceSnapshot += 1
             }
             if saveSnapshots && sinceSnapshot >= snapshotEvery {
-                try saveSnapshot()
+                try await saveSnapshot()
                 sinceSnapshot = 0
             }
         }
         let secs = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         lastRate = secs > 0 ? Double(position - from) / secs : 0
-        if saveSnapshots && position > from { try saveSnapshot() }
+        if saveSnapshots && position > from { try await saveSnapshot() }
     }
 
     public func encodedState() throws -> Data {
@@ -91,8 +91,8 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         return try enc.encode(state)
     }
 
-    public func saveSnapshot() throws {
-        try snapshots.save(
+    public func saveSnapshot() async throws {
+        try await snapshots.save(
             Snapshot(name: projection.name, codeVersion: projection.codeVersion, ruleSet: projection.ruleSet.label, position: position, state: try encodedState()))
     }
 
@@ -164,10 +164,10 @@ struct NoSnapshots: SnapshotStore {
 public protocol ProjectionWorker: AnyObject, Sendable {
     var name: String { get }
     var alertRecords: [AlertRecord] { get }
-    @discardableResult func restore() throws -> Bool
+    @discardableResult func restore() async throws -> Bool
     func catchUp() async throws
     @discardableResult func publishAlerts() async throws -> Int
-    func dropSnapshot() throws
+    func dropSnapshot() async throws
     func workerStatus() async throws -> ProjectionStatus
 }
 
@@ -178,7 +178,7 @@ extension ProjectionRunner: ProjectionWorker {
     public var alertRecords: [AlertRecord] { Array(state.alerts.values) }
     public func catchUp() async throws { try await catchUp(until: nil, untilTime: nil, saveSnapshots: true) }
     public func publishAlerts() async throws -> Int { try await publishAlerts(actor: nil) }
-    public func dropSnapshot() throws { try snapshots.delete(projection.name) }
+    public func dropSnapshot() async throws { try await snapshots.delete(projection.name) }
     public func workerStatus() async throws -> ProjectionStatus {
         let s = try await status()
         return ProjectionStatus(

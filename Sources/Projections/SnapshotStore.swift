@@ -14,13 +14,21 @@ public struct Snapshot: Sendable {
     /// Canonical JSON of the state (sorted keys).
     public var state: Data
     public var sha256: String { SHA256.hash(data: state).map { String(format: "%02x", $0) }.joined() }
+
+    public init(name: String, codeVersion: Int, ruleSet: String, position: UInt64, state: Data) {
+        self.name = name
+        self.codeVersion = codeVersion
+        self.ruleSet = ruleSet
+        self.position = position
+        self.state = state
+    }
 }
 
 /// Where snapshots live: beside the embedded log (files), or in PostgreSQL with a PostgreSQL log.
 public protocol SnapshotStore: Sendable {
-    func load(_ name: String) throws -> Snapshot?
-    func save(_ snapshot: Snapshot) throws
-    func delete(_ name: String) throws
+    func load(_ name: String) async throws -> Snapshot?
+    func save(_ snapshot: Snapshot) async throws
+    func delete(_ name: String) async throws
 }
 
 /// `<data>/projections/<name>.snapshot`: `"PSNP" ‖ u32 headerLength ‖ header JSON ‖ LZ4(state)`,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Domain
 import EventLog
+import EventLogPostgres
 import Foundation
 import Projections
 
@@ -11,24 +12,25 @@ struct ProjectionOptions: ParsableArguments {
 
     var rulesDirectory: String { rules ?? RuleSetLoader.defaultDirectory }
 
-    /// Snapshots beside the embedded log; with PostgreSQL, in ./presidio-snapshots for now.
-    var snapshots: any SnapshotStore {
-        FileSnapshotStore(directory: store.postgresURL == nil ? store.dataDirectory + "/projections" : "presidio-snapshots")
+    /// Snapshots beside the embedded log, or in the PostgreSQL store's `snapshots` table.
+    func snapshots(for s: any EventStore) -> any SnapshotStore {
+        if let pg = s as? PostgresStore { return PostgresSnapshotStore(store: pg) }
+        return FileSnapshotStore(directory: store.dataDirectory + "/projections")
     }
 
     func wasteSites(_ s: any EventStore) throws -> ProjectionRunner<WasteSiteProjection> {
         let rules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: rulesDirectory)
-        return ProjectionRunner(projection: WasteSiteProjection(rules: rules), store: s, snapshots: snapshots)
+        return ProjectionRunner(projection: WasteSiteProjection(rules: rules), store: s, snapshots: snapshots(for: s))
     }
 
     func meters(_ s: any EventStore) throws -> ProjectionRunner<MeterProjection> {
         let rules = try RuleSetLoader.load(MeterRules.self, name: "meters", directory: rulesDirectory)
-        return ProjectionRunner(projection: MeterProjection(rules: rules), store: s, snapshots: snapshots)
+        return ProjectionRunner(projection: MeterProjection(rules: rules), store: s, snapshots: snapshots(for: s))
     }
 
     func bridges(_ s: any EventStore) throws -> ProjectionRunner<BridgeProjection> {
         let rules = try RuleSetLoader.load(BridgeRules.self, name: "bridges", directory: rulesDirectory)
-        return ProjectionRunner(projection: BridgeProjection(rules: rules), store: s, snapshots: snapshots)
+        return ProjectionRunner(projection: BridgeProjection(rules: rules), store: s, snapshots: snapshots(for: s))
     }
 
     /// Every projection, or the one named.
@@ -41,7 +43,7 @@ struct ProjectionOptions: ParsableArguments {
     func caughtUp(_ s: any EventStore) async throws -> [any ProjectionWorker] {
         let ws = try workers(s)
         for w in ws {
-            try w.restore()
+            try await w.restore()
             try await w.catchUp()
         }
         return ws
@@ -71,7 +73,7 @@ struct Projections: AsyncParsableCommand {
             defer { s.close() }
             let workers = try options.workers(s)
             for w in workers {
-                let resumed = try w.restore()
+                let resumed = try await w.restore()
                 try await w.catchUp()
                 let published = try await w.publishAlerts()
                 let st = try await w.workerStatus()
@@ -106,8 +108,8 @@ struct Projections: AsyncParsableCommand {
             let s = try options.store.open()
             defer { s.close() }
             for w in try options.workers(s, only: name) {
-                try w.dropSnapshot()
-                try w.restore()
+                try await w.dropSnapshot()
+                try await w.restore()
                 try await w.catchUp()
                 let st = try await w.workerStatus()
                 print(String(format: "%@: rebuilt over %llu log events at %.0f events/s; snapshot sha256 %@", st.name, st.position, st.eventsPerSecond, st.snapshotSHA256))
@@ -126,7 +128,7 @@ struct Projections: AsyncParsableCommand {
             let head = try await s.headPosition()
             var statuses: [ProjectionStatus] = []
             for w in try options.workers(s) {
-                try w.restore()
+                try await w.restore()
                 let before = try await w.workerStatus().position
                 try await w.catchUp()
                 var st = try await w.workerStatus()
@@ -198,7 +200,7 @@ struct Queue: AsyncParsableCommand {
             let s = try options.store.open()
             defer { s.close() }
             let runner = try options.bridges(s)
-            try runner.restore()
+            try await runner.restore()
             try await runner.catchUp()
             let queue = Array(runner.projection.safetyQueue(runner.state, today: day).prefix(limit))
             if json { return try printJSON(queue) }
@@ -225,7 +227,7 @@ struct Queue: AsyncParsableCommand {
             let s = try options.store.open()
             defer { s.close() }
             let runner = try options.wasteSites(s)
-            try runner.restore()
+            try await runner.restore()
             try await runner.catchUp()
             let queue = Array(runner.projection.inspectionQueue(runner.state, today: day).prefix(limit))
             if json { return try printJSON(queue) }
@@ -317,8 +319,26 @@ struct Asset: AsyncParsableCommand {
         if asOf != nil || time != nil {
             return try await ProjectionRunner.asOf(projection: runner.projection, store: store, position: asOf, time: time)
         }
-        try runner.restore()
+        try await runner.restore()
         try await runner.catchUp()
         return runner.state
     }
+}
+
+/// Snapshots in PostgreSQL, beside a PostgreSQL log.
+struct PostgresSnapshotStore: SnapshotStore {
+    let store: PostgresStore
+
+    func load(_ name: String) async throws -> Snapshot? {
+        guard let s = try await store.loadSnapshot(name: name) else { return nil }
+        let snap = Snapshot(name: s.name, codeVersion: s.codeVersion, ruleSet: s.ruleSet, position: s.position, state: s.state)
+        return snap.sha256 == s.sha256 ? snap : nil
+    }
+
+    func save(_ s: Snapshot) async throws {
+        try await store.saveSnapshot(
+            .init(name: s.name, position: s.position, codeVersion: s.codeVersion, ruleSet: s.ruleSet, state: s.state, sha256: s.sha256))
+    }
+
+    func delete(_ name: String) async throws { try await store.deleteSnapshot(name: name) }
 }

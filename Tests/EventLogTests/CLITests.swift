@@ -138,4 +138,28 @@ struct CLIPostgresTests {
         #expect(ra == rp)
     }
 }
+
+    @Test func projectionSnapshotsLiveInPostgreSQL() throws {
+        let url = try TestDatabase.url()
+        let schema = "t_snap_" + String(UUID.random().uuidString.prefix(8)).lowercased()
+        defer { TestDatabase.drop(schema) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let examples = root.appendingPathComponent("events/examples")
+        let env = ["PRESIDIO_RULES": root.appendingPathComponent("projections").path]
+        var r = try PresidioBinary.run(["db", "migrate", "--store", url, "--schema", schema])
+        #expect(r.status == 0, "\(r.stderr)")
+        for (kind, file) in [("wastesite", "WasteSiteRegistered.v1"), ("wastesite-inspection", "WasteSiteInspected.v1")] {
+            r = try PresidioBinary.run(["submit", kind, examples.appendingPathComponent("\(file).json").path, "--store", url, "--schema", schema])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        r = try PresidioBinary.run(["projections", "run", "--once", "--store", url, "--schema", schema], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("wastesites: rebuilt"))
+        #expect(r.stdout.contains("2 alert events published"))
+        r = try PresidioBinary.run(["projections", "run", "--once", "--store", url, "--schema", schema], environment: env)
+        #expect(r.stdout.contains("wastesites: resumed from snapshot"))
+        #expect(r.stdout.contains("0 alert events published"))
+        r = try PresidioBinary.run(["alerts", "--store", url, "--schema", schema, "--json"], environment: env)
+        #expect(r.stdout.contains("wastesite.nonCompliance.quantity"))
+    }
 }

@@ -23,6 +23,7 @@ struct MeterProjectionTests {
             p.apply(try Self.recorded(e, position: pos), e, to: &s)
             pos += 1
         }
+        try feed(TariffSet(kind: .water, observedAt: "2025-01-01", pricePerUnitEUR: 2))
         try feed(
             MeterInstalled(
                 meterId: "SC0001-W1", buildingId: "SC0001", observedAt: "2025-01-31T00:00:00Z", kind: .water, unit: "m3", registerDigits: 6,
@@ -55,6 +56,7 @@ struct MeterProjectionTests {
         // Night 20 is pending, night 21 fires (pendingNights = 2).
         #expect(leaks.first?.raisedOn == "2025-02-22")
         #expect(leaks.first?.evidence.contains("L/h at night") == true)
+        #expect(leaks.first?.evidence.contains("€/day at 2.00 €/m³") == true)
         #expect(leaks.first?.state == .firing)
     }
 

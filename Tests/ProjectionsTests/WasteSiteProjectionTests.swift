@@ -117,7 +117,7 @@ struct WasteSiteProjectionTests {
             let inc = try Self.runner(store, dir)
             let head = try await store.headPosition()
             for p in 1...head {
-                try inc.restore()
+                try await inc.restore()
                 try await inc.catchUp(until: p)
             }
             let rebuilt = try await ProjectionRunner.asOf(projection: inc.projection, store: store)
@@ -126,7 +126,7 @@ struct WasteSiteProjectionTests {
             #expect(try enc.encode(rebuilt) == (try inc.encodedState()))
             // A fresh runner resumes from the snapshot at the head.
             let resumed = try Self.runner(store, dir)
-            #expect(try resumed.restore())
+            #expect(try await resumed.restore())
             #expect(resumed.position == head)
             #expect(resumed.state == inc.state)
         }

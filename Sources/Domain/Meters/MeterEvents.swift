@@ -204,6 +204,12 @@ public struct TariffSet: DomainEvent {
     public var pricePerUnitEUR: Double
     public var assetId: String { kind.rawValue }
 
+    public init(kind: MeterKind, observedAt: String, pricePerUnitEUR: Double) {
+        self.kind = kind
+        self.observedAt = observedAt
+        self.pricePerUnitEUR = pricePerUnitEUR
+    }
+
     public static let fields: [Field] = [
         Field("kind", MeterKind.spec),
         Field("observedAt", .date, "valid from"),

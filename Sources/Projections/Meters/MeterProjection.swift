@@ -11,13 +11,15 @@ public struct MeterProjection: Projection {
     public let codeVersion = 1
     public let rules: MeterRules
     public var ruleSet: RuleSetInfo { rules.info }
-    public let categories: Set<String> = ["meter", "building"]
+    public let categories: Set<String> = ["meter", "building", "tariff"]
 
     public init(rules: MeterRules) { self.rules = rules }
 
     public struct State: Codable, Sendable, Equatable, AlertHolding {
         public var meters: [String: Meter] = [:]
         public var floorArea: [String: Double] = [:]
+        /// Price per unit by meter kind (latest TariffSet), to cost leaks.
+        public var tariffs: [String: Double] = [:]
         public var alerts: [String: AlertRecord] = [:]
     }
 
@@ -67,6 +69,8 @@ public struct MeterProjection: Projection {
         switch decoded {
         case let b as BuildingRegistered:
             s.floorArea[b.buildingId] = b.floorAreaM2
+        case let t as TariffSet:
+            s.tariffs[t.kind.rawValue] = t.pricePerUnitEUR
         case let m as MeterInstalled:
             s.meters[m.meterId] = Meter(
                 meterId: m.meterId, buildingId: m.buildingId, kind: m.kind,
@@ -229,7 +233,13 @@ public struct MeterProjection: Projection {
                 m.leakPending = flow > trigger ? m.leakPending + 1 : 0
                 if m.leakPending >= rules.leak.pendingNights {
                     let id = "\(stream).waterLeak.\(position)"
-                    let tariffNote = String(format: "%.0f L/h at night against a baseline of %.1f L/h (≈ %.1f m³/day of loss)", flow, base, (flow - base) * 24 / 1000)
+                    let lossPerDay = (flow - base) * 24 / 1000
+                    var tariffNote = String(format: "%.0f L/h at night against a baseline of %.1f L/h (≈ %.2f m³/day of loss", flow, base, lossPerDay)
+                    if let price = s.tariffs[MeterKind.water.rawValue] {
+                        tariffNote += String(format: ", ≈ %.2f €/day at %.2f €/m³)", lossPerDay * price, price)
+                    } else {
+                        tariffNote += "; no water tariff recorded)"
+                    }
                     s.raise(
                         id, rule: "meter.waterLeak", asset: stream, severity: rules.leak.severity, evidence: tariffNote, ruleSet: ruleSet,
                         advisory: advisory("leak"), on: day, at: DomainTime.timestampString(start.addingTimeInterval(Double(b) * Double(m.interval * 60))),
