@@ -38,7 +38,18 @@ public struct AlertRecord: Codable, Sendable, Equatable {
     /// Whether the raise / resolution is already in the log as an alert event.
     public var raisePublished = false
     public var resolutionPublished = false
+    /// Escalations decided by the projection (severity, day, reason, position) and how many are in the log.
+    public var escalations: [Escalation] = []
+    public var escalationsPublished = 0
+    public var reopenedBy: String?
     public var acknowledgements: [Acknowledgement] = []
+
+    public struct Escalation: Codable, Sendable, Equatable {
+        public var severity: AlertSeverity
+        public var on: String
+        public var reason: String
+        public var position: UInt64
+    }
 
     public struct Acknowledgement: Codable, Sendable, Equatable {
         public var at: String
@@ -74,6 +85,16 @@ extension AlertHolding {
             alerts[r.alertId] = a
         case let k as AlertAcknowledged:
             alerts[k.alertId]?.acknowledgements.append(.init(at: k.observedAt, by: event.actor, note: k.note))
+        case let e as AlertEscalated:
+            if let a = alerts[e.alertId], a.escalationsPublished < a.escalations.count { alerts[e.alertId]?.escalationsPublished += 1 }
+        case let o as AlertReopened:
+            guard var a = alerts[o.alertId], a.state == .resolved else { return }
+            a.state = .firing
+            a.resolvedOn = nil
+            a.resolvedPosition = nil
+            a.resolution = nil
+            a.reopenedBy = "\(event.actor): \(o.reason)"
+            alerts[o.alertId] = a
         default: break
         }
     }
@@ -87,6 +108,14 @@ extension AlertHolding {
         alerts[id] = AlertRecord(
             id: id, rule: rule, asset: asset, severity: severity, state: .firing, evidence: evidence, ruleSet: ruleSet.label,
             advisory: advisory, raisedOn: day, raisedAt: instant, raisedPosition: position)
+    }
+
+    /// Raises the severity of a firing alert (published as AlertEscalated).
+    public mutating func escalate(_ id: String, to severity: AlertSeverity, reason: String, on day: String, position: UInt64) {
+        guard var a = alerts[id], a.state == .firing else { return }
+        a.escalations.append(.init(severity: max(severity, a.severity), on: day, reason: reason, position: position))
+        a.severity = max(severity, a.severity)
+        alerts[id] = a
     }
 
     public mutating func resolve(_ id: String, reason: String, on day: String, position: UInt64) {

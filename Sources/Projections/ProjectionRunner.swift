@@ -109,6 +109,10 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
                     ruleSet: a.ruleSet, advisory: a.advisory, triggerPosition: Int(a.raisedPosition))
                 events.append(try Self.proposed(raised, transition: "raised", actor: by))
             }
+            for (k, x) in a.escalations.enumerated() where k >= a.escalationsPublished {
+                let escalated = AlertEscalated(alertId: a.id, observedAt: x.on, severity: x.severity, reason: x.reason, triggerPosition: Int(x.position))
+                events.append(try Self.proposed(escalated, transition: "escalated-\(k)", actor: by))
+            }
             if a.state == .resolved, !a.resolutionPublished, let on = a.resolvedOn {
                 let resolved = AlertResolved(alertId: a.id, observedAt: on, reason: a.resolution ?? "condition cleared", triggerPosition: a.resolvedPosition.map { Int($0) })
                 events.append(try Self.proposed(resolved, transition: "resolved", actor: by))

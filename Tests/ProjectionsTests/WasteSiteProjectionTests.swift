@@ -143,6 +143,40 @@ struct WasteSiteProjectionTests {
         }
     }
 
+    @Test func repeatedNonComplianceEscalatesAndAPersonCanReopen() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let store = try SegmentStore(directory: dir.path + "/log")
+        defer { store.close() }
+        let submitter = Submitter(store: store, now: { Self.now })
+        _ = try await submitter.submit(kind: "wastesite", json: try Paths.example("WasteSiteRegistered.v1"), actor: "t")
+        _ = try await submitter.submit(kind: "wastesite-inspection", json: try Paths.example("WasteSiteInspected.v1"), actor: "t")
+        var again = try JSONSerialization.jsonObject(with: try Paths.example("WasteSiteInspected.v1")) as! [String: Any]
+        again["observedAt"] = "2024-09-12"
+        _ = try await submitter.submit(kind: "wastesite-inspection", json: try JSONSerialization.data(withJSONObject: again), actor: "t")
+        let r = try Self.runner(store, dir.path)
+        try await r.catchUp()
+        let pile = try #require(r.state.alerts.values.first { $0.rule == "wastesite.nonCompliance.pileLimits" })
+        #expect(pile.escalations.count == 1)
+        #expect(pile.escalations.first?.reason == "still non conforme at the inspection of 2024-09-12 (open since 2024-06-18)")
+        #expect(try await r.publishAlerts() == 4)  // 2 raised + 2 escalated
+        #expect(r.state.alerts.values.allSatisfy { $0.escalationsPublished == $0.escalations.count })
+        let escalated = try await store.readCategory("alert", from: 1, limit: 10).filter { $0.type == "AlertEscalated" }
+        #expect(escalated.count == 2)
+        // Follow-up resolves pileLimits; an engineer disagrees and reopens it.
+        _ = try await submitter.submit(
+            kind: "wastesite-follow-up",
+            json: Data(#"{"siteId":"WS0001","observedAt":"2024-10-01","inspector":"x","resolvedItems":["pileLimits"],"stillOpenItems":[]}"#.utf8), actor: "t")
+        try await r.catchUp()
+        #expect(r.state.alerts[pile.id]?.state == .resolved)
+        _ = try await r.publishAlerts()
+        let reopen = #"{"alertId":"\#(pile.id)","observedAt":"2024-10-02T09:00:00Z","reason":"bales higher than 4 m again"}"#
+        _ = try await submitter.submit(kind: "alert-reopening", json: Data(reopen.utf8), actor: "ing. Rossi")
+        try await r.catchUp()
+        #expect(r.state.alerts[pile.id]?.state == .firing)
+        #expect(r.state.alerts[pile.id]?.reopenedBy == "ing. Rossi: bales higher than 4 m again")
+    }
+
     @Test func queueOrdersByRiskAndSaysWhy() throws {
         let rules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: Paths.rules)
         let p = WasteSiteProjection(rules: rules)

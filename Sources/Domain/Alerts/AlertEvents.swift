@@ -121,3 +121,65 @@ extension AlertAcknowledged: ContextRules {
         DateRules.exists(ctx.facts(stream), path: "alertId", noun: "alert") + DateRules.time(observedAt, context: ctx)
     }
 }
+
+/// An alert became more severe (e.g. the same non-compliance found again at the next visit).
+public struct AlertEscalated: DomainEvent {
+    public static let eventType = "AlertEscalated"
+    public static let schemaVersion: UInt32 = 1
+    public static let category = AssetCategory.alert
+    public static let summary = "A firing alert was escalated: new severity, reason, triggering position."
+
+    public var alertId: String
+    public var observedAt: String
+    public var severity: AlertSeverity
+    public var reason: String
+    public var triggerPosition: Int
+    public var assetId: String { alertId }
+
+    public init(alertId: String, observedAt: String, severity: AlertSeverity, reason: String, triggerPosition: Int) {
+        self.alertId = alertId
+        self.observedAt = observedAt
+        self.severity = severity
+        self.reason = reason
+        self.triggerPosition = triggerPosition
+    }
+
+    public static let fields: [Field] = [
+        Field("alertId", .string(maxLength: 200, pattern: "[A-Za-z0-9_.:-]+")),
+        Field("observedAt", .date),
+        Field("severity", AlertSeverity.spec),
+        Field("reason", .string(maxLength: 2000)),
+        Field("triggerPosition", .integer(min: 1)),
+    ]
+}
+
+/// A person reopened a resolved alert, with the reason.
+public struct AlertReopened: DomainEvent {
+    public static let eventType = "AlertReopened"
+    public static let schemaVersion: UInt32 = 1
+    public static let category = AssetCategory.alert
+    public static let summary = "An engineer reopened a resolved alert, with the reason."
+
+    public var alertId: String
+    public var observedAt: String
+    public var reason: String
+    public var assetId: String { alertId }
+
+    public static let fields: [Field] = [
+        Field("alertId", .string(maxLength: 200, pattern: "[A-Za-z0-9_.:-]+")),
+        Fields.observedTime,
+        Field("reason", .string(maxLength: 2000)),
+    ]
+}
+
+extension AlertEscalated: ContextRules {
+    public func problems(in ctx: ValidationContext) -> [Problem] {
+        DateRules.exists(ctx.facts(stream), path: "alertId", noun: "alert") + DateRules.day(observedAt, context: ctx)
+    }
+}
+
+extension AlertReopened: ContextRules {
+    public func problems(in ctx: ValidationContext) -> [Problem] {
+        DateRules.exists(ctx.facts(stream), path: "alertId", noun: "alert") + DateRules.time(observedAt, context: ctx)
+    }
+}

@@ -36,6 +36,8 @@ public enum Catalogue {
         Entry(kind: "alert-raised", type: AlertRaised.self, creates: true),
         Entry(kind: "alert-resolution", type: AlertResolved.self, creates: false),
         Entry(kind: "alert-acknowledgement", type: AlertAcknowledged.self, creates: false),
+        Entry(kind: "alert-escalation", type: AlertEscalated.self, creates: false),
+        Entry(kind: "alert-reopening", type: AlertReopened.self, creates: false),
     ]
 
     public static func entry(kind: String) -> Entry? { entries.first { $0.kind == kind } }

@@ -70,6 +70,13 @@ public struct WasteSiteProjection: Projection {
                         id, rule: "wastesite.nonCompliance.\(item.rawValue)", asset: event.stream, severity: severity, evidence: evidence,
                         ruleSet: ruleSet, advisory: advisory("itemSeverity"), on: i.observedAt, position: event.position)
                     site.openItems[item.rawValue] = OpenItem(since: i.observedAt, alertId: id, severity: severity)
+                case .nonConforme:
+                    // Found again at a later visit: the operator did not fix it.
+                    if let open = site.openItems[item.rawValue] {
+                        s.escalate(
+                            open.alertId, to: .critical, reason: "still non conforme at the inspection of \(i.observedAt) (open since \(open.since))",
+                            on: i.observedAt, position: event.position)
+                    }
                 case .conforme:
                     if let open = site.openItems.removeValue(forKey: item.rawValue) {
                         s.resolve(open.alertId, reason: "inspection of \(i.observedAt): \(item.rawValue) conforme", on: i.observedAt, position: event.position)
