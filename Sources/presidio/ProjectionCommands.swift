@@ -244,17 +244,19 @@ struct Queue: AsyncParsableCommand {
 
 struct Asset: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "One asset's projected state and alerts as JSON (optionally as of a past position or time).")
+        abstract: "One asset's projected state, why, and its alerts (optionally as of a past position or time).")
     @OptionGroup var options: ProjectionOptions
     @Argument(help: "Asset stream, e.g. wastesite-WS0001.") var id: String
     @Option(help: "Log position to replay up to (auditors).") var asOf: UInt64?
     @Option(help: "Time to replay up to (RFC 3339; events recorded at or before it).") var asOfTime: String?
+    @Flag(help: "Print JSON.") var json = false
 
     struct View: Encodable {
         init(
             asset: String, position: UInt64?, ruleSet: String, site: WasteSiteProjection.Site? = nil, meter: MeterProjection.Meter? = nil,
-            bridge: BridgeProjection.Bridge? = nil, nextStep: String? = nil, due: String? = nil, alerts: [AlertRecord]
+            bridge: BridgeProjection.Bridge? = nil, nextStep: String? = nil, due: String? = nil, attentionClass: String? = nil, alerts: [AlertRecord]
         ) {
+            self.attentionClass = attentionClass
             self.asset = asset
             self.position = position
             self.ruleSet = ruleSet
@@ -274,6 +276,7 @@ struct Asset: AsyncParsableCommand {
         var bridge: BridgeProjection.Bridge?
         var nextStep: String?
         var due: String?
+        var attentionClass: String?
         var alerts: [AlertRecord]
     }
 
@@ -303,11 +306,39 @@ struct Asset: AsyncParsableCommand {
             let (step, due) = runner.projection.nextStep(bridge)
             view = View(
                 asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, bridge: bridge, nextStep: step, due: due,
-                alerts: Self.alerts(state.alerts, id))
+                attentionClass: bridge.attention?.overall.map { runner.projection.rules.classes[$0 - 1] }, alerts: Self.alerts(state.alerts, id))
         } else {
             throw CLIFailure(message: "asset ids look like bridge-MI0001, meter-SC0001-W1 or wastesite-WS0001 (got '\(id)')", exitCode: 2)
         }
-        try printJSON(view)
+        if json { return try printJSON(view) }
+        print("\(view.asset)\(asOf.map { " as of position \($0)" } ?? asOfTime.map { " as of \($0)" } ?? "") — rule set \(view.ruleSet)")
+        if let b = view.bridge {
+            print("  \(b.census.name), \(b.census.road) km \(b.census.kmStart), \(b.census.municipality); built \(b.census.yearBuilt), \(b.census.material.rawValue), \(b.census.spans) spans")
+            if let a = b.attention {
+                print("  last inspection: \(b.lastInspection ?? "none")")
+                print("  Class of Attention: \(view.attentionClass ?? "not classifiable")\(a.override ? " (override: defect level Alto)" : "")")
+                for t in a.trace { print("    · \(t)") }
+                for g in a.notClassifiable { print("    ? \(g)") }
+            }
+            print("  next step: \(view.nextStep ?? "-")\(view.due.map { ", due \($0)" } ?? "")")
+            if let t = b.traffic { print("  traffic measure: \(t.rawValue)\(b.loadLimitTonnes.map { " \($0) t" } ?? "")") }
+        }
+        if let site = view.site {
+            print("  \(site.operatorName), \(site.municipality); hazard \(site.hazardGrade.rawValue); \(site.inspections) inspections, last \(site.lastInspection ?? "never")")
+            print("  open non-compliances: \(site.openItems.keys.sorted().joined(separator: ", ").isEmpty ? "none" : site.openItems.keys.sorted().joined(separator: ", "))")
+            if let due = site.followUpDue { print("  follow-up due: \(due)") }
+            if !site.fires.isEmpty { print("  fires: \(site.fires.joined(separator: ", "))") }
+        }
+        if let m = view.meter {
+            print("  \(m.kind.rawValue) meter (\(m.usage.rawValue)) of building \(m.buildingId); last reading \(m.lastValue.map { "\($0)" } ?? "-") at \(m.lastAt ?? "-"); \(m.days) days seen")
+        }
+        print("  alerts:")
+        for a in view.alerts {
+            print("    \(a.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(a.severity.rawValue.uppercased())\(a.advisory ? "*" : "") \(a.raisedOn) \(a.rule): \(a.evidence)")
+            if let r = a.resolution { print("             resolved \(a.resolvedOn ?? ""): \(r)") }
+            for k in a.acknowledgements { print("             acknowledged \(k.at) by \(k.by): \(k.note)") }
+        }
+        if view.alerts.isEmpty { print("    none") }
     }
 
     static func alerts(_ all: [String: AlertRecord], _ id: String) -> [AlertRecord] {
