@@ -180,12 +180,38 @@ struct Alerts: AsyncParsableCommand {
 }
 
 struct Queue: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Prioritised queues.", subcommands: [Safety.self, Inspection.self])
+    static let configuration = CommandConfiguration(abstract: "Prioritised queues.", subcommands: [Safety.self, Inspection.self, Overdue.self])
 
     static func day(_ today: String?) throws -> Date {
         guard let today else { return Date() }
         guard let d = DomainTime.date(today) else { throw CLIFailure(message: "--today: must be YYYY-MM-DD (got '\(today)')", exitCode: 2) }
         return d
+    }
+
+    struct Overdue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bridges whose periodic inspection is past due (frequency per class from the rule set).")
+        @OptionGroup var options: ProjectionOptions
+        @Option(help: "Day to check (YYYY-MM-DD; default today).") var today: String?
+        @Option(help: "At most this many entries.") var limit: Int = 30
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let day = try Queue.day(today)
+            let s = try options.store.open()
+            defer { s.close() }
+            let runner = try options.bridges(s)
+            try await runner.restore()
+            try await runner.catchUp()
+            let all = runner.projection.overdueInspections(runner.state, today: day)
+            if json { return try printJSON(Array(all.prefix(limit))) }
+            print("BRIDGE  CdA          LAST INSP.  DUE         DAYS OVERDUE  NAME")
+            for o in all.prefix(limit) {
+                print(
+                    o.bridgeId + "  " + (o.overall ?? "n/c").padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + (o.lastInspection ?? "never     ")
+                        + "  " + (o.due ?? "-") + String(format: "  %12d  ", o.daysOverdue) + o.name)
+            }
+            print("\(all.count) bridges overdue; rule set \(runner.projection.ruleSet.label) (frequencies advisory)")
+        }
     }
 
     struct Safety: AsyncParsableCommand {

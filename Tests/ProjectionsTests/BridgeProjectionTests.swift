@@ -115,6 +115,11 @@ struct BridgeProjectionTests {
         let q = p.safetyQueue(s, today: DomainTime.date("2024-06-01")!)
         #expect(q.map(\.bridgeId).sorted() == ["MI0001", "MI0002"])
         #expect(q.allSatisfy { $0.step == "Level 4 (immediate)" && $0.due == "2024-04-11" && $0.overdue })
+        // The example census has hydraulic risk "to verify": a data-gap alert, not a favourable default.
+        #expect(s.alerts.values.filter { $0.rule == "bridge.dataGap" }.map(\.asset).sorted() == ["bridge-MI0001", "bridge-MI0002"])
+        // Overdue periodic inspections (frequencies per class from the advisory rule set).
+        let overdue = p.overdueInspections(s, today: DomainTime.date("2024-12-01")!)
+        #expect(overdue.map(\.bridgeId) == ["MI0002", "MI0001"])  // most overdue first (Alta: 3 months; Medio-Alta: 6)
         let danger = s.alerts.values.filter { $0.rule == "bridge.dangerousDefect" }
         #expect(danger.map(\.asset) == ["bridge-MI0002"])
         // An L4 outcome clears the requirement and resolves the alert.

@@ -44,6 +44,13 @@ public struct BridgeProjection: Projection {
             var b = Bridge(census: c)
             b.attention = rules.attentionClass(census: c, defectLevel: 5)
             s.bridges[c.bridgeId] = b
+            // Missing input is "not classifiable" and a data gap, never a silent favourable default.
+            for (risk, flag) in [("hydraulic", c.hydraulicRisk), ("landslide", c.landslideRisk)] where flag == .toVerify {
+                s.raise(
+                    "\(event.stream).dataGap.\(risk).\(event.position)", rule: "bridge.dataGap", asset: event.stream, severity: .info,
+                    evidence: "\(risk) risk 'to verify' in the census: the \(risk) CdA cannot be classified until the L1 form is filed",
+                    ruleSet: ruleSet, advisory: false, on: c.observedAt, position: event.position)
+            }
         case let a as BridgeCensusAmended:
             guard var b = s.bridges[a.bridgeId] else { return }
             b.census = AssetFacts.amend(b.census, with: a.changes)
@@ -123,6 +130,33 @@ public struct BridgeProjection: Projection {
             return ("periodic inspection", DomainTime.dayString(last.addingTimeInterval(Double(months) * 30.44 * 86400)))
         }
         return ("first inspection", nil)
+    }
+}
+
+/// A bridge whose periodic inspection is past due.
+public struct OverdueInspection: Codable, Sendable, Equatable {
+    public var bridgeId: String
+    public var name: String
+    public var overall: String?
+    public var lastInspection: String?
+    public var due: String?
+    public var daysOverdue: Int
+}
+
+extension BridgeProjection {
+    /// Bridges past their inspection frequency (per class, from the rule set) on `today`.
+    public func overdueInspections(_ state: State, today: Date) -> [OverdueInspection] {
+        state.bridges.values.compactMap { b -> OverdueInspection? in
+            let cls = b.attention?.overall ?? 5
+            let months = rules.inspectionFrequencyMonths[cls - 1]
+            let last = b.lastInspection.flatMap(DomainTime.date) ?? DomainTime.date(b.census.observedAt)
+            guard let last else { return nil }
+            let due = last.addingTimeInterval(Double(months) * 30.44 * 86400)
+            guard due < today else { return nil }
+            return OverdueInspection(
+                bridgeId: b.census.bridgeId, name: b.census.name, overall: b.attention?.overall.map { rules.name($0) }, lastInspection: b.lastInspection,
+                due: DomainTime.dayString(due), daysOverdue: Int(today.timeIntervalSince(due) / 86400))
+        }.sorted { $0.daysOverdue != $1.daysOverdue ? $0.daysOverdue > $1.daysOverdue : $0.bridgeId < $1.bridgeId }
     }
 }
 
