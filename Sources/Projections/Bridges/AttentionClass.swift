@@ -7,6 +7,7 @@ public struct AttentionClass: Codable, Sendable, Equatable {
     public var defectLevel: Int
     public var structural: Int?
     public var seismicHazard: Int?
+    public var seismic: Int?
     public var exposure: Int
     public var overall: Int?
     public var override: Bool
@@ -69,20 +70,35 @@ extension BridgeRules {
             c.frequentPedestrians ? "yes" : "no", c.alternativeRoute ? "yes" : "no", c.crossedFeatureClass.rawValue))
         let sf = structuralTable[p - 1][v - 1][e - 1]
         trace.append("CdA structural-foundational = T[P][V][E] = \(name(sf))")
-        // Seismic hazard (the vulnerability and exposure tables are not in the rule set yet).
-        var sh = band(-c.seismicAg, seismicAgBands.map { -$0 }) + 1
-        if c.topography == .T4 { sh -= 1 }
-        if [SubsoilCategory.C, .D, .E].contains(c.subsoil) { sh -= 1 }
+        // Seismic chain (§4.3).
+        let sz = seismic
+        var sh = band(-c.seismicAg, sz.agBands.map { -$0 }) + 1
+        if sz.topographyT4Worse && c.topography == .T4 { sh -= 1 }
+        if sz.softSubsoils.contains(c.subsoil.rawValue) { sh -= 1 }
         sh = max(1, min(5, sh))
-        trace.append(String(format: "seismic hazard: ag %.3f g, %@, subsoil %@ → %@", c.seismicAg, c.topography.rawValue, c.subsoil.rawValue, name(sh)))
-        gaps.append("seismic CdA: vulnerability/exposure tables not in the rule set yet")
+        trace.append(String(format: "seismic P: ag %.3f g, %@, subsoil %@ → %@", c.seismicAg, c.topography.rawValue, c.subsoil.rawValue, name(sh)))
+        let hyper = sz.hyperstaticSchemes.contains(c.staticScheme.rawValue)
+        let cell = sz.baseVulnerability[c.material.rawValue]?[hyper ? "hyper" : "iso"]?[longest > sz.longSpanAbove ? 1 : 0][c.spans > 1 ? 1 : 0] ?? 0
+        var sv = cell == 0 ? sz.defaultBaseVulnerability : cell
+        trace.append(
+            "seismic V2_0 = \(c.material.rawValue), \(hyper ? "hyperstatic" : "isostatic"), \(longest > sz.longSpanAbove ? "long" : "short") span, \(c.spans > 1 ? "multi" : "single")-span → \(name(sv))\(cell == 0 ? " (no table cell: default)" : "")")
+        if sz.assumeVulnerabilityElements { sv = max(1, sv - 1) }
+        if sz.assumeNonSeismicDesign { sv = max(1, sv - 1) }
+        if sz.assumeVulnerabilityElements || sz.assumeNonSeismicDesign {
+            trace.append("seismic V3 = \(name(sv)) (census lacks vulnerability elements / design criteria: unfavourable case assumed)")
+        }
+        let svf = sz.defectCombination[sv - 1][dl - 1]
+        let se = c.strategic ? max(1, e - 1) : e
+        let sCdA = structuralTable[sh - 1][svf - 1][se - 1]
+        trace.append("seismic V = \(name(svf)); E = \(name(se))\(c.strategic ? " (strategic)" : ""); CdA seismic = T[P][V][E] = \(name(sCdA))")
         if c.hydraulicRisk == .toVerify { gaps.append("hydraulic CdA: census says 'to verify' (no L1 form 28 data)") }
         if c.landslideRisk == .toVerify { gaps.append("landslide CdA: census says 'to verify' (no L1 form 29 data)") }
         let override = dl == 1
-        let overall = override ? 1 : sf
-        trace.append(override ? "overall = Alta (override: defect level Alto)" : "overall = worst of classifiable partial classes = \(name(overall))")
+        let overall = override ? 1 : min(sf, sCdA)
+        trace.append(
+            override ? "overall = Alta (override: defect level Alto)" : "overall = worst of classifiable partial classes (structural \(name(sf)), seismic \(name(sCdA))) = \(name(overall))")
         return AttentionClass(
-            defectLevel: dl, structural: sf, seismicHazard: sh, exposure: e, overall: outOfScope ? nil : overall, override: override, outOfScope: outOfScope,
+            defectLevel: dl, structural: sf, seismicHazard: sh, seismic: sCdA, exposure: e, overall: outOfScope ? nil : overall, override: override, outOfScope: outOfScope,
             trace: trace, notClassifiable: outOfScope ? ["total span ≤ 6 m: outside the Linee Guida scope"] : gaps)
     }
 }

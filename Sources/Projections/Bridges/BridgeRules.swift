@@ -39,6 +39,22 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
         public var salts: [String: [Int]]
         public var noSalts: [String: [Int]]
     }
+    public struct Seismic: Codable, Sendable {
+        public var agBands: [Double]
+        public var topographyT4Worse: Bool
+        public var softSubsoils: [String]
+        public var hyperstaticSchemes: [String]
+        public var longSpanAbove: Double
+        /// [material]["iso" | "hyper"][long span 0/1][multi-span 0/1]; 0 = no cell.
+        public var baseVulnerability: [String: [String: [[Int]]]]
+        public var defaultBaseVulnerability: Int
+        /// The census does not record these yet: assume the unfavourable case (and say so in the trace).
+        public var assumeVulnerabilityElements: Bool
+        public var assumeNonSeismicDesign: Bool
+        public var defectCombination: [[Int]]
+        public var note: String?
+    }
+
     public struct AssessmentDue: Codable, Sendable {
         public var level4: Int
         public var level3: Int
@@ -60,7 +76,7 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
     public var combinedVulnerability: [[Int]]
     public var exposure: Exposure
     public var structuralTable: [[[Int]]]
-    public var seismicAgBands: [Double]
+    public var seismic: Seismic
     public var overallRule: String
     public var inspectionFrequencyMonths: [Int]
     public var assessmentDueDays: AssessmentDue
@@ -95,7 +111,17 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
             if block.count != 5 { p.append("structuralTable[\(i)]: must be 5×5") }
             for (j, row) in block.enumerated() { classes(row, "structuralTable[\(i)][\(j)]", count: 5) }
         }
-        if seismicAgBands.count != 4 || seismicAgBands != seismicAgBands.sorted(by: >) { p.append("seismicAgBands: must be 4 decreasing thresholds") }
+        if seismic.agBands.count != 4 || seismic.agBands != seismic.agBands.sorted(by: >) { p.append("seismic.agBands: must be 4 decreasing thresholds") }
+        if seismic.defectCombination.count != 5 { p.append("seismic.defectCombination: must be 5×5") }
+        for (i, row) in seismic.defectCombination.enumerated() { classes(row, "seismic.defectCombination[\(i)]", count: 5) }
+        for (m, kinds) in seismic.baseVulnerability {
+            for (k, grid) in kinds {
+                if !["iso", "hyper"].contains(k) { p.append("seismic.baseVulnerability.\(m).\(k): must be iso or hyper") }
+                if grid.count != 2 || grid.contains(where: { $0.count != 2 || $0.contains { !(0...5).contains($0) } }) {
+                    p.append("seismic.baseVulnerability.\(m).\(k): must be 2×2 classes 0…5")
+                }
+            }
+        }
         if overallRule != "worstOf" { p.append("overallRule: only 'worstOf' is implemented (got '\(overallRule)')") }
         if inspectionFrequencyMonths.count != 5 || inspectionFrequencyMonths.contains(where: { $0 < 1 }) {
             p.append("inspectionFrequencyMonths: must give 5 positive values, one per class")
