@@ -98,6 +98,39 @@ struct BridgeProjectionTests {
         } } }
     }
 
+    @Test func formsTwentyEightAndTwentyNineGiveTheHydraulicAndLandslideClasses() throws {
+        let r = try Self.rules()
+        let p = BridgeProjection(rules: r)
+        var s = p.initialState()
+        var pos: UInt64 = 0
+        func feed(_ e: any DomainEvent) throws {
+            pos += 1
+            p.apply(try MeterProjectionTests.recorded(e, position: pos), e, to: &s)
+        }
+        try feed(try Self.census())  // hydraulic risk "to verify": data gap
+        #expect(s.bridges["MI0001"]?.attention?.hydraulic == nil)
+        #expect(s.alerts.values.first { $0.rule == "bridge.dataGap" }?.state == .firing)
+        try feed(try JSONDecoder().decode(HydraulicFormRecorded.self, from: try Paths.example("HydraulicFormRecorded.v1")))
+        try feed(try JSONDecoder().decode(LandslideFormRecorded.self, from: try Paths.example("LandslideFormRecorded.v1")))
+        let a = try #require(s.bridges["MI0001"]?.attention)
+        let h = try #require(a.hydraulic)
+        let l = try #require(a.landslide)
+        #expect(a.overall == [a.structural!, a.seismic!, h, l].min())
+        #expect(a.trace.contains { $0.hasPrefix("hydraulic (form 28 of 2024-03-12)") && $0.hasSuffix("more severe = \(r.name(h))") })
+        #expect(l == 5 || l == 4)  // stabilised, slow, small, approach zone only: low
+        #expect(s.alerts.values.first { $0.rule == "bridge.dataGap" }?.state == .resolved)
+        // Vector 12.s rule: the hydraulic class is the more severe of overtopping and erosion.
+        var f = try JSONDecoder().decode(HydraulicFormRecorded.self, from: try Paths.example("HydraulicFormRecorded.v1"))
+        f.overtoppingHazard = 1
+        f.generalErosionHazard = 5
+        f.localErosionHazard = 5
+        var trace: [String] = []
+        let v12 = r.hydraulicClass(f, exposure: 3, trace: &trace)
+        #expect(trace[0].contains("CdA hydraulic = more severe"))
+        #expect(trace[0].contains("overtopping T[Alta][Medio-Alta][Media] = Medio-Alta"))
+        #expect(v12 == 1)  // erosion here is Alta (local erosion on shallow foundations with debris), more severe than overtopping
+    }
+
     @Test func inspectionsDriveTheQueueAlertsAndNextSteps() throws {
         let r = try Self.rules()
         let p = BridgeProjection(rules: r)

@@ -23,6 +23,8 @@ public enum Catalogue {
         Entry(kind: "bridge-intervention", type: InterventionCompleted.self, creates: false),
         Entry(kind: "bridge-traffic-measure", type: TrafficMeasureChanged.self, creates: false),
         Entry(kind: "bridge-document", type: DocumentAttached.self, creates: false),
+        Entry(kind: "bridge-hydraulic-form", type: HydraulicFormRecorded.self, creates: false),
+        Entry(kind: "bridge-landslide-form", type: LandslideFormRecorded.self, creates: false),
         Entry(kind: "building", type: BuildingRegistered.self, creates: true),
         Entry(kind: "meter-installation", type: MeterInstalled.self, creates: true),
         Entry(kind: "meter-replacement", type: MeterReplaced.self, creates: false),

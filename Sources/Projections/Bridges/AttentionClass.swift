@@ -8,6 +8,8 @@ public struct AttentionClass: Codable, Sendable, Equatable {
     public var structural: Int?
     public var seismicHazard: Int?
     public var seismic: Int?
+    public var hydraulic: Int?
+    public var landslide: Int?
     public var exposure: Int
     public var overall: Int?
     public var override: Bool
@@ -31,7 +33,9 @@ extension BridgeRules {
     func band(_ x: Double, _ thresholds: [Double]) -> Int { thresholds.firstIndex(where: { x <= $0 }) ?? thresholds.count }
 
     /// The chain of bridges.md §4.2 for one census record and defect level.
-    public func attentionClass(census c: BridgeCensused, defectLevel dl: Int) -> AttentionClass {
+    public func attentionClass(
+        census c: BridgeCensused, defectLevel dl: Int, hydraulicForm: HydraulicFormRecorded? = nil, landslideForm: LandslideFormRecorded? = nil
+    ) -> AttentionClass {
         var trace: [String] = []
         var gaps: [String] = []
         let outOfScope = c.totalLength <= 6.0
@@ -91,14 +95,84 @@ extension BridgeRules {
         let se = c.strategic ? max(1, e - 1) : e
         let sCdA = structuralTable[sh - 1][svf - 1][se - 1]
         trace.append("seismic V = \(name(svf)); E = \(name(se))\(c.strategic ? " (strategic)" : ""); CdA seismic = T[P][V][E] = \(name(sCdA))")
-        if c.hydraulicRisk == .toVerify { gaps.append("hydraulic CdA: census says 'to verify' (no L1 form 28 data)") }
-        if c.landslideRisk == .toVerify { gaps.append("landslide CdA: census says 'to verify' (no L1 form 29 data)") }
+        // Hydraulic (form 28) and landslide (form 29): exposure as for the seismic class.
+        var hCdA: Int?
+        if let h = hydraulicForm {
+            hCdA = hydraulicClass(h, exposure: se, trace: &trace)
+        } else if c.hydraulicRisk != .absent {
+            gaps.append("hydraulic CdA: census says '\(c.hydraulicRisk.rawValue)' but no L1 form 28 is recorded")
+        }
+        var lCdA: Int?
+        if let l = landslideForm {
+            lCdA = landslideClass(l, exposure: se, trace: &trace)
+        } else if c.landslideRisk != .absent {
+            gaps.append("landslide CdA: census says '\(c.landslideRisk.rawValue)' but no L1 form 29 is recorded")
+        }
         let override = dl == 1
-        let overall = override ? 1 : min(sf, sCdA)
+        let overall = override ? 1 : ([sf, sCdA] + [hCdA, lCdA].compactMap { $0 }).min()!
         trace.append(
-            override ? "overall = Alta (override: defect level Alto)" : "overall = worst of classifiable partial classes (structural \(name(sf)), seismic \(name(sCdA))) = \(name(overall))")
+            override
+                ? "overall = Alta (override: defect level Alto)"
+                : "overall = worst of classifiable partial classes (structural \(name(sf)), seismic \(name(sCdA))\(hCdA.map { ", hydraulic \(name($0))" } ?? "")\(lCdA.map { ", landslide \(name($0))" } ?? "")) = \(name(overall))")
         return AttentionClass(
-            defectLevel: dl, structural: sf, seismicHazard: sh, seismic: sCdA, exposure: e, overall: outOfScope ? nil : overall, override: override, outOfScope: outOfScope,
+            defectLevel: dl, structural: sf, seismicHazard: sh, seismic: sCdA, hydraulic: hCdA, landslide: lCdA, exposure: e, overall: outOfScope ? nil : overall, override: override, outOfScope: outOfScope,
             trace: trace, notClassifiable: outOfScope ? ["total span ≤ 6 m: outside the Linee Guida scope"] : gaps)
+    }
+}
+
+extension BridgeRules {
+    /// Hydraulic CdA: overtopping and erosion each through T[P][V][E]; the more severe of the two.
+    func hydraulicClass(_ h: HydraulicFormRecorded, exposure e: Int, trace: inout [String]) -> Int {
+        func count(_ xs: [Bool]) -> Int { xs.filter { $0 }.count }
+        let o = h.overtopping
+        var vo: [Int] = []
+        let c13 = count([o.debrisAccumulation, o.vegetationTransport, o.basinUnder100km2])
+        if c13 >= 2 { vo.append(1) }
+        if c13 >= 1 { vo.append(2) }
+        if count([o.significantDeposits, o.significantVegetation, o.basinUnder500km2]) >= 1 { vo.append(3) }
+        if count([!o.significantDeposits, !o.significantVegetation, o.basinOver500km2]) >= 2 { vo.append(4) }
+        if !o.significantDeposits && !o.significantVegetation && o.basinOver500km2 { vo.append(5) }
+        let vOver = vo.min() ?? 3
+        let g = h.generalErosion
+        var vg: [Int] = []
+        switch count([g.shallowFoundations, g.generalBedLowering, g.sharpBend]) {
+        case 3: vg.append(1)
+        case 2: vg.append(2)
+        case 1: vg.append(3)
+        default: break
+        }
+        if g.deepFoundations && (g.generalBedLowering || g.sharpBend) { vg.append(4) }
+        if g.deepFoundations && !(g.generalBedLowering || g.sharpBend) { vg.append(5) }
+        let vGen = vg.min() ?? 3
+        let l = h.localErosion
+        var vl: [Int] = []
+        let cl = count([l.shallowFoundations, l.generalBedLowering, l.debrisAtPiers, l.lateralWandering])
+        if cl >= 3 { vl.append(1) }
+        if cl == 2 { vl.append(2) }
+        if cl == 1 { vl.append(3) }
+        if l.deepFoundations && count([l.toeProtection, l.checkDam]) >= 2 { vl.append(4) }
+        if l.deepFoundations && l.toeProtection { vl.append(5) }
+        let vLoc = vl.min() ?? 3
+        let over = structuralTable[h.overtoppingHazard - 1][vOver - 1][e - 1]
+        let gen = structuralTable[h.generalErosionHazard - 1][vGen - 1][e - 1]
+        let loc = structuralTable[h.localErosionHazard - 1][vLoc - 1][e - 1]
+        let erosion = hydraulic.erosionCombination[gen - 1][loc - 1]
+        let result = min(over, erosion)
+        trace.append(
+            "hydraulic (form 28 of \(h.observedAt)): overtopping T[\(name(h.overtoppingHazard))][\(name(vOver))][\(name(e))] = \(name(over)); erosion general \(name(gen)), local \(name(loc)) → \(name(erosion)); CdA hydraulic = more severe = \(name(result))")
+        return result
+    }
+
+    /// Landslide CdA from form 29: susceptibility (instability, reliability, mitigation), vulnerability, exposure.
+    func landslideClass(_ f: LandslideFormRecorded, exposure e: Int, trace: inout [String]) -> Int {
+        let a = LandslideActivity.allCases.firstIndex(of: f.activity)!
+        let inst = landslide.instability[a][f.maxVelocityClass - 1][f.magnitudeClass - 1]
+        let s1 = landslide.reliability[inst - 1][f.reliability == .limited ? 0 : 1]
+        let p = landslide.mitigation[s1 - 1][LandslideMitigation.allCases.firstIndex(of: f.mitigation)!]
+        let v = landslide.vulnerability[f.structuralTypeClass - 1][LandslideInterference.allCases.firstIndex(of: f.interference)!]
+        let cda = landslide.cdaTable[p - 1][e - 1][v - 1]
+        trace.append(
+            "landslide (form 29 of \(f.observedAt)): instability \(name(inst)), reliability \(f.reliability.rawValue) → \(name(s1)), mitigation \(f.mitigation.rawValue) → P \(name(p)); V \(name(v)); E \(name(e)); CdA landslide = \(name(cda))")
+        return cda
     }
 }

@@ -34,6 +34,8 @@ public struct BridgeProjection: Projection {
         public var traffic: TrafficMeasure?
         public var loadLimitTonnes: Double?
         public var dangerAlert: String?
+        public var hydraulicForm: HydraulicFormRecorded?
+        public var landslideForm: LandslideFormRecorded?
     }
 
     public func initialState() -> State { State() }
@@ -54,13 +56,13 @@ public struct BridgeProjection: Projection {
         case let a as BridgeCensusAmended:
             guard var b = s.bridges[a.bridgeId] else { return }
             b.census = AssetFacts.amend(b.census, with: a.changes)
-            b.attention = rules.attentionClass(census: b.census, defectLevel: b.attention?.defectLevel ?? 5)
+            b.attention = rules.attentionClass(census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
             s.bridges[a.bridgeId] = b
         case let i as BridgeInspected:
             guard var b = s.bridges[i.bridgeId] else { return }
             let dl = rules.defectLevel(i.defects)
             b.lastInspection = i.observedAt
-            b.attention = rules.attentionClass(census: b.census, defectLevel: dl)
+            b.attention = rules.attentionClass(census: b.census, defectLevel: dl, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
             let dangerous = i.defects.filter(rules.dangerousDefect.matches)
             let psSevere = i.defects.contains { $0.status == .present && $0.ps && ($0.g ?? 0) >= 4 }
             if (b.attention?.overall ?? 5) <= 3 || psSevere {
@@ -76,6 +78,20 @@ public struct BridgeProjection: Projection {
                 b.dangerAlert = id
             }
             s.bridges[i.bridgeId] = b
+        case let h as HydraulicFormRecorded:
+            guard var b = s.bridges[h.bridgeId] else { return }
+            b.hydraulicForm = h
+            b.attention = rules.attentionClass(
+                census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: h, landslideForm: b.landslideForm)
+            resolveDataGap(&s, stream: event.stream, risk: "hydraulic", on: h.observedAt, position: event.position)
+            s.bridges[h.bridgeId] = b
+        case let l as LandslideFormRecorded:
+            guard var b = s.bridges[l.bridgeId] else { return }
+            b.landslideForm = l
+            b.attention = rules.attentionClass(
+                census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: l)
+            resolveDataGap(&s, stream: event.stream, risk: "landslide", on: l.observedAt, position: event.position)
+            s.bridges[l.bridgeId] = b
         case let x as SpecialInspectionConcluded:
             s.bridges[x.bridgeId]?.specialInspection = x.outcome
             s.bridges[x.bridgeId]?.specialInspectionOn = x.observedAt
@@ -110,6 +126,12 @@ public struct BridgeProjection: Projection {
             }
             s.bridges[iv.bridgeId] = b
         default: break
+        }
+    }
+
+    func resolveDataGap(_ s: inout State, stream: String, risk: String, on day: String, position: UInt64) {
+        for a in s.alerts.values where a.rule == "bridge.dataGap" && a.asset == stream && a.id.contains(".dataGap.\(risk).") && a.state == .firing {
+            s.resolve(a.id, reason: "L1 form for the \(risk) risk recorded on \(day)", on: day, position: position)
         }
     }
 

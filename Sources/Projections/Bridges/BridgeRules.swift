@@ -55,6 +55,22 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
         public var note: String?
     }
 
+    public struct Hydraulic: Codable, Sendable {
+        public var note: String?
+        /// [general erosion class][local erosion class].
+        public var erosionCombination: [[Int]]
+    }
+
+    public struct Landslide: Codable, Sendable {
+        public var note: String?
+        public var instability: [[[Int]]]
+        public var reliability: [[Int]]
+        public var mitigation: [[Int]]
+        public var vulnerability: [[Int]]
+        /// [P][E][V].
+        public var cdaTable: [[[Int]]]
+    }
+
     public struct AssessmentDue: Codable, Sendable {
         public var level4: Int
         public var level3: Int
@@ -77,6 +93,8 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
     public var exposure: Exposure
     public var structuralTable: [[[Int]]]
     public var seismic: Seismic
+    public var hydraulic: Hydraulic
+    public var landslide: Landslide
     public var overallRule: String
     public var inspectionFrequencyMonths: [Int]
     public var assessmentDueDays: AssessmentDue
@@ -122,6 +140,16 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
                 }
             }
         }
+        if hydraulic.erosionCombination.count != 5 { p.append("hydraulic.erosionCombination: must be 5×5") }
+        for (i, row) in hydraulic.erosionCombination.enumerated() { classes(row, "hydraulic.erosionCombination[\(i)]", count: 5) }
+        if landslide.instability.count != 3 || landslide.instability.contains(where: { $0.count != 5 }) { p.append("landslide.instability: must be 3×5×5") }
+        for (i, b) in landslide.instability.enumerated() { for (j, row) in b.enumerated() { classes(row, "landslide.instability[\(i)][\(j)]", count: 5) } }
+        for (name, t, w) in [("reliability", landslide.reliability, 2), ("mitigation", landslide.mitigation, 3), ("vulnerability", landslide.vulnerability, 3)] {
+            if t.count != 5 { p.append("landslide.\(name): must have 5 rows") }
+            for (i, row) in t.enumerated() { classes(row, "landslide.\(name)[\(i)]", count: w) }
+        }
+        if landslide.cdaTable.count != 5 { p.append("landslide.cdaTable: must be 5×5×5") }
+        for (i, b) in landslide.cdaTable.enumerated() { for (j, row) in b.enumerated() { classes(row, "landslide.cdaTable[\(i)][\(j)]", count: 5) } }
         if overallRule != "worstOf" { p.append("overallRule: only 'worstOf' is implemented (got '\(overallRule)')") }
         if inspectionFrequencyMonths.count != 5 || inspectionFrequencyMonths.contains(where: { $0 < 1 }) {
             p.append("inspectionFrequencyMonths: must give 5 positive values, one per class")
