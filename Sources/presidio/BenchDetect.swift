@@ -26,20 +26,8 @@ struct BenchDetect: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let store = try SegmentStore(directory: scratch)
         defer { store.close() }
-        let options = CityGenerator.Options(seed: seed, days: days)
-        var validator = DemoValidator(seed: seed, now: options.end)
-        var truth: [GroundTruth] = []
-        var pending: [ProposedEvent] = []
         let t0 = Date()
-        try await CityGenerator(options: options).run(
-            emit: { item in
-                pending.append(try validator.proposed(item))
-                if pending.count >= 2000 {
-                    _ = try await store.append(pending)
-                    pending.removeAll(keepingCapacity: true)
-                }
-            }, truth: { truth.append($0) })
-        if !pending.isEmpty { _ = try await store.append(pending) }
+        let truth = try await BenchProjections.loadCity(CityGenerator.Options(seed: seed, days: days), into: store)
         let generated = Date().timeIntervalSince(t0)
         let snapshots = FileSnapshotStore(directory: scratch + "/projections")
         let meters = ProjectionRunner(projection: MeterProjection(rules: meterRules), store: store, snapshots: snapshots)

@@ -76,9 +76,15 @@ struct BenchProjections: AsyncParsableCommand {
     static func generate(into path: String, seed: UInt64, days: Int) async throws {
         let store = try SegmentStore(directory: path)
         defer { store.close() }
-        let options = CityGenerator.Options(seed: seed, days: days)
-        var validator = DemoValidator(seed: seed, now: options.end)
+        _ = try await loadCity(CityGenerator.Options(seed: seed, days: days), into: store)
+    }
+
+    /// Generates the city, validates every event like a submission, appends it in batches of
+    /// 2,000, and returns the ground truth.
+    static func loadCity(_ options: CityGenerator.Options, into store: any EventStore) async throws -> [GroundTruth] {
+        var validator = DemoValidator(seed: options.seed, now: options.end)
         var pending: [ProposedEvent] = []
+        var truth: [GroundTruth] = []
         try await CityGenerator(options: options).run(
             emit: { item in
                 pending.append(try validator.proposed(item))
@@ -86,8 +92,9 @@ struct BenchProjections: AsyncParsableCommand {
                     _ = try await store.append(pending)
                     pending.removeAll(keepingCapacity: true)
                 }
-            }, truth: { _ in })
+            }, truth: { truth.append($0) })
         if !pending.isEmpty { _ = try await store.append(pending) }
+        return truth
     }
 
     func latency(meterRules: MeterRules) async throws {
@@ -98,10 +105,7 @@ struct BenchProjections: AsyncParsableCommand {
         options.buildings = 25
         let store = try SegmentStore(directory: path)
         defer { store.close() }
-        var validator = DemoValidator(seed: seed, now: options.end)
-        var setup: [ProposedEvent] = []
-        try await CityGenerator(options: options).run(emit: { setup.append(try validator.proposed($0)) }, truth: { _ in })
-        for chunk in stride(from: 0, to: setup.count, by: 2000) { _ = try await store.append(Array(setup[chunk..<min(setup.count, chunk + 2000)])) }
+        _ = try await Self.loadCity(options, into: store)
         let runner = ProjectionRunner(projection: MeterProjection(rules: meterRules), store: store, snapshots: FileSnapshotStore(directory: scratch + "/snap2"))
         try await runner.catchUp(until: nil, untilTime: nil, saveSnapshots: false)
         let seen = Mutex<[UInt64: UInt64]>([:])  // position → nanos when applied

@@ -182,6 +182,26 @@ struct Alerts: AsyncParsableCommand {
 struct Queue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Prioritised queues.", subcommands: [Safety.self, Inspection.self, Overdue.self])
 
+    /// `--today`, `--limit`, `--json`, shared by the queue views.
+    struct ViewOptions: ParsableArguments {
+        @Option(help: "Day the view is computed for (YYYY-MM-DD; default today).") var today: String?
+        @Option(help: "At most this many entries.") var limit: Int = 30
+        @Flag(help: "Print JSON.") var json = false
+    }
+
+    /// Opens the store, brings one projection up to date (from its snapshot) and hands it over.
+    static func withCaughtUp<P: Projection, T>(
+        _ options: ProjectionOptions, _ make: (ProjectionOptions, any EventStore) throws -> ProjectionRunner<P>,
+        _ body: (ProjectionRunner<P>) throws -> T
+    ) async throws -> T {
+        let s = try options.store.open()
+        defer { s.close() }
+        let runner = try make(options, s)
+        try await runner.restore()
+        try await runner.catchUp()
+        return try body(runner)
+    }
+
     static func day(_ today: String?) throws -> Date {
         guard let today else { return Date() }
         guard let d = DomainTime.date(today) else { throw CLIFailure(message: "--today: must be YYYY-MM-DD (got '\(today)')", exitCode: 2) }
@@ -191,45 +211,36 @@ struct Queue: AsyncParsableCommand {
     struct Overdue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Bridges whose periodic inspection is past due (frequency per class from the rule set).")
         @OptionGroup var options: ProjectionOptions
-        @Option(help: "Day to check (YYYY-MM-DD; default today).") var today: String?
-        @Option(help: "At most this many entries.") var limit: Int = 30
-        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var view: ViewOptions
 
         func run() async throws {
-            let day = try Queue.day(today)
-            let s = try options.store.open()
-            defer { s.close() }
-            let runner = try options.bridges(s)
-            try await runner.restore()
-            try await runner.catchUp()
-            let all = runner.projection.overdueInspections(runner.state, today: day)
-            if json { return try printJSON(Array(all.prefix(limit))) }
+            let day = try Queue.day(view.today)
+            let (all, label) = try await Queue.withCaughtUp(options, { try $0.bridges($1) }) { r in
+                (r.projection.overdueInspections(r.state, today: day), r.projection.ruleSet.label)
+            }
+            let limit = view.limit
+            if view.json { return try printJSON(Array(all.prefix(limit))) }
             print("BRIDGE  CdA          LAST INSP.  DUE         DAYS OVERDUE  NAME")
             for o in all.prefix(limit) {
                 print(
                     o.bridgeId + "  " + (o.overall ?? "n/c").padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + (o.lastInspection ?? "never     ")
                         + "  " + (o.due ?? "-") + String(format: "  %12d  ", o.daysOverdue) + o.name)
             }
-            print("\(all.count) bridges overdue; rule set \(runner.projection.ruleSet.label) (frequencies advisory)")
+            print("\(all.count) bridges overdue; rule set \(label) (frequencies advisory)")
         }
     }
 
     struct Safety: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Bridges that need a Level 3/4 safety assessment, most urgent first, with why.")
         @OptionGroup var options: ProjectionOptions
-        @Option(help: "Day the queue is computed for (YYYY-MM-DD; default today).") var today: String?
-        @Option(help: "At most this many entries.") var limit: Int = 30
-        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var view: ViewOptions
 
         func run() async throws {
-            let day = try Queue.day(today)
-            let s = try options.store.open()
-            defer { s.close() }
-            let runner = try options.bridges(s)
-            try await runner.restore()
-            try await runner.catchUp()
-            let queue = Array(runner.projection.safetyQueue(runner.state, today: day).prefix(limit))
-            if json { return try printJSON(queue) }
+            let day = try Queue.day(view.today)
+            let (queue, label) = try await Queue.withCaughtUp(options, { try $0.bridges($1) }) { r in
+                (Array(r.projection.safetyQueue(r.state, today: day).prefix(view.limit)), r.projection.ruleSet.label)
+            }
+            if view.json { return try printJSON(queue) }
             print("RANK  BRIDGE  CdA          DEFECTS      NEXT STEP             DUE         WHY")
             for e in queue {
                 print(
@@ -237,33 +248,28 @@ struct Queue: AsyncParsableCommand {
                         + e.defectLevel.padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + e.step.padding(toLength: 20, withPad: " ", startingAt: 0)
                         + "  " + (e.due ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0) + (e.overdue ? "!" : " ") + " " + e.reasons.joined(separator: "; "))
             }
-            print("rule set \(runner.projection.ruleSet.label) (advisory: LG tables to be verified against the official text); ! = overdue")
+            print("rule set \(label) (advisory: LG tables to be verified against the official text); ! = overdue")
         }
     }
 
     struct Inspection: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Waste-site inspection queue, with the reasons for each place.")
         @OptionGroup var options: ProjectionOptions
-        @Option(help: "Day the queue is computed for (YYYY-MM-DD; default today).") var today: String?
-        @Option(help: "At most this many entries.") var limit: Int = 30
-        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var view: ViewOptions
 
         func run() async throws {
-            let day = try Queue.day(today)
-            let s = try options.store.open()
-            defer { s.close() }
-            let runner = try options.wasteSites(s)
-            try await runner.restore()
-            try await runner.catchUp()
-            let queue = Array(runner.projection.inspectionQueue(runner.state, today: day).prefix(limit))
-            if json { return try printJSON(queue) }
+            let day = try Queue.day(view.today)
+            let (queue, label) = try await Queue.withCaughtUp(options, { try $0.wasteSites($1) }) { r in
+                (Array(r.projection.inspectionQueue(r.state, today: day).prefix(view.limit)), r.projection.ruleSet.label)
+            }
+            if view.json { return try printJSON(queue) }
             print("RANK  SITE     GRADE  SCORE   LAST INSP.  MUNICIPALITY          WHY")
             for e in queue {
                 print(
                     String(format: "%4d  ", e.rank) + e.siteId + "   " + e.hazardGrade.padding(toLength: 5, withPad: " ", startingAt: 0) + String(format: "  %6.2f  ", e.score)
                         + (e.lastInspection ?? "never     ") + "  " + e.municipality.padding(toLength: 20, withPad: " ", startingAt: 0) + "  " + e.reasons.joined(separator: "; "))
             }
-            print("rule set \(runner.projection.ruleSet.label)\(queue.first?.advisory == true ? " (advisory: weights and frequencies not yet verified)" : "")")
+            print("rule set \(label)\(queue.first?.advisory == true ? " (advisory: weights and frequencies not yet verified)" : "")")
         }
     }
 }
