@@ -10,18 +10,15 @@ struct BenchDetect: AsyncParsableCommand {
         commandName: "detect",
         abstract: "Generate the city data set, run the projections over it and score their alerts against the ground truth.")
 
-    @Option(help: "Data-set seed.") var seed: UInt64 = 1
-    @Option(help: "Days of meter readings.") var days: Int = 365
-    @Option(help: "Rule-set folder (default: $PRESIDIO_RULES or ./projections).") var rules: String?
+    @OptionGroup var city: BenchCityOptions
     @Option(help: "Scratch folder, removed afterwards.") var scratch: String = "./presidio-bench-detect"
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Also list the false positives of this rule (e.g. meter.drift).") var showUnmatched: String?
 
     func run() async throws {
-        let dir = rules ?? RuleSetLoader.defaultDirectory
-        let meterRules = try RuleSetLoader.load(MeterRules.self, name: "meters", directory: dir)
-        let siteRules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: dir)
-        let bridgeRules = try RuleSetLoader.load(BridgeRules.self, name: "bridges", directory: dir)
+        let (bridgeRules, meterRules, siteRules) = try city.ruleSets()
+        let seed = city.seed
+        let days = city.days
         try? FileManager.default.removeItem(atPath: scratch)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let store = try SegmentStore(directory: scratch)

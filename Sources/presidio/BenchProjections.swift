@@ -16,19 +16,16 @@ struct BenchProjections: AsyncParsableCommand {
         commandName: "projections",
         abstract: "Rebuild all projections over the city data set (baseline: plain replay) and measure append→alert latency under steady ingest.")
 
-    @Option(help: "Data-set seed.") var seed: UInt64 = 1
-    @Option(help: "Days of meter readings (365 ≈ 35 M readings).") var days: Int = 365
+    @OptionGroup var city: BenchCityOptions
     @Option(help: "Use this existing embedded store instead of generating one.") var data: String?
-    @Option(help: "Rule-set folder (default: $PRESIDIO_RULES or ./projections).") var rules: String?
     @Option(help: "Steady ingest: appends per second.") var rate: Int = 50
     @Option(help: "Steady ingest: number of appends.") var appends: Int = 600
     @Option(help: "Scratch folder, removed afterwards.") var scratch: String = "./presidio-bench-projections"
 
     func run() async throws {
-        let dir = rules ?? RuleSetLoader.defaultDirectory
-        let meterRules = try RuleSetLoader.load(MeterRules.self, name: "meters", directory: dir)
-        let siteRules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: dir)
-        let bridgeRules = try RuleSetLoader.load(BridgeRules.self, name: "bridges", directory: dir)
+        let (bridgeRules, meterRules, siteRules) = try city.ruleSets()
+        let seed = city.seed
+        let days = city.days
         try? FileManager.default.removeItem(atPath: scratch)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
 
@@ -99,7 +96,7 @@ struct BenchProjections: AsyncParsableCommand {
 
     func latency(meterRules: MeterRules) async throws {
         let path = scratch + "/live"
-        var options = CityGenerator.Options(seed: seed, days: 20)
+        var options = CityGenerator.Options(seed: city.seed, days: 20)
         options.bridges = 1
         options.wasteSites = 1
         options.buildings = 25

@@ -101,24 +101,20 @@ struct BridgeProjectionTests {
     @Test func formsTwentyEightAndTwentyNineGiveTheHydraulicAndLandslideClasses() throws {
         let r = try Self.rules()
         let p = BridgeProjection(rules: r)
-        var s = p.initialState()
-        var pos: UInt64 = 0
-        func feed(_ e: any DomainEvent) throws {
-            pos += 1
-            p.apply(try MeterProjectionTests.recorded(e, position: pos), e, to: &s)
-        }
+        var feeder = Feeder(p)
+        func feed(_ e: any DomainEvent) throws { try feeder.feed(e) }
         try feed(try Self.census())  // hydraulic risk "to verify": data gap
-        #expect(s.bridges["MI0001"]?.attention?.hydraulic == nil)
-        #expect(s.alerts.values.first { $0.rule == "bridge.dataGap" }?.state == .firing)
+        #expect(feeder.state.bridges["MI0001"]?.attention?.hydraulic == nil)
+        #expect(feeder.state.alerts.values.first { $0.rule == "bridge.dataGap" }?.state == .firing)
         try feed(try JSONDecoder().decode(HydraulicFormRecorded.self, from: try Paths.example("HydraulicFormRecorded.v1")))
         try feed(try JSONDecoder().decode(LandslideFormRecorded.self, from: try Paths.example("LandslideFormRecorded.v1")))
-        let a = try #require(s.bridges["MI0001"]?.attention)
+        let a = try #require(feeder.state.bridges["MI0001"]?.attention)
         let h = try #require(a.hydraulic)
         let l = try #require(a.landslide)
         #expect(a.overall == [a.structural!, a.seismic!, h, l].min())
         #expect(a.trace.contains { $0.hasPrefix("hydraulic (form 28 of 2024-03-12)") && $0.hasSuffix("more severe = \(r.name(h))") })
         #expect(l == 5 || l == 4)  // stabilised, slow, small, approach zone only: low
-        #expect(s.alerts.values.first { $0.rule == "bridge.dataGap" }?.state == .resolved)
+        #expect(feeder.state.alerts.values.first { $0.rule == "bridge.dataGap" }?.state == .resolved)
         // Vector 12.s rule: the hydraulic class is the more severe of overtopping and erosion.
         var f = try JSONDecoder().decode(HydraulicFormRecorded.self, from: try Paths.example("HydraulicFormRecorded.v1"))
         f.overtoppingHazard = 1
@@ -134,12 +130,8 @@ struct BridgeProjectionTests {
     @Test func inspectionsDriveTheQueueAlertsAndNextSteps() throws {
         let r = try Self.rules()
         let p = BridgeProjection(rules: r)
-        var s = p.initialState()
-        var pos: UInt64 = 0
-        func feed(_ e: any DomainEvent) throws {
-            pos += 1
-            p.apply(try MeterProjectionTests.recorded(e, position: pos), e, to: &s)
-        }
+        var feeder = Feeder(p)
+        func feed(_ e: any DomainEvent) throws { try feeder.feed(e) }
         try feed(try Self.census())
         try feed(try Self.census { $0.bridgeId = "MI0002"; $0.postTensioned = false; $0.aadt = 3000 })
         var inspection = try JSONDecoder().decode(BridgeInspected.self, from: try Paths.example("BridgeInspected.v1"))
@@ -147,23 +139,23 @@ struct BridgeProjectionTests {
         inspection.bridgeId = "MI0002"
         inspection.defects = [Self.defect(g: 5, k1: 1, k2: 1, ps: true)]
         try feed(inspection)  // dangerous defect
-        let q = p.safetyQueue(s, today: DomainTime.date("2024-06-01")!)
+        let q = p.safetyQueue(feeder.state, today: DomainTime.date("2024-06-01")!)
         #expect(q.map(\.bridgeId).sorted() == ["MI0001", "MI0002"])
         #expect(q.allSatisfy { $0.step == "Level 4 (immediate)" && $0.due == "2024-04-11" && $0.overdue })
         // The example census has hydraulic risk "to verify": a data-gap alert, not a favourable default.
-        #expect(s.alerts.values.filter { $0.rule == "bridge.dataGap" }.map(\.asset).sorted() == ["bridge-MI0001", "bridge-MI0002"])
+        #expect(feeder.state.alerts.values.filter { $0.rule == "bridge.dataGap" }.map(\.asset).sorted() == ["bridge-MI0001", "bridge-MI0002"])
         // Overdue periodic inspections (frequencies per class from the advisory rule set).
-        let overdue = p.overdueInspections(s, today: DomainTime.date("2024-12-01")!)
+        let overdue = p.overdueInspections(feeder.state, today: DomainTime.date("2024-12-01")!)
         #expect(Set(overdue.map(\.bridgeId)) == ["MI0001", "MI0002"])
         #expect(overdue.map(\.daysOverdue) == overdue.map(\.daysOverdue).sorted(by: >))  // most overdue first
-        let danger = s.alerts.values.filter { $0.rule == "bridge.dangerousDefect" }
+        let danger = feeder.state.alerts.values.filter { $0.rule == "bridge.dangerousDefect" }
         #expect(danger.map(\.asset) == ["bridge-MI0002"])
         // An L4 outcome clears the requirement and resolves the alert.
         try feed(AssessmentConcluded(bridgeId: "MI0002", observedAt: "2024-05-01", level: 4, engineer: "x", outcome: .passableWithLimits, loadLimitTonnes: 12, notes: nil))
-        #expect(p.safetyQueue(s, today: DomainTime.date("2024-06-01")!).map(\.bridgeId) == ["MI0001"])
-        #expect(s.alerts.values.first { $0.rule == "bridge.dangerousDefect" }?.state == .resolved)
+        #expect(p.safetyQueue(feeder.state, today: DomainTime.date("2024-06-01")!).map(\.bridgeId) == ["MI0001"])
+        #expect(feeder.state.alerts.values.first { $0.rule == "bridge.dangerousDefect" }?.state == .resolved)
         // Annex D outcome "tests inconclusive" (vector 11) requires Level 4.
         try feed(SpecialInspectionConcluded(bridgeId: "MI0002", observedAt: "2024-05-20", inspector: "x", outcome: .testsInconclusiveLevel4, tests: [], notes: nil))
-        #expect(p.nextStep(s.bridges["MI0002"]!).step == "Level 4")
+        #expect(p.nextStep(feeder.state.bridges["MI0002"]!).step == "Level 4")
     }
 }

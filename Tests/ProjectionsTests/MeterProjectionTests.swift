@@ -16,13 +16,8 @@ struct MeterProjectionTests {
 
     /// Feeds a water meter `days` days of quiet nights, then `leakDays` days with a leak.
     func waterMeter(days: Int, leakFrom: Int?, litresPerHour: Double = 30, gapOn: Int? = nil) throws -> MeterProjection.State {
-        let p = MeterProjection(rules: try Self.rules())
-        var s = p.initialState()
-        var pos: UInt64 = 1
-        func feed(_ e: any DomainEvent) throws {
-            p.apply(try Self.recorded(e, position: pos), e, to: &s)
-            pos += 1
-        }
+        var feeder = Feeder(MeterProjection(rules: try Self.rules()))
+        func feed(_ e: any DomainEvent) throws { try feeder.feed(e) }
         try feed(TariffSet(kind: .water, observedAt: "2025-01-01", pricePerUnitEUR: 2))
         try feed(
             MeterInstalled(
@@ -44,7 +39,7 @@ struct MeterProjectionTests {
                     meterId: "SC0001-W1", observedAt: DomainTime.timestampString(start.addingTimeInterval(Double(d) * 86400)), intervalMinutes: 15,
                     readings: readings, resets: nil))
         }
-        return s
+        return feeder.state
     }
 
     @Test func aLeakFiresAfterThePendingNightsAndNotBefore() throws {
@@ -96,5 +91,22 @@ struct MeterProjectionTests {
             #expect(s.precision == 1, "\(s.kind): precision \(s.precision ?? 0)")
         }
         #expect(scores.filter { $0.truths > 0 }.count >= 5)
+    }
+}
+
+/// Applies domain events to a projection directly (no store), numbering their positions.
+struct Feeder<P: Projection> {
+    let projection: P
+    var state: P.State
+    var position: UInt64 = 0
+
+    init(_ projection: P) {
+        self.projection = projection
+        state = projection.initialState()
+    }
+
+    mutating func feed(_ e: any DomainEvent) throws {
+        position += 1
+        projection.apply(try MeterProjectionTests.recorded(e, position: position), e, to: &state)
     }
 }
