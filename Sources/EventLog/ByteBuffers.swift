@@ -1,7 +1,64 @@
 import Foundation
 
+/// Where the canonical header is written: a growing array (`ByteWriter`) or a slice of a
+/// preallocated block (`RawSink`). Generic so both specialise to plain stores.
+protocol ByteSink {
+    mutating func u8(_ v: UInt8)
+    mutating func u16(_ v: UInt16)
+    mutating func u32(_ v: UInt32)
+    mutating func u64(_ v: UInt64)
+    mutating func raw(_ p: UnsafeRawBufferPointer)
+}
+
+extension ByteSink {
+    mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
+    mutating func uuid(_ u: UUID) { withUnsafeBytes(of: u.uuid) { raw($0) } }
+    mutating func raw(_ d: Data) { d.withUnsafeBytes { raw($0) } }
+    /// u16 length + UTF-8 bytes.
+    mutating func string16(_ s: String) {
+        var s = s
+        s.withUTF8 { u in
+            u16(UInt16(u.count))
+            raw(UnsafeRawBufferPointer(u))
+        }
+    }
+    /// u32 length + bytes.
+    mutating func blob32(_ d: Data) {
+        u32(UInt32(d.count))
+        raw(d)
+    }
+}
+
+/// Big-endian writes into memory the caller sized exactly (see `CommitEncoder`); the caller
+/// checks the final offset against the size it computed.
+struct RawSink: ByteSink {
+    let base: UnsafeMutableRawPointer
+    var offset: Int
+
+    mutating func u8(_ v: UInt8) {
+        base.storeBytes(of: v, toByteOffset: offset, as: UInt8.self)
+        offset += 1
+    }
+    mutating func u16(_ v: UInt16) {
+        base.storeBytes(of: v.bigEndian, toByteOffset: offset, as: UInt16.self)
+        offset += 2
+    }
+    mutating func u32(_ v: UInt32) {
+        base.storeBytes(of: v.bigEndian, toByteOffset: offset, as: UInt32.self)
+        offset += 4
+    }
+    mutating func u64(_ v: UInt64) {
+        base.storeBytes(of: v.bigEndian, toByteOffset: offset, as: UInt64.self)
+        offset += 8
+    }
+    mutating func raw(_ p: UnsafeRawBufferPointer) {
+        if p.count > 0 { (base + offset).copyMemory(from: p.baseAddress!, byteCount: p.count) }
+        offset += p.count
+    }
+}
+
 /// Big-endian writer for the canonical encodings (records, blocks, footers, index snapshots).
-struct ByteWriter {
+struct ByteWriter: ByteSink {
     var bytes: [UInt8] = []
 
     init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
@@ -14,23 +71,8 @@ struct ByteWriter {
     mutating func u64(_ v: UInt64) {
         withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
-    mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
+    mutating func raw(_ p: UnsafeRawBufferPointer) { bytes.append(contentsOf: p) }
     mutating func raw<C: Collection>(_ b: C) where C.Element == UInt8 { bytes.append(contentsOf: b) }
-    mutating func raw(_ d: Data) { d.withUnsafeBytes { bytes.append(contentsOf: $0) } }
-    mutating func uuid(_ u: UUID) { withUnsafeBytes(of: u.uuid) { bytes.append(contentsOf: $0) } }
-    /// u16 length + UTF-8 bytes.
-    mutating func string16(_ s: String) {
-        var s = s
-        s.withUTF8 { u in
-            u16(UInt16(u.count))
-            bytes.append(contentsOf: u)
-        }
-    }
-    /// u32 length + bytes.
-    mutating func blob32(_ d: Data) {
-        u32(UInt32(d.count))
-        raw(d)
-    }
     mutating func patchU32(at offset: Int, _ v: UInt32) {
         let be = v.bigEndian
         withUnsafeBytes(of: be) { for i in 0..<4 { bytes[offset + i] = $0[i] } }

@@ -43,8 +43,8 @@ public enum RecordCodec {
     }
 
     /// Appends the canonical header of a record to `w`.
-    static func writeHeader(
-        _ w: inout ByteWriter, position: UInt64, version: UInt64, event: ProposedEvent, recordedAt: Int64
+    static func writeHeader<W: ByteSink>(
+        _ w: inout W, position: UInt64, version: UInt64, event: ProposedEvent, recordedAt: Int64
     ) {
         w.u8(formatVersion)
         w.u64(position)
@@ -61,6 +61,15 @@ public enum RecordCodec {
         w.blob32(event.metadata)
         w.u32(UInt32(event.payload.count))
     }
+
+    /// Bytes `writeHeader` writes for `event` (kept beside it; `CommitEncoder` checks the two agree).
+    static func headerSize(_ event: ProposedEvent) -> Int {
+        1 + 8 + 8 + 16 + 8 + 2 + event.stream.utf8.count + 2 + event.type.utf8.count + 4 + 2 + event.actor.utf8.count + 1
+            + (event.correlationId != nil ? 16 : 0) + (event.causationId != nil ? 16 : 0) + 4 + event.metadata.count + 4
+    }
+
+    /// Bytes of a framed record: length, header, payload, hash, CRC, length.
+    static func framedSize(_ event: ProposedEvent) -> Int { 4 + headerSize(event) + event.payload.count + 32 + 8 }
 
     /// The canonical header of a new record (for stores that build records themselves).
     public static func header(position: UInt64, version: UInt64, event: ProposedEvent, recordedAt: Int64) -> [UInt8] {
@@ -96,6 +105,15 @@ public enum RecordCodec {
         return h.finalize().withUnsafeBytes { Data($0) }
     }
 
+    /// hash(n) as an inline value: the writer's and the auditor's hot path (no `Data` per record).
+    static func chainHash(previous: ChainHash, header: UnsafeRawBufferPointer, payloadDigest: SHA256Digest) -> ChainHash {
+        var h = SHA256()
+        withUnsafeBytes(of: previous) { h.update(bufferPointer: $0) }
+        h.update(bufferPointer: header)
+        payloadDigest.withUnsafeBytes { h.update(bufferPointer: $0) }
+        return ChainHash(h.finalize())
+    }
+
     /// Recomputes `event.hash` from the previous hash; used by `verify` for every store.
     public static func expectedHash(of event: RecordedEvent, previous: Data) -> Data {
         chainHash(previous: previous, header: header(of: event), payload: event.payload)
@@ -105,41 +123,14 @@ public enum RecordCodec {
     //
     // u32 bodyLength | body = header | payload | hash(32) | u32 crc32c(body) | u32 bodyLength
 
-    /// Encodes one record (framed) into `w` and returns its chain hash.
-    static func appendFramed(
-        _ w: inout ByteWriter, position: UInt64, version: UInt64, event: ProposedEvent, payloadDigest: SHA256Digest,
-        recordedAt: Int64, previousHash: Data
-    ) -> Data {
-        let lengthAt = w.bytes.count
-        w.u32(0)
-        let bodyStart = w.bytes.count
-        writeHeader(&w, position: position, version: version, event: event, recordedAt: recordedAt)
-        let headerEnd = w.bytes.count
-        w.raw(event.payload)
-        let hash = w.bytes.withUnsafeBytes { all in
-            chainHash(
-                previous: previousHash, header: UnsafeRawBufferPointer(rebasing: all[bodyStart..<headerEnd]),
-                payloadDigest: payloadDigest)
-        }
-        w.raw(hash)
-        let bodyLength = UInt32(w.bytes.count - bodyStart)
-        w.patchU32(at: lengthAt, bodyLength)
-        // The CRC is filled in by `fillCRCs`, per block, off the writer's sequential path.
-        w.u32(0)
-        w.u32(bodyLength)
-        return hash
-    }
-
-    /// Computes the CRC-32C of every framed record in `raw` (written by `appendFramed`).
-    static func fillCRCs(_ raw: inout [UInt8]) {
-        raw.withUnsafeMutableBytes { p in
-            var offset = 0
-            while offset + 4 <= p.count {
-                let length = Int(UInt32(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-                let body = UnsafeRawBufferPointer(rebasing: p[offset + 4..<offset + 4 + length])
-                p.storeBytes(of: CRC32C.checksum(body).bigEndian, toByteOffset: offset + 4 + length, as: UInt32.self)
-                offset += 4 + length + 8
-            }
+    /// Computes the CRC-32C of every framed record in `p` (written by `CommitEncoder`).
+    static func fillCRCs(_ p: UnsafeMutableRawBufferPointer) {
+        var offset = 0
+        while offset + 4 <= p.count {
+            let length = Int(UInt32(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            let body = UnsafeRawBufferPointer(rebasing: p[offset + 4..<offset + 4 + length])
+            p.storeBytes(of: CRC32C.checksum(body).bigEndian, toByteOffset: offset + 4 + length, as: UInt32.self)
+            offset += 4 + length + 8
         }
     }
 
@@ -188,4 +179,30 @@ extension RecordedEvent {
             id: id, stream: stream, type: type, schemaVersion: schemaVersion, payload: payload, metadata: metadata,
             actor: actor, correlationId: correlationId, causationId: causationId)
     }
+}
+
+/// A SHA-256 value held inline, in its byte order: 32 bytes, no allocation, compared with four
+/// word compares.
+struct ChainHash: Equatable, Sendable {
+    var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+
+    init() {}
+
+    /// `bytes` must hold at least 32 bytes; only the first 32 are used.
+    init(_ bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count >= 32)
+        withUnsafeMutableBytes(of: &self) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<32])) }
+    }
+
+    init(_ data: Data) {
+        self.init()
+        if data.count == 32 { data.withUnsafeBytes { self = ChainHash($0) } }
+    }
+
+    init(_ digest: SHA256Digest) {
+        self.init()
+        digest.withUnsafeBytes { self = ChainHash($0) }
+    }
+
+    var data: Data { withUnsafeBytes(of: self) { Data($0) } }
 }

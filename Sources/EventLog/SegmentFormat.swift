@@ -57,8 +57,12 @@ enum SegmentFormat {
 
     /// Encodes one block around `raw` (the concatenated framed records).
     static func encodeBlock(raw: [UInt8], count: Int, firstPosition: UInt64, commitEnd: Bool) -> [UInt8] {
-        let compressed = raw.withUnsafeBytes { LZ4.compress($0) }
-        let stored = compressed ?? raw
+        raw.withUnsafeBytes { encodeBlock(raw: $0, count: count, firstPosition: firstPosition, commitEnd: commitEnd) }
+    }
+
+    static func encodeBlock(raw: UnsafeRawBufferPointer, count: Int, firstPosition: UInt64, commitEnd: Bool) -> [UInt8] {
+        let compressed = LZ4.compress(raw)
+        let stored = compressed ?? Array(raw)
         var w = ByteWriter(capacity: stored.count + blockOverhead)
         w.u32(blockMagic)
         w.u8((compressed != nil ? flagCompressed : 0) | (commitEnd ? flagCommitEnd : 0))

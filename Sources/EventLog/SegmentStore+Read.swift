@@ -122,16 +122,17 @@ extension SegmentStore {
 
     public func readStream(_ stream: String, from version: UInt64, limit: Int) async throws -> [RecordedEvent] {
         let positions: [UInt64] = state.withLock { s in
-            guard let all = s.index.streams[stream], version < UInt64(all.count), limit > 0 else { return [] }
+            guard let all = s.index.positions(ofStream: stream), version < UInt64(all.count), limit > 0 else { return [] }
             let start = Int(version)
-            return Array(all[start..<min(all.count, start + limit)])
+            // Positions past the durable head are being synced: not visible yet.
+            return Array(all[start..<min(all.count, start + limit)].prefix { $0 <= s.head })
         }
         return try readEvents(at: positions)
     }
 
     public func readCategory(_ category: String, from position: UInt64, limit: Int) async throws -> [RecordedEvent] {
         let positions: [UInt64] = state.withLock { s in
-            guard let all = s.index.categories[category], limit > 0 else { return [] }
+            guard let all = s.index.positions(ofCategory: category), limit > 0 else { return [] }
             // Binary search for the first position ≥ `position`.
             var lo = 0
             var hi = all.count
@@ -139,22 +140,22 @@ extension SegmentStore {
                 let mid = (lo + hi) / 2
                 if all[mid] < position { lo = mid + 1 } else { hi = mid }
             }
-            return Array(all[lo..<min(all.count, lo + limit)])
+            return Array(all[lo..<min(all.count, lo + limit)].prefix { $0 <= s.head })
         }
         return try readEvents(at: positions)
     }
 
     public func headPosition() async throws -> UInt64 { state.withLock { $0.head } }
 
-    public func streamVersion(_ stream: String) async throws -> UInt64? { state.withLock { $0.index.version(of: stream) } }
+    public func streamVersion(_ stream: String) async throws -> UInt64? { state.withLock { $0.index.version(of: stream, upTo: $0.head) } }
 
-    public func position(ofEventId id: UUID) async throws -> UInt64? { state.withLock { $0.index.eventIds[id] } }
+    public func position(ofEventId id: UUID) async throws -> UInt64? { state.withLock { s in s.index.position(ofEventId: id).flatMap { $0 <= s.head ? $0 : nil } } }
 
     public func waitForAppend(after position: UInt64) async throws { try await watcher.wait(after: position) }
 
     public func stats() async throws -> StoreStats {
         let s = state.withLock { s in
-            (s.head, s.headHash, s.index.streams.count, s.index.categories.count, s.segments)
+            (s.head, s.headHash, s.index.streamCount, s.index.categoryCount, s.segments)
         }
         var bytes: UInt64 = 0
         for seg in s.4 { bytes += (try? seg.file.size) ?? 0 }

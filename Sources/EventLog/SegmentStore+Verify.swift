@@ -52,10 +52,14 @@ extension SegmentStore {
 /// as stored, so nothing is decoded into Swift values except the stream name (for the
 /// stream-version check). This is the audit's hot loop.
 struct RawChainVerifier {
-    var previousHash = RecordCodec.genesisHash
+    private var hash = ChainHash()
     var lastPosition: UInt64 = 0
     var checked: UInt64 = 0
-    private var streamVersions: [String: UInt64] = [:]
+    /// Stream name bytes → stream number → last version seen; no `String` per record.
+    private var streams = NameTable()
+    private var versions: [UInt64] = []
+
+    var previousHash: Data { hash.data }
 
     /// Checks every record of a block; returns why the first bad one is bad (its position is
     /// `lastPosition + 1`), or nil.
@@ -83,19 +87,20 @@ struct RawChainVerifier {
                 guard position == lastPosition + 1 else {
                     return "expected position \(lastPosition + 1), found \(position) (gap or reorder)"
                 }
-                let stream = String(decoding: streamBytes, as: UTF8.self)
-                let expectedVersion = streamVersions[stream].map { $0 + 1 } ?? 0
+                let (k, isNew) = streams.insert(streamBytes)
+                let expectedVersion = isNew ? 0 : versions[k] + 1
                 guard version == expectedVersion else {
+                    let stream = String(decoding: streamBytes, as: UTF8.self)
                     return "stream '\(stream)' version \(version), expected \(expectedVersion)"
                 }
                 let recomputed = RecordCodec.chainHash(
-                    previous: previousHash, header: UnsafeRawBufferPointer(rebasing: body[0..<headerEnd]),
+                    previous: hash, header: UnsafeRawBufferPointer(rebasing: body[0..<headerEnd]),
                     payloadDigest: RecordCodec.payloadDigest(payload))
-                guard recomputed.elementsEqual(stored) else {
-                    return "hash chain break: stored \(Data(stored).hex.prefix(16))…, recomputed \(recomputed.hex.prefix(16))…"
+                guard recomputed == ChainHash(stored) else {
+                    return "hash chain break: stored \(Data(stored).hex.prefix(16))…, recomputed \(recomputed.data.hex.prefix(16))…"
                 }
-                streamVersions[stream] = version
-                previousHash = recomputed
+                if isNew { versions.append(version) } else { versions[k] = version }
+                hash = recomputed
                 lastPosition = position
                 checked += 1
                 seen += 1

@@ -65,11 +65,25 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         var snapshotPosition: UInt64
     }
 
-    /// Fields only the writer thread touches after init.
+    /// Fields only the writer thread touches after init. `head`/`hash` are what is written,
+    /// possibly ahead of the durable `State.head` while the sync stage catches up.
     struct WriterState {
         var active: SegmentFile?
         var writeOffset: UInt64 = 0
         var lastSparseOffset: UInt64 = 0
+        var head: UInt64 = 0
+        var hash = ChainHash()
+    }
+
+    /// A written commit waiting for its fdatasync.
+    struct SyncJob: @unchecked Sendable {
+        // @unchecked: the requests are owned by the pipeline until acknowledged.
+        let file: SegmentFile
+        let endOffset: UInt64
+        let head: UInt64
+        let hash: Data
+        let sparse: [BlockRef]
+        let acks: [(request: AppendRequest, result: AppendResult)]
     }
 
     final class AppendRequest: @unchecked Sendable {
@@ -99,6 +113,11 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     private let lock: DirectoryLock?
     private var writer = WriterState()
     private let queue = GroupCommitQueue<AppendRequest>()
+    private let syncStage = SyncStage<SyncJob>()
+    /// Highest position the writer has put in the index; the sync stage waits for it before
+    /// acknowledging, so an acknowledged event is always found by stream and id lookups.
+    private let indexed = NSCondition()
+    private var indexedHead: UInt64 = 0
 
     /// Opens (or creates) the store in `directory`, repairing a torn tail.
     public init(directory: String, options: Options = Options()) throws {
@@ -151,7 +170,11 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             writer.active = try SegmentFile(path: active.file.path, writable: true)
             writer.writeOffset = active.dataEnd
             writer.lastSparseOffset = active.sparse.last?.offset ?? 0
+            writer.head = opened.head
+            writer.hash = ChainHash(opened.headHash)
+            indexedHead = opened.head
             if report.replayedEvents > 0 { try writeIndexSnapshot() }
+            syncStage.start(name: "presidio-log-sync") { [self] in makeDurable($0) }
             queue.start(
                 name: "presidio-log-writer", isSolo: { !$0.verbatim.isEmpty }, group: { [self] in commit($0) },
                 solo: { [self] in commitVerbatim($0) })
@@ -167,6 +190,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         if already { return }
         if !options.readOnly {
             queue.stop()
+            syncStage.stop()
             let dirty = state.withLock { $0.index.position != $0.snapshotPosition && $0.failure == nil }
             if dirty { try? writeIndexSnapshot() }
         }
@@ -246,82 +270,79 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         return digests
     }
 
-    /// A record about to be written.
-    struct Item {
-        var event: ProposedEvent
-        var digest: SHA256Digest
-        var position: UInt64
-        var version: UInt64
-        var recordedAt: Int64
-    }
-
-    /// Plans, writes, syncs and acknowledges one group of requests.
+    /// Plans, writes and hands one group of requests to the sync stage.
     func commit(_ group: [AppendRequest]) {
         if let failure = state.withLock({ $0.failure }) {
             for r in group { r.continuation.resume(throwing: failure) }
             return
         }
-        // What the log holds about the group's ids and streams, read under one short lock.
-        let (startHead, startHash, knownPositions, versions) = state.withLock { s in
+        // What the log holds about the group's ids and streams (written commits included).
+        let (knownPositions, lookup): ([UInt64], AppendPlanner.Lookup) = state.withLock { s in
             var known: [UInt64] = []
-            var versions: [String: UInt64] = [:]
+            var lookup = AppendPlanner.Lookup()
+            for r in group { s.index.prefetch(ids: r.events.lazy.map(\.id)) }
             for r in group {
                 for e in r.events {
-                    if let p = s.index.eventIds[e.id] { known.append(p) }
-                    if versions[e.stream] == nil, let v = s.index.version(of: e.stream) { versions[e.stream] = v }
+                    if let p = s.index.position(ofEventId: e.id) { known.append(p) }
+                    lookup.noteStream(e.stream) { s.index.version(of: e.stream) }
                 }
             }
-            return (s.head, s.headHash, known, versions)
+            return (known, lookup)
         }
-        var lookup = AppendPlanner.Lookup(versions: versions)
-        if !knownPositions.isEmpty, let recorded = try? readEvents(at: Array(Set(knownPositions)).sorted()) {
-            for e in recorded { lookup.known[e.id] = e }
+        var plannerLookup = lookup
+        if !knownPositions.isEmpty {
+            // Retries: read the originals, which must be durable to be read.
+            syncStage.drain()
+            if let recorded = try? readEvents(at: Array(Set(knownPositions)).sorted()) {
+                for e in recorded { plannerLookup.known[e.id] = e }
+            }
         }
-        let plans = AppendPlanner.plan(group.map(\.events), next: startHead + 1, lookup: lookup)
+        let events = group.map(\.events)
+        let plans = AppendPlanner.plan(events, next: writer.head + 1, lookup: plannerLookup)
         let recordedAt = options.clock()
         var planned: [(request: AppendRequest, plan: AppendPlanner.Planned)] = []
-        var items: [Item] = []
-        for (request, result) in zip(group, plans) {
+        var records: [CommitEncoder.Record] = []
+        records.reserveCapacity(events.reduce(0) { $0 + $1.count })
+        for (r, (request, result)) in zip(group, plans).enumerated() {
             switch result {
             case .failure(let error):
                 request.continuation.resume(throwing: error)
             case .success(let plan):
                 planned.append((request, plan))
                 for f in plan.fresh {
-                    items.append(
-                        Item(
-                            event: request.events[f.index], digest: request.digests[f.index], position: f.position, version: f.version,
-                            recordedAt: recordedAt))
+                    records.append(.init(request: r, index: f.index, position: f.position, version: f.version, recordedAt: recordedAt))
                 }
             }
         }
-        let head: UInt64
-        if items.isEmpty {
-            head = startHead
-        } else {
-            switch persist(items, previousHash: startHash) {
-            case .failure(let failure):
-                for p in planned { p.request.continuation.resume(throwing: failure) }
-                return
-            case .success(let h):
-                head = h
+        if records.isEmpty {
+            // Only retries: they are durable already (drained above).
+            let head = writer.head
+            for p in planned {
+                p.request.continuation.resume(returning: AppendResult(positions: p.plan.positions, appended: 0, head: head))
             }
+            return
         }
-        for p in planned {
-            p.request.continuation.resume(returning: AppendResult(positions: p.plan.positions, appended: p.plan.fresh.count, head: head))
+        let acks: (UInt64) -> [(request: AppendRequest, result: AppendResult)] = { head in
+            planned.map { ($0.request, AppendResult(positions: $0.plan.positions, appended: $0.plan.fresh.count, head: head)) }
+        }
+        if let failure = persist(records, events: events, digests: group.map(\.digests), acks: acks) {
+            for p in planned { p.request.continuation.resume(throwing: failure) }
         }
     }
 
     /// Writes records already positioned elsewhere (for `log copy`): they must continue this
     /// log's head, stream versions and hash chain exactly, or nothing is written.
     func commitVerbatim(_ request: AppendRequest) {
+        syncStage.drain()
         let events = request.verbatim
         let (head, headHash, versions) = state.withLock { s in
             (s.head, s.headHash, Dictionary(events.map { ($0.stream, s.index.version(of: $0.stream)) }, uniquingKeysWith: { a, _ in a }))
         }
         var current = versions
         var hash = headHash
-        var items: [Item] = []
+        var records: [CommitEncoder.Record] = []
+        var proposed: [ProposedEvent] = []
+        var digests: [SHA256Digest] = []
         for (k, e) in events.enumerated() {
             let problem: String? =
                 if e.position != head + 1 + UInt64(k) {
@@ -341,59 +362,44 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             }
             current[e.stream] = e.version
             hash = e.hash
-            items.append(
-                Item(event: e.asProposed, digest: RecordCodec.payloadDigest(e.payload), position: e.position, version: e.version, recordedAt: e.recordedAt))
+            proposed.append(e.asProposed)
+            digests.append(RecordCodec.payloadDigest(e.payload))
+            records.append(.init(request: 0, index: k, position: e.position, version: e.version, recordedAt: e.recordedAt))
         }
-        switch persist(items, previousHash: headHash) {
-        case .failure(let f): request.continuation.resume(throwing: f)
-        case .success(let h): request.continuation.resume(returning: AppendResult(positions: events.map(\.position), appended: events.count, head: h))
+        let positions = events.map(\.position)
+        let failure = persist(records, events: [proposed], digests: [digests]) { head in
+            [(request, AppendResult(positions: positions, appended: positions.count, head: head))]
         }
+        if let failure { request.continuation.resume(throwing: failure) }
     }
 
-    /// Encodes items as blocks, writes them with one `pwrite`, `fdatasync`s, then publishes the
-    /// new head to readers and subscribers. Returns the new head.
-    private func persist(_ items: [Item], previousHash: Data) -> Result<UInt64, EventStoreError> {
-        if let failure = state.withLock({ $0.failure }) { return .failure(failure) }
-        var hash = previousHash
-        var pending: [PendingBlock] = []
-        var raw = ByteWriter(capacity: min(options.maxBlockBytes, 320 * items.count) + 1024)
-        var blockFirst = items[0].position
-        var blockCount = 0
-        func flush(commitEnd: Bool) {
-            pending.append(PendingBlock(raw: raw.bytes, count: blockCount, first: blockFirst, commitEnd: commitEnd))
-            raw = ByteWriter(capacity: options.maxBlockBytes + 1024)
-            blockCount = 0
-        }
-        for (i, item) in items.enumerated() {
-            if blockCount == 0 { blockFirst = item.position }
-            hash = RecordCodec.appendFramed(
-                &raw, position: item.position, version: item.version, event: item.event, payloadDigest: item.digest,
-                recordedAt: item.recordedAt, previousHash: hash)
-            blockCount += 1
-            if raw.bytes.count >= options.maxBlockBytes && i < items.count - 1 { flush(commitEnd: false) }
-        }
-        flush(commitEnd: true)
-        // Record CRCs, LZ4 and block CRCs are independent per block: spread them over the cores.
-        let encoded = PendingBlock.encodeAll(pending)
+    /// Encodes records as blocks and writes them with one `pwrite`, adds them to the index
+    /// and hands them to the sync stage, which acknowledges them after `fdatasync`.
+    /// Returns the failure if nothing was handed over.
+    private func persist(
+        _ records: [CommitEncoder.Record], events: [[ProposedEvent]], digests: [[SHA256Digest]],
+        acks: (UInt64) -> [(request: AppendRequest, result: AppendResult)]
+    ) -> EventStoreError? {
+        if let failure = state.withLock({ $0.failure }) { return failure }
+        let encoded = CommitEncoder.encode(
+            records, events: events, digests: digests, previous: writer.hash, maxBlockBytes: options.maxBlockBytes)
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(encoded.reduce(0) { $0 + $1.count })
+        bytes.reserveCapacity(encoded.blocks.reduce(0) { $0 + $1.count })
         var blockStarts: [BlockRef] = []
-        for (k, b) in encoded.enumerated() {
-            blockStarts.append(BlockRef(firstPosition: pending[k].first, offset: writer.writeOffset + UInt64(bytes.count)))
+        for (k, b) in encoded.blocks.enumerated() {
+            blockStarts.append(BlockRef(firstPosition: encoded.firstPositions[k], offset: writer.writeOffset + UInt64(bytes.count)))
             bytes += b
         }
-        // Write and sync: nothing is acknowledged before fdatasync returns.
-        guard let active = writer.active else { return .failure(EventStoreError(.closed, "no active segment")) }
+        guard let active = writer.active else { return EventStoreError(.closed, "no active segment") }
         let startOffset = writer.writeOffset
         do {
             try active.write(bytes, at: startOffset)
-            try active.sync()
         } catch {
             try? active.truncate(to: startOffset)
             let failure = EventStoreError(
                 .io, "append failed and the store must be reopened: \((error as? EventStoreError)?.message ?? "\(error)")")
             state.withLock { $0.failure = failure }
-            return .failure(failure)
+            return failure
         }
         writer.writeOffset = startOffset + UInt64(bytes.count)
         var sparseAdds: [BlockRef] = []
@@ -401,20 +407,57 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             sparseAdds.append(b)
             writer.lastSparseOffset = b.offset
         }
-        let newHead = items[items.count - 1].position
-        let endOffset = writer.writeOffset
+        let newHead = records[records.count - 1].position
+        writer.head = newHead
+        writer.hash = encoded.lastHash
+        // Sync starts now; the index is updated while the disk works (readers only see
+        // positions up to the durable head, see `SegmentStore+Read`).
+        syncStage.submit(
+            SyncJob(file: active, endOffset: writer.writeOffset, head: newHead, hash: encoded.lastHash.data, sparse: sparseAdds, acks: acks(newHead)))
         state.withLock { s in
-            for item in items { s.index.add(position: item.position, stream: item.event.stream, id: item.event.id) }
-            s.head = newHead
-            s.headHash = hash
-            let k = s.segments.count - 1
-            s.segments[k].last = newHead
-            s.segments[k].dataEnd = endOffset
-            s.segments[k].sparse += sparseAdds
+            s.index.prefetch(ids: records.lazy.map { events[$0.request][$0.index].id })
+            for r in records {
+                let e = events[r.request][r.index]
+                s.index.add(position: r.position, stream: e.stream, id: e.id)
+            }
         }
-        watcher.publish(newHead)
-        if writer.writeOffset >= options.segmentSize { roll() }
-        return .success(newHead)
+        indexed.lock()
+        indexedHead = newHead
+        indexed.broadcast()
+        indexed.unlock()
+        if writer.writeOffset >= options.segmentSize {
+            syncStage.drain()
+            roll()
+        }
+        return nil
+    }
+
+    /// The sync stage: one `fdatasync` for every job taken, then the new head is published
+    /// and the appends acknowledged. Nothing is acknowledged before its bytes are synced.
+    private func makeDurable(_ jobs: [SyncJob]) {
+        let last = jobs[jobs.count - 1]
+        do {
+            try last.file.sync()
+        } catch {
+            let failure = EventStoreError(
+                .io, "fdatasync failed and the store must be reopened: \((error as? EventStoreError)?.message ?? "\(error)")")
+            state.withLock { $0.failure = failure }
+            for j in jobs { for a in j.acks { a.request.continuation.resume(throwing: failure) } }
+            return
+        }
+        indexed.lock()
+        while indexedHead < last.head { indexed.wait() }
+        indexed.unlock()
+        state.withLock { s in
+            s.head = last.head
+            s.headHash = last.hash
+            let k = s.segments.count - 1
+            s.segments[k].last = last.head
+            s.segments[k].dataEnd = last.endOffset
+            for j in jobs { s.segments[k].sparse += j.sparse }
+        }
+        watcher.publish(last.head)
+        for j in jobs { for a in j.acks { a.request.continuation.resume(returning: a.result) } }
     }
 
     /// Seals the active segment (footer + sync) and starts the next one.
@@ -443,30 +486,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     }
 }
 
-/// A block's records before CRCs and compression.
-struct PendingBlock: Sendable {
-    var raw: [UInt8]
-    var count: Int
-    var first: UInt64
-    var commitEnd: Bool
-
-    func encoded() -> [UInt8] {
-        var r = raw
-        RecordCodec.fillCRCs(&r)
-        return SegmentFormat.encodeBlock(raw: r, count: count, firstPosition: first, commitEnd: commitEnd)
-    }
-
-    static func encodeAll(_ blocks: [PendingBlock]) -> [[UInt8]] {
-        if blocks.count == 1 { return [blocks[0].encoded()] }
-        let out = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: blocks.count)
-        out.initialize(repeating: [])
-        defer { out.deallocate() }
-        let base = UncheckedSendable(out)
-        DispatchQueue.concurrentPerform(iterations: blocks.count) { i in base.value[i] = blocks[i].encoded() }
-        return Array(out)
-    }
-}
-
 /// Hands a buffer whose slots are written by disjoint iterations to `concurrentPerform`.
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
@@ -492,3 +511,4 @@ private final class ChunkResults: @unchecked Sendable {
     func set(_ i: Int, _ r: Result<[SHA256Digest], EventStoreError>) { slots[i] = r }
     func get(_ i: Int) -> Result<[SHA256Digest], EventStoreError> { slots[i]! }
 }
+

@@ -6,22 +6,57 @@ import Foundation
 /// on close; on open only the records after the snapshot's position are replayed, which is at
 /// most one active segment after a crash.
 struct StreamIndex: Sendable {
-    /// Positions of each stream's events; a stream's version is the array index.
-    var streams: [String: [UInt64]] = [:]
-    var categories: [String: [UInt64]] = [:]
-    var eventIds: [UUID: UInt64] = [:]
+    /// Stream names → dense stream numbers; positions and category per stream number.
+    private var streamNames = NameTable()
+    private var streamPositions: [[UInt64]] = []
+    private var streamCategory: [Int] = []
+    private var categoryNames = NameTable()
+    private var categoryPositions: [[UInt64]] = []
+    private var eventIds = IdTable()
     /// The index covers positions 1...position.
     var position: UInt64 = 0
 
+    var streamCount: Int { streamNames.count }
+    var categoryCount: Int { categoryNames.count }
+
+    /// The writer's view: every written event counts.
     func version(of stream: String) -> UInt64? {
-        guard let p = streams[stream], !p.isEmpty else { return nil }
-        return UInt64(p.count - 1)
+        guard let k = streamNames.find(stream) else { return nil }
+        return UInt64(streamPositions[k].count - 1)
     }
 
+    /// A reader's view: only events up to the durable `head` count (the writer indexes a
+    /// commit while its fdatasync runs).
+    func version(of stream: String, upTo head: UInt64) -> UInt64? {
+        guard let k = streamNames.find(stream) else { return nil }
+        let p = streamPositions[k]
+        var n = p.count
+        while n > 0 && p[n - 1] > head { n -= 1 }
+        return n == 0 ? nil : UInt64(n - 1)
+    }
+
+    /// Positions of a stream's events (its version is the array index).
+    func positions(ofStream stream: String) -> [UInt64]? { streamNames.find(stream).map { streamPositions[$0] } }
+
+    func positions(ofCategory category: String) -> [UInt64]? { categoryNames.find(category).map { categoryPositions[$0] } }
+
+    func position(ofEventId id: UUID) -> UInt64? { eventIds.find(id) }
+
+    /// See `IdTable.prefetch`: call before a batch of lookups or adds.
+    func prefetch<S: Sequence>(ids: S) where S.Element == UUID { eventIds.prefetch(ids) }
+
     mutating func add(position: UInt64, stream: String, id: UUID) {
-        streams[stream, default: []].append(position)
-        categories[StreamName.category(of: stream), default: []].append(position)
-        eventIds[id] = position
+        let (k, inserted) = streamNames.insert(stream)
+        if inserted {
+            let (c, newCategory) = categoryNames.insert(StreamName.category(of: stream))
+            if newCategory { categoryPositions.append([]) }
+            streamPositions.append([position])
+            streamCategory.append(c)
+        } else {
+            streamPositions[k].append(position)
+        }
+        categoryPositions[streamCategory[k]].append(position)
+        eventIds.set(id, position)
         self.position = position
     }
 
@@ -31,20 +66,20 @@ struct StreamIndex: Sendable {
     /// `"PIDX" | u32 1 | u64 position | u8 compressed | u64 rawLength | u32 crc(stored) | stored`
     func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 1 << 16)
-        w.u32(UInt32(streams.count))
-        for (name, positions) in streams {
-            w.string16(name)
-            w.u64(UInt64(positions.count))
-            for p in positions { w.u64(p) }
+        w.u32(UInt32(streamNames.count))
+        for k in 0..<streamNames.count {
+            w.string16(streamNames.name(k))
+            w.u64(UInt64(streamPositions[k].count))
+            for p in streamPositions[k] { w.u64(p) }
         }
-        w.u32(UInt32(categories.count))
-        for (name, positions) in categories {
-            w.string16(name)
-            w.u64(UInt64(positions.count))
-            for p in positions { w.u64(p) }
+        w.u32(UInt32(categoryNames.count))
+        for c in 0..<categoryNames.count {
+            w.string16(categoryNames.name(c))
+            w.u64(UInt64(categoryPositions[c].count))
+            for p in categoryPositions[c] { w.u64(p) }
         }
         w.u64(UInt64(eventIds.count))
-        for (id, p) in eventIds {
+        eventIds.forEach { id, p in
             w.uuid(id)
             w.u64(p)
         }
@@ -93,21 +128,25 @@ struct StreamIndex: Sendable {
                     return a
                 }
                 guard let ns = r.u32() else { return nil }
-                index.streams.reserveCapacity(Int(ns))
                 for _ in 0..<ns {
-                    guard let name = r.string16(), let ps = positions(&r) else { return nil }
-                    index.streams[name] = ps
+                    guard let name = r.string16(), let ps = positions(&r), !ps.isEmpty,
+                        index.streamNames.insert(name).inserted
+                    else { return nil }
+                    index.streamPositions.append(ps)
+                    let (c, newCategory) = index.categoryNames.insert(StreamName.category(of: name))
+                    if newCategory { index.categoryPositions.append([]) }
+                    index.streamCategory.append(c)
                 }
-                guard let nc = r.u32() else { return nil }
+                guard let nc = r.u32(), nc == index.categoryNames.count else { return nil }
                 for _ in 0..<nc {
-                    guard let name = r.string16(), let ps = positions(&r) else { return nil }
-                    index.categories[name] = ps
+                    guard let name = r.string16(), let ps = positions(&r), let c = index.categoryNames.find(name) else { return nil }
+                    index.categoryPositions[c] = ps
                 }
                 guard let ni = r.u64(), ni <= UInt64(r.remaining / 24) else { return nil }
-                index.eventIds.reserveCapacity(Int(ni))
+                index.eventIds.reserve(Int(ni))
                 for _ in 0..<ni {
-                    guard let id = r.uuid(), let pos = r.u64() else { return nil }
-                    index.eventIds[id] = pos
+                    guard let id = r.uuid(), let pos = r.u64(), pos != 0 else { return nil }
+                    index.eventIds.set(id, pos)
                 }
                 guard r.remaining == 0 else { return nil }
                 return index

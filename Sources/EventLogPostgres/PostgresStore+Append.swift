@@ -92,7 +92,7 @@ extension PostgresStore {
                 let head = (position: UInt64(try r[1].int8(0, 0)), hash: Data(try r[1].bytes(0, 1)), now: try r[1].int8(0, 2))
                 var lookup = AppendPlanner.Lookup()
                 for e in try Self.events(r[2]) { lookup.known[e.id] = e }
-                lookup.versions = try Self.versions(r[3])
+                for (stream, version) in try Self.versions(r[3]) { lookup.setVersion(version, of: stream) }
 
                 let plans = AppendPlanner.plan(batches, next: head.position + 1, lookup: lookup)
                 var rows: [RecordedEvent] = []

@@ -1,0 +1,122 @@
+import Crypto
+import Dispatch
+import Foundation
+
+/// Turns one commit's records into finished blocks, keeping on the writer's sequential path
+/// only what is sequential by nature: the hash chain.
+///
+/// 1. Sizes: every record's framed size is known up front, so records are assigned to blocks
+///    and to byte offsets before anything is written.
+/// 2. Encode, on both cores: headers and payloads are written into their places.
+/// 3. Chain, one core: hash(n) = SHA-256(hash(n-1) ‖ header(n) ‖ SHA-256(payload(n))) over
+///    the headers already in place, one SHA-256 call per record.
+/// 4. Seal, on both cores: record CRCs, LZ4 and the block header and CRC, per block.
+struct CommitEncoder {
+    /// One record to encode.
+    struct Record {
+        /// Where the event and its payload digest are: `events[request][index]`.
+        var request: Int
+        var index: Int
+        var position: UInt64
+        var version: UInt64
+        var recordedAt: Int64
+    }
+
+    /// Finished blocks in order, the first position of each, and the last record's hash.
+    struct Output {
+        var blocks: [[UInt8]]
+        var firstPositions: [UInt64]
+        var lastHash: ChainHash
+    }
+
+    /// `digests[r][i]` is SHA-256 of the payload of `events[r][i]`.
+    static func encode(
+        _ records: [Record], events: [[ProposedEvent]], digests: [[SHA256Digest]], previous: ChainHash, maxBlockBytes: Int
+    ) -> Output {
+        let n = records.count
+        precondition(n > 0)
+        // 1. Sizes and layout.
+        var bodyStart = [Int](repeating: 0, count: n)  // offset of the header within its block
+        var headerLength = [Int](repeating: 0, count: n)
+        var recordBlock = [Int](repeating: 0, count: n)
+        var blockSizes: [Int] = []
+        var blockFirstRecord: [Int] = []
+        var offset = 0
+        for i in 0..<n {
+            if blockSizes.isEmpty || (offset >= maxBlockBytes) {
+                if !blockSizes.isEmpty { blockSizes[blockSizes.count - 1] = offset }
+                blockSizes.append(0)
+                blockFirstRecord.append(i)
+                offset = 0
+            }
+            let e = events[records[i].request][records[i].index]
+            let header = RecordCodec.headerSize(e)
+            recordBlock[i] = blockSizes.count - 1
+            bodyStart[i] = offset + 4
+            headerLength[i] = header
+            offset += 4 + header + e.payload.count + 32 + 8
+        }
+        blockSizes[blockSizes.count - 1] = offset
+        let blockCount = blockSizes.count
+        let buffers = blockSizes.map { UnsafeMutableRawBufferPointer.allocate(byteCount: $0, alignment: 16) }
+        defer { for b in buffers { b.deallocate() } }
+        let shared = UncheckedSendable((buffers, bodyStart, headerLength, recordBlock))
+
+        // 2. Encode on both cores: records split in two halves by count.
+        let lanes = n >= 64 ? 2 : 1
+        let encodeLane: @Sendable (Int) -> Void = { lane in
+            let (buffers, bodyStart, headerLength, recordBlock) = shared.value
+            let lo = n * lane / lanes
+            let hi = n * (lane + 1) / lanes
+            for i in lo..<hi {
+                let r = records[i]
+                let e = events[r.request][r.index]
+                let base = buffers[recordBlock[i]].baseAddress!
+                var w = RawSink(base: base, offset: bodyStart[i])
+                RecordCodec.writeHeader(&w, position: r.position, version: r.version, event: e, recordedAt: r.recordedAt)
+                precondition(w.offset - bodyStart[i] == headerLength[i], "header size mismatch")
+                w.raw(e.payload)
+                let bodyLength = UInt32(headerLength[i] + e.payload.count + 32)
+                base.storeBytes(of: bodyLength.bigEndian, toByteOffset: bodyStart[i] - 4, as: UInt32.self)
+                // Hash (step 3) and CRC (step 4) are filled in later.
+                base.storeBytes(of: bodyLength.bigEndian, toByteOffset: w.offset + 32 + 4, as: UInt32.self)
+            }
+        }
+        if lanes == 1 { encodeLane(0) } else { DispatchQueue.concurrentPerform(iterations: lanes, execute: encodeLane) }
+
+        // 3. The chain, in order, one SHA-256 call per record over a scratch copy of its input.
+        var hash = previous
+        let maxHeader = headerLength.max() ?? 0
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 + maxHeader, alignment: 16)
+        defer { scratch.deallocate() }
+        for i in 0..<n {
+            let base = buffers[recordBlock[i]].baseAddress!
+            let h = headerLength[i]
+            scratch.storeBytes(of: hash, as: ChainHash.self)
+            (scratch.baseAddress! + 32).copyMemory(from: base + bodyStart[i], byteCount: h)
+            digests[records[i].request][records[i].index].withUnsafeBytes { (scratch.baseAddress! + 32 + h).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            hash = ChainHash(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: scratch[0..<(64 + h)])))
+            let payloadLength = Int(
+                UInt32(bigEndian: base.loadUnaligned(fromByteOffset: bodyStart[i] + h - 4, as: UInt32.self)))
+            (base + bodyStart[i] + h + payloadLength).storeBytes(of: hash, as: ChainHash.self)
+        }
+
+        // 4. CRCs, LZ4 and block framing, one block per iteration.
+        let sealed = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: blockCount)
+        sealed.initialize(repeating: [])
+        defer { sealed.deallocate() }
+        let out = UncheckedSendable(sealed)
+        let firstRecords = blockFirstRecord
+        let seal: @Sendable (Int) -> Void = { b in
+            let (buffers, _, _, _) = shared.value
+            RecordCodec.fillCRCs(buffers[b])
+            let first = firstRecords[b]
+            let count = (b + 1 < blockCount ? firstRecords[b + 1] : n) - first
+            out.value[b] = SegmentFormat.encodeBlock(
+                raw: UnsafeRawBufferPointer(buffers[b]), count: count, firstPosition: records[first].position,
+                commitEnd: b == blockCount - 1)
+        }
+        if blockCount == 1 { seal(0) } else { DispatchQueue.concurrentPerform(iterations: blockCount, execute: seal) }
+        return Output(blocks: Array(sealed), firstPositions: blockFirstRecord.map { records[$0].position }, lastHash: hash)
+    }
+}
