@@ -24,8 +24,9 @@ let package = Package(
         .target(
             name: "EventLog",
             dependencies: ["CLZ4", .product(name: "Crypto", package: "swift-crypto")],
-            // SSE 4.2 for the hardware CRC-32C instruction (see CRC32C.swift).
-            swiftSettings: swiftSettings + [.unsafeFlags(["-Xcc", "-msse4.2"])]
+            // SSE 4.2 for the hardware CRC-32C instruction (CRC32C.swift); the SHA extensions for
+            // FastSHA256.swift, used only after a CPU check at run time.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Xcc", "-msse4.2", "-Xcc", "-msha"])]
         ),
         .target(
             name: "EventLogPostgres",

@@ -36,8 +36,9 @@ struct BlockCursor {
         return window.count >= count
     }
 
-    /// The next block, nil at `end`, or a failure naming the offset where bytes stop making sense.
-    mutating func next() throws -> Result<Block, Failure>? {
+    /// Brings the next block's whole frame into the window: its offset, header and start
+    /// within the window, nil at `end`, or a failure naming the offset.
+    private mutating func nextFrame() throws -> Result<(at: UInt64, header: SegmentFormat.BlockHeader, local: Int), Failure>? {
         guard offset < end else { return nil }
         let at = offset
         guard try ensure(at, SegmentFormat.blockHeaderSize) else { return .failure(Failure(offset: at, problem: .truncated)) }
@@ -46,11 +47,23 @@ struct BlockCursor {
             SegmentFormat.parseBlockHeader(UnsafeRawBufferPointer(rebasing: p[local..<local + SegmentFormat.blockHeaderSize]))
         }
         guard let h = header else { return .failure(Failure(offset: at, problem: .badMagic)) }
-        guard Int(h.storedLength) <= SegmentFormat.maxBlockStored, at + h.frameLength <= end else {
+        guard Int(h.storedLength) <= SegmentFormat.maxBlockStored, Int(h.rawLength) <= 2 * SegmentFormat.maxBlockStored,
+            at + h.frameLength <= end
+        else {
             return .failure(Failure(offset: at, problem: .truncated))
         }
         guard try ensure(at, Int(h.frameLength)) else { return .failure(Failure(offset: at, problem: .truncated)) }
-        let l2 = Int(at - windowStart)
+        return .success((at, h, Int(at - windowStart)))
+    }
+
+    /// The next block, nil at `end`, or a failure naming the offset where bytes stop making sense.
+    mutating func next() throws -> Result<Block, Failure>? {
+        guard let frame = try nextFrame() else { return nil }
+        let (at, h, l2): (UInt64, SegmentFormat.BlockHeader, Int)
+        switch frame {
+        case .failure(let f): return .failure(f)
+        case .success(let v): (at, h, l2) = v
+        }
         let opened = window.withUnsafeBytes { p in
             SegmentFormat.openBlock(UnsafeRawBufferPointer(rebasing: p[l2..<l2 + Int(h.frameLength)]), header: h)
         }
@@ -58,6 +71,44 @@ struct BlockCursor {
         case .success(let raw):
             offset = at + h.frameLength
             return .success(Block(offset: at, header: h, raw: raw))
+        case .failure(let p):
+            return .failure(Failure(offset: at, problem: p))
+        }
+    }
+
+    /// Like `next`, but hands the block's raw bytes to `body` from a buffer the cursor reuses
+    /// (the audit's path: no allocation per block).
+    mutating func nextInPlace<T>(
+        scratch: inout UnsafeMutableRawBufferPointer, _ body: (UInt64, SegmentFormat.BlockHeader, UnsafeRawBufferPointer) -> T
+    ) throws -> Result<T, Failure>? {
+        guard let frame = try nextFrame() else { return nil }
+        let (at, h, l2): (UInt64, SegmentFormat.BlockHeader, Int)
+        switch frame {
+        case .failure(let f): return .failure(f)
+        case .success(let v): (at, h, l2) = v
+        }
+        if scratch.count < Int(h.rawLength) {
+            scratch.deallocate()
+            scratch = .allocate(byteCount: max(Int(h.rawLength), 256 << 10), alignment: 16)
+        }
+        let out = scratch
+        let opened: Result<UnsafeRawBufferPointer, SegmentFormat.BlockProblem> = window.withUnsafeBytes { p in
+            switch SegmentFormat.checkFrame(UnsafeRawBufferPointer(rebasing: p[l2..<l2 + Int(h.frameLength)]), header: h) {
+            case .failure(let problem): return .failure(problem)
+            case .success(let stored):
+                if h.flags & SegmentFormat.flagCompressed != 0 {
+                    guard LZ4.decompress(stored, into: out, originalLength: Int(h.rawLength)) else { return .failure(.badCompression) }
+                } else {
+                    guard h.rawLength == h.storedLength else { return .failure(.badCompression) }
+                    if stored.count > 0 { out.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
+                }
+                return .success(UnsafeRawBufferPointer(rebasing: out[0..<Int(h.rawLength)]))
+            }
+        }
+        switch opened {
+        case .success(let raw):
+            offset = at + h.frameLength
+            return .success(body(at, h, raw))
         case .failure(let p):
             return .failure(Failure(offset: at, problem: p))
         }

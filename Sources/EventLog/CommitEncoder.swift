@@ -9,7 +9,7 @@ import Foundation
 ///    and to byte offsets before anything is written.
 /// 2. Encode, on both cores: headers and payloads are written into their places.
 /// 3. Chain, one core: hash(n) = SHA-256(hash(n-1) ‖ header(n) ‖ SHA-256(payload(n))) over
-///    the headers already in place, one SHA-256 call per record.
+///    the headers already in place.
 /// 4. Seal, on both cores: record CRCs, LZ4 and the block header and CRC, per block.
 struct CommitEncoder {
     /// One record to encode.
@@ -26,12 +26,12 @@ struct CommitEncoder {
     struct Output {
         var blocks: [[UInt8]]
         var firstPositions: [UInt64]
-        var lastHash: ChainHash
+        var lastHash: Digest32
     }
 
     /// `digests[r][i]` is SHA-256 of the payload of `events[r][i]`.
     static func encode(
-        _ records: [Record], events: [[ProposedEvent]], digests: [[SHA256Digest]], previous: ChainHash, maxBlockBytes: Int
+        _ records: [Record], events: [[ProposedEvent]], digests: [[Digest32]], previous: Digest32, maxBlockBytes: Int
     ) -> Output {
         let n = records.count
         precondition(n > 0)
@@ -63,7 +63,7 @@ struct CommitEncoder {
         let shared = UncheckedSendable((buffers, bodyStart, headerLength, recordBlock))
 
         // 2. Encode on both cores: records split in two halves by count.
-        let lanes = n >= 64 ? 2 : 1
+        let lanes = n >= 512 ? 2 : 1
         let encodeLane: @Sendable (Int) -> Void = { lane in
             let (buffers, bodyStart, headerLength, recordBlock) = shared.value
             let lo = n * lane / lanes
@@ -82,23 +82,19 @@ struct CommitEncoder {
                 base.storeBytes(of: bodyLength.bigEndian, toByteOffset: w.offset + 32 + 4, as: UInt32.self)
             }
         }
-        if lanes == 1 { encodeLane(0) } else { DispatchQueue.concurrentPerform(iterations: lanes, execute: encodeLane) }
+        Parallel.perform(lanes, encodeLane)
 
-        // 3. The chain, in order, one SHA-256 call per record over a scratch copy of its input.
+        // 3. The chain, in order, over the headers in place.
         var hash = previous
-        let maxHeader = headerLength.max() ?? 0
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 + maxHeader, alignment: 16)
-        defer { scratch.deallocate() }
         for i in 0..<n {
             let base = buffers[recordBlock[i]].baseAddress!
             let h = headerLength[i]
-            scratch.storeBytes(of: hash, as: ChainHash.self)
-            (scratch.baseAddress! + 32).copyMemory(from: base + bodyStart[i], byteCount: h)
-            digests[records[i].request][records[i].index].withUnsafeBytes { (scratch.baseAddress! + 32 + h).copyMemory(from: $0.baseAddress!, byteCount: 32) }
-            hash = ChainHash(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: scratch[0..<(64 + h)])))
+            hash = RecordCodec.chainHash(
+                previous: hash, header: UnsafeRawBufferPointer(start: base + bodyStart[i], count: h),
+                payloadDigest: digests[records[i].request][records[i].index])
             let payloadLength = Int(
                 UInt32(bigEndian: base.loadUnaligned(fromByteOffset: bodyStart[i] + h - 4, as: UInt32.self)))
-            (base + bodyStart[i] + h + payloadLength).storeBytes(of: hash, as: ChainHash.self)
+            (base + bodyStart[i] + h + payloadLength).storeBytes(of: hash, as: Digest32.self)
         }
 
         // 4. CRCs, LZ4 and block framing, one block per iteration.
@@ -116,7 +112,7 @@ struct CommitEncoder {
                 raw: UnsafeRawBufferPointer(buffers[b]), count: count, firstPosition: records[first].position,
                 commitEnd: b == blockCount - 1)
         }
-        if blockCount == 1 { seal(0) } else { DispatchQueue.concurrentPerform(iterations: blockCount, execute: seal) }
+        Parallel.perform(blockCount, seal)
         return Output(blocks: Array(sealed), firstPositions: blockFirstRecord.map { records[$0].position }, lastHash: hash)
     }
 }

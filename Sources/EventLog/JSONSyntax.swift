@@ -114,16 +114,24 @@ public enum JSONSyntax {
         mutating func string() -> String? {
             i += 1
             let start = i
-            while i < b.count {
+            var ascii = true
+            while true {
+                skipPlainASCII()
+                guard i < b.count else { break }
                 let c = b[i]
                 if c == UInt8(ascii: "\"") {
-                    if !UTF8Check.isValid(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[start..<i]))) {
+                    if !ascii && !UTF8Check.isValid(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[start..<i]))) {
                         return err("string is not valid UTF-8")
                     }
                     i += 1
                     return nil
                 }
                 if c < 0x20 { return err("control character in string") }
+                if c >= 0x80 {
+                    ascii = false
+                    i += 1
+                    continue
+                }
                 if c == UInt8(ascii: "\\") {
                     i += 1
                     guard i < b.count else { break }
@@ -142,6 +150,24 @@ public enum JSONSyntax {
                 i += 1
             }
             return err("unterminated string")
+        }
+
+        /// Skips 8 bytes at a time while none is a quote, a backslash, a control character or
+        /// non-ASCII (SWAR: the classic has-zero-byte test on the word XOR each pattern). The
+        /// test may stop early on a harmless byte, never late; the byte loop handles the rest.
+        /// Payload strings are most of a payload's bytes, so this is most of the check's time.
+        mutating func skipPlainASCII() {
+            guard let base = b.baseAddress else { return }
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            while i + 8 <= b.count {
+                let v = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let quote = v ^ (ones &* 0x22)
+                let slash = v ^ (ones &* 0x5C)
+                let special = ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | (v &- ones &* 0x20) | v
+                if special & highs != 0 { return }
+                i += 8
+            }
         }
 
         func isHex(_ c: UInt8) -> Bool {

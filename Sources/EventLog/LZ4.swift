@@ -46,6 +46,16 @@ public enum LZ4 {
         return out
     }
 
+    /// Decompresses into `output` (at least `originalLength` bytes); false on malformed input.
+    static func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, originalLength: Int) -> Bool {
+        if originalLength == 0 { return true }
+        guard originalLength > 0, originalLength <= output.count else { return false }
+        let n = LZ4_decompress_safe(
+            input.baseAddress?.assumingMemoryBound(to: CChar.self), output.baseAddress!.assumingMemoryBound(to: CChar.self),
+            Int32(input.count), Int32(originalLength))
+        return n == Int32(originalLength)
+    }
+
     public static func decompress(_ input: Data, originalLength: Int) -> Data? {
         input.withUnsafeBytes { decompress($0, originalLength: originalLength) }.map { Data($0) }
     }

@@ -1,4 +1,3 @@
-public import Crypto
 import Foundation
 
 /// The canonical binary form of a record and the hash chain over it.
@@ -87,31 +86,20 @@ public enum RecordCodec {
 
     /// hash(n) from hash(n-1), the canonical header and the payload.
     public static func chainHash<H: ContiguousBytes, P: ContiguousBytes>(previous: Data, header: H, payload: P) -> Data {
-        chainHash(previous: previous, header: header, payloadDigest: payloadDigest(payload))
+        header.withUnsafeBytes { h in
+            chainHash(previous: Digest32(previous), header: h, payloadDigest: payload.withUnsafeBytes { payloadDigest($0) })
+        }.data
     }
 
     /// SHA-256 of a payload. Independent of the chain, so appenders compute it in their own
     /// task, in parallel, and the single writer only extends the chain.
-    public static func payloadDigest<P: ContiguousBytes>(_ payload: P) -> SHA256Digest {
-        payload.withUnsafeBytes { SHA256.hash(data: $0) }
-    }
+    static func payloadDigest(_ payload: UnsafeRawBufferPointer) -> Digest32 { FastSHA256.hash(payload) }
 
-    /// hash(n) from hash(n-1), the canonical header and SHA-256(payload).
-    public static func chainHash<H: ContiguousBytes>(previous: Data, header: H, payloadDigest: SHA256Digest) -> Data {
-        var h = SHA256()
-        h.update(data: previous)
-        header.withUnsafeBytes { h.update(bufferPointer: $0) }
-        payloadDigest.withUnsafeBytes { h.update(bufferPointer: $0) }
-        return h.finalize().withUnsafeBytes { Data($0) }
-    }
+    static func payloadDigest(_ payload: Data) -> Digest32 { payload.withUnsafeBytes { FastSHA256.hash($0) } }
 
     /// hash(n) as an inline value: the writer's and the auditor's hot path (no `Data` per record).
-    static func chainHash(previous: ChainHash, header: UnsafeRawBufferPointer, payloadDigest: SHA256Digest) -> ChainHash {
-        var h = SHA256()
-        withUnsafeBytes(of: previous) { h.update(bufferPointer: $0) }
-        h.update(bufferPointer: header)
-        payloadDigest.withUnsafeBytes { h.update(bufferPointer: $0) }
-        return ChainHash(h.finalize())
+    static func chainHash(previous: Digest32, header: UnsafeRawBufferPointer, payloadDigest: Digest32) -> Digest32 {
+        withUnsafeBytes(of: previous) { p in withUnsafeBytes(of: payloadDigest) { d in FastSHA256.hash(p, header, d) } }
     }
 
     /// Recomputes `event.hash` from the previous hash; used by `verify` for every store.
@@ -179,30 +167,4 @@ extension RecordedEvent {
             id: id, stream: stream, type: type, schemaVersion: schemaVersion, payload: payload, metadata: metadata,
             actor: actor, correlationId: correlationId, causationId: causationId)
     }
-}
-
-/// A SHA-256 value held inline, in its byte order: 32 bytes, no allocation, compared with four
-/// word compares.
-struct ChainHash: Equatable, Sendable {
-    var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
-
-    init() {}
-
-    /// `bytes` must hold at least 32 bytes; only the first 32 are used.
-    init(_ bytes: UnsafeRawBufferPointer) {
-        precondition(bytes.count >= 32)
-        withUnsafeMutableBytes(of: &self) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<32])) }
-    }
-
-    init(_ data: Data) {
-        self.init()
-        if data.count == 32 { data.withUnsafeBytes { self = ChainHash($0) } }
-    }
-
-    init(_ digest: SHA256Digest) {
-        self.init()
-        digest.withUnsafeBytes { self = ChainHash($0) }
-    }
-
-    var data: Data { withUnsafeBytes(of: self) { Data($0) } }
 }

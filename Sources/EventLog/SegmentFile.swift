@@ -33,21 +33,25 @@ final class SegmentFile: @unchecked Sendable {
     }
 
     /// Reads up to `count` bytes at `offset` (fewer only at end of file).
+    /// The buffer is not zero-filled first: pread fills it (a 1 MiB memset per read window
+    /// showed in audit profiles).
     func read(at offset: UInt64, count: Int) throws -> [UInt8] {
-        var buf = [UInt8](repeating: 0, count: count)
-        var done = 0
-        try buf.withUnsafeMutableBytes { p in
+        var failure: EventStoreError?
+        let buf = [UInt8](unsafeUninitializedCapacity: count) { p, initialized in
+            var done = 0
             while done < count {
                 let n = pread(fd, p.baseAddress! + done, count - done, off_t(offset) + off_t(done))
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw SegmentFile.error("pread", path)
+                    failure = SegmentFile.error("pread", path)
+                    break
                 }
                 if n == 0 { break }
                 done += n
             }
+            initialized = done
         }
-        if done < count { buf.removeLast(count - done) }
+        if let failure { throw failure }
         return buf
     }
 

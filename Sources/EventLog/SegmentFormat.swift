@@ -103,7 +103,8 @@ enum SegmentFormat {
     }
 
     /// Checks a whole frame (header, CRC, suffix) held in `frame` and returns its raw payload.
-    static func openBlock(_ frame: UnsafeRawBufferPointer, header h: BlockHeader) -> Result<[UInt8], BlockProblem> {
+    /// Checks a block frame's CRC and length suffix and returns its stored bytes.
+    static func checkFrame(_ frame: UnsafeRawBufferPointer, header h: BlockHeader) -> Result<UnsafeRawBufferPointer, BlockProblem> {
         let storedStart = blockHeaderSize
         let storedEnd = storedStart + Int(h.storedLength)
         guard frame.count >= storedEnd + 4 else { return .failure(.truncated) }
@@ -113,6 +114,15 @@ enum SegmentFormat {
         guard crc == h.crc else { return .failure(.crcMismatch) }
         var r = ByteReader(frame, offset: storedEnd)
         guard r.u32().map(UInt64.init) == h.frameLength else { return .failure(.suffixMismatch) }
+        return .success(stored)
+    }
+
+    static func openBlock(_ frame: UnsafeRawBufferPointer, header h: BlockHeader) -> Result<[UInt8], BlockProblem> {
+        let stored: UnsafeRawBufferPointer
+        switch checkFrame(frame, header: h) {
+        case .failure(let p): return .failure(p)
+        case .success(let s): stored = s
+        }
         if h.flags & flagCompressed != 0 {
             guard let raw = LZ4.decompress(stored, originalLength: Int(h.rawLength)) else { return .failure(.badCompression) }
             return .success(raw)

@@ -17,20 +17,22 @@ extension SegmentStore {
                 intact: false, eventsChecked: chain.checked, headPosition: head, headHash: chain.previousHash.hex,
                 firstBadPosition: position, problem: problem, segment: segment, offset: offset)
         }
+        var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
+        defer { scratch.deallocate() }
         for seg in segments {
             var cursor = BlockCursor(file: seg.file, from: UInt64(SegmentFormat.headerSize), end: seg.dataEnd)
-            while let step = try cursor.next() {
+            while let step = try cursor.nextInPlace(scratch: &scratch, { offset, header, raw -> (UInt64, String)? in
+                if header.firstPosition != chain.lastPosition + 1 {
+                    return (offset, "block starts at position \(header.firstPosition), expected \(chain.lastPosition + 1)")
+                }
+                return chain.check(block: raw, count: Int(header.count)).map { (offset, $0) }
+            }) {
                 switch step {
                 case .failure(let f):
                     return bad("\(f.problem)", position: chain.lastPosition + 1, segment: seg.name, offset: f.offset)
-                case .success(let block):
-                    if block.header.firstPosition != chain.lastPosition + 1 {
-                        return bad(
-                            "block starts at position \(block.header.firstPosition), expected \(chain.lastPosition + 1)",
-                            position: chain.lastPosition + 1, segment: seg.name, offset: block.offset)
-                    }
-                    if let problem = chain.check(block: block.raw, count: Int(block.header.count)) {
-                        return bad(problem, position: chain.lastPosition + 1, segment: seg.name, offset: block.offset)
+                case .success(let problem):
+                    if let (offset, problem) = problem {
+                        return bad(problem, position: chain.lastPosition + 1, segment: seg.name, offset: offset)
                     }
                 }
             }
@@ -52,7 +54,7 @@ extension SegmentStore {
 /// as stored, so nothing is decoded into Swift values except the stream name (for the
 /// stream-version check). This is the audit's hot loop.
 struct RawChainVerifier {
-    private var hash = ChainHash()
+    private var hash = Digest32()
     var lastPosition: UInt64 = 0
     var checked: UInt64 = 0
     /// Stream name bytes → stream number → last version seen; no `String` per record.
@@ -63,8 +65,8 @@ struct RawChainVerifier {
 
     /// Checks every record of a block; returns why the first bad one is bad (its position is
     /// `lastPosition + 1`), or nil.
-    mutating func check(block raw: [UInt8], count: Int) -> String? {
-        raw.withUnsafeBytes { p -> String? in
+    mutating func check(block p: UnsafeRawBufferPointer, count: Int) -> String? {
+        do {
             var r = ByteReader(p)
             var seen = 0
             while r.remaining > 0 {
@@ -96,7 +98,7 @@ struct RawChainVerifier {
                 let recomputed = RecordCodec.chainHash(
                     previous: hash, header: UnsafeRawBufferPointer(rebasing: body[0..<headerEnd]),
                     payloadDigest: RecordCodec.payloadDigest(payload))
-                guard recomputed == ChainHash(stored) else {
+                guard recomputed == Digest32(stored) else {
                     return "hash chain break: stored \(Data(stored).hex.prefix(16))…, recomputed \(recomputed.data.hex.prefix(16))…"
                 }
                 if isNew { versions.append(version) } else { versions[k] = version }

@@ -72,7 +72,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         var writeOffset: UInt64 = 0
         var lastSparseOffset: UInt64 = 0
         var head: UInt64 = 0
-        var hash = ChainHash()
+        var hash = Digest32()
     }
 
     /// A written commit waiting for its fdatasync.
@@ -90,12 +90,12 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         // @unchecked: created by one task, then owned by the writer thread until resumed.
         let events: [ProposedEvent]
         /// SHA-256 of each payload, computed by the appending task, not the writer.
-        let digests: [SHA256Digest]
+        let digests: [Digest32]
         /// Non-empty for `appendVerbatim` (then `events` is empty).
         let verbatim: [RecordedEvent]
         let continuation: CheckedContinuation<AppendResult, any Error>
         init(
-            events: [ProposedEvent], digests: [SHA256Digest], verbatim: [RecordedEvent] = [],
+            events: [ProposedEvent], digests: [Digest32], verbatim: [RecordedEvent] = [],
             continuation: CheckedContinuation<AppendResult, any Error>
         ) {
             self.events = events
@@ -171,7 +171,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             writer.writeOffset = active.dataEnd
             writer.lastSparseOffset = active.sparse.last?.offset ?? 0
             writer.head = opened.head
-            writer.hash = ChainHash(opened.headHash)
+            writer.hash = Digest32(opened.headHash)
             indexedHead = opened.head
             if report.replayedEvents > 0 { try writeIndexSnapshot() }
             syncStage.start(name: "presidio-log-sync") { [self] in makeDurable($0) }
@@ -241,13 +241,15 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
 
     /// Validates every event and hashes its payload, in parallel chunks for large batches so
     /// a bulk import uses both cores while the writer thread only extends the chain.
-    static func validateAndDigest(_ batch: [ProposedEvent]) throws -> [SHA256Digest] {
-        let chunk = 256
+    static func validateAndDigest(_ batch: [ProposedEvent]) throws -> [Digest32] {
+        // One chunk per core once a batch is large enough to be worth a second thread.
+        let cores = Parallel.cores
+        let chunk = batch.count < 256 ? batch.count : (batch.count + cores - 1) / cores
         let chunks = (batch.count + chunk - 1) / chunk
         let slots = ChunkResults(count: chunks)
         let work: @Sendable (Int) -> Void = { c in
             let range = c * chunk..<min(batch.count, (c + 1) * chunk)
-            var out: [SHA256Digest] = []
+            var out: [Digest32] = []
             out.reserveCapacity(range.count)
             for i in range {
                 let e = batch[i]
@@ -262,9 +264,9 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         if chunks <= 1 {
             work(0)
         } else {
-            DispatchQueue.concurrentPerform(iterations: chunks, execute: work)
+            Parallel.perform(chunks, work)
         }
-        var digests: [SHA256Digest] = []
+        var digests: [Digest32] = []
         digests.reserveCapacity(batch.count)
         for c in 0..<chunks { digests += try slots.get(c).get() }
         return digests
@@ -342,7 +344,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         var hash = headHash
         var records: [CommitEncoder.Record] = []
         var proposed: [ProposedEvent] = []
-        var digests: [SHA256Digest] = []
+        var digests: [Digest32] = []
         for (k, e) in events.enumerated() {
             let problem: String? =
                 if e.position != head + 1 + UInt64(k) {
@@ -377,7 +379,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     /// and hands them to the sync stage, which acknowledges them after `fdatasync`.
     /// Returns the failure if nothing was handed over.
     private func persist(
-        _ records: [CommitEncoder.Record], events: [[ProposedEvent]], digests: [[SHA256Digest]],
+        _ records: [CommitEncoder.Record], events: [[ProposedEvent]], digests: [[Digest32]],
         acks: (UInt64) -> [(request: AppendRequest, result: AppendResult)]
     ) -> EventStoreError? {
         if let failure = state.withLock({ $0.failure }) { return failure }
@@ -497,7 +499,7 @@ private final class ChunkResults: @unchecked Sendable {
     // @unchecked: slots are disjoint per writer, and read only after concurrentPerform returns.
     // A raw buffer, not an array property, so concurrent writers never make overlapping
     // accesses to one Swift variable.
-    private let slots: UnsafeMutablePointer<Result<[SHA256Digest], EventStoreError>?>
+    private let slots: UnsafeMutablePointer<Result<[Digest32], EventStoreError>?>
     private let count: Int
     init(count: Int) {
         self.count = count
@@ -508,7 +510,8 @@ private final class ChunkResults: @unchecked Sendable {
         slots.deinitialize(count: count)
         slots.deallocate()
     }
-    func set(_ i: Int, _ r: Result<[SHA256Digest], EventStoreError>) { slots[i] = r }
-    func get(_ i: Int) -> Result<[SHA256Digest], EventStoreError> { slots[i]! }
+    func set(_ i: Int, _ r: Result<[Digest32], EventStoreError>) { slots[i] = r }
+    func get(_ i: Int) -> Result<[Digest32], EventStoreError> { slots[i]! }
 }
+
 

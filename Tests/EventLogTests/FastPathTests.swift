@@ -1,0 +1,132 @@
+import Crypto
+import Foundation
+import Synchronization
+import Testing
+
+@testable import EventLog
+
+/// The hand-written fast paths of the log against the plain ones they replace.
+@Suite("Fast paths: SHA-256, hash tables, planner, parallel work")
+struct FastPathTests {
+    /// Every length around the 55/56/64-byte padding boundaries and a few multi-block ones,
+    /// split into three parts at varying points, against swift-crypto.
+    @Test func sha256MatchesSwiftCrypto() {
+        var rng = SystemRandomNumberGenerator()
+        let lengths = Array(0...300) + [511, 512, 513, 1000, 4096, 65_537]
+        for n in lengths {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let expected = Digest32(Data(SHA256.hash(data: bytes)))
+            let cut1 = n == 0 ? 0 : Int.random(in: 0...n, using: &rng)
+            let cut2 = cut1 == n ? n : Int.random(in: cut1...n, using: &rng)
+            bytes.withUnsafeBytes { p in
+                let a = UnsafeRawBufferPointer(rebasing: p[0..<cut1])
+                let b = UnsafeRawBufferPointer(rebasing: p[cut1..<cut2])
+                let c = UnsafeRawBufferPointer(rebasing: p[cut2..<n])
+                #expect(FastSHA256.hash(a, b, c) == expected, "length \(n), cuts \(cut1)/\(cut2)")
+                #expect(FastSHA256.portable(a, b, c) == expected, "length \(n)")
+                #expect(FastSHA256.hash(p) == expected, "length \(n), one part")
+            }
+        }
+    }
+
+    /// On this CI's machines the SHA extensions are present; if a run lands elsewhere the
+    /// portable path is what runs, and the test above still checks it.
+    @Test func reportsWhetherAccelerated() {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if cpuinfo.contains(" sha_ni") && ProcessInfo.processInfo.environment["PRESIDIO_PORTABLE_SHA"] != "1" {
+            #expect(FastSHA256.accelerated)
+        } else {
+            #expect(!FastSHA256.accelerated)
+        }
+    }
+
+    @Test func nameTableAssignsDenseIdsByBytes() {
+        var t = NameTable()
+        var ids: [String: Int] = [:]
+        for i in 0..<5000 {
+            let name = "meter-\(i % 2500)-é\(i % 7 == 0 ? "" : "x")"
+            let (id, inserted) = t.insert(name)
+            if let known = ids[name] {
+                #expect(!inserted && id == known)
+            } else {
+                #expect(inserted && id == ids.count)
+                ids[name] = id
+            }
+        }
+        #expect(t.count == ids.count)
+        for (name, id) in ids {
+            #expect(t.find(name) == id)
+            #expect(t.name(id) == name)
+        }
+        #expect(t.find("meter-none") == nil)
+        // Canonically equivalent but different bytes are different names (as in PostgreSQL).
+        let composed = "bridge-caf\u{E9}"
+        let decomposed = "bridge-cafe\u{301}"
+        #expect(composed == decomposed)
+        let a = t.insert(composed)
+        let b = t.insert(decomposed)
+        #expect(a.inserted && b.inserted && a.id != b.id)
+        #expect(t.insert("").inserted && t.find("") != nil)
+    }
+
+    @Test func idTableStoresOverwritesAndGrows() {
+        var t = IdTable()
+        var truth: [UUID: UInt64] = [:]
+        for i in 1...20_000 {
+            let id = UUID()
+            t.set(id, UInt64(i))
+            truth[id] = UInt64(i)
+        }
+        let some = Array(truth.keys.prefix(100))
+        for (k, id) in some.enumerated() {
+            t.set(id, UInt64(1_000_000 + k))
+            truth[id] = UInt64(1_000_000 + k)
+        }
+        #expect(t.count == truth.count)
+        t.prefetch(truth.keys)
+        for (id, v) in truth { #expect(t.find(id) == v) }
+        #expect(t.find(UUID()) == nil)
+        var seen = 0
+        t.forEach { id, v in
+            seen += 1
+            #expect(truth[id] == v)
+        }
+        #expect(seen == truth.count)
+    }
+
+    /// A failed request in the middle of a group leaves no trace: its stream versions are
+    /// rolled back and its ids may be used by a later request of the same group.
+    @Test func plannerUndoesAFailedRequest() {
+        func e(_ stream: String, _ expected: ExpectedVersion = .any, id: UUID = UUID()) -> ProposedEvent {
+            ProposedEvent(id: id, stream: stream, type: "T", payload: Data("{}".utf8), actor: "t", expected: expected)
+        }
+        let reused = UUID()
+        let requests: [[ProposedEvent]] = [
+            [e("a-1"), e("b-1")],
+            [e("a-1"), e("c-1", id: reused), e("b-1", .exact(7))],  // fails on b-1
+            [e("a-1", .exact(0)), e("c-1", .noStream, id: reused)],  // sees a-1 at 0 (not 1), c-1 absent
+            [e("b-1", .exact(0))],
+        ]
+        let plans = AppendPlanner.plan(requests, next: 10, lookup: .init(versions: ["b-1": 41]))
+        guard case .success(let p0) = plans[0], case .failure(let f1) = plans[1], case .success(let p2) = plans[2],
+            case .failure(let f3) = plans[3]
+        else {
+            Issue.record("unexpected outcomes \(plans)")
+            return
+        }
+        #expect(p0.positions == [10, 11])
+        #expect(p0.fresh.map(\.version) == [0, 42])
+        #expect("\(f1)".contains("b-1"))
+        #expect(p2.positions == [12, 13])
+        #expect(p2.fresh.map(\.version) == [1, 0])
+        #expect("\(f3)".contains("42"))  // b-1 is at 42 after request 0, not 0
+    }
+
+    @Test func parallelRunsEveryPieceOnce() {
+        for n in [0, 1, 2, 3, 17] {
+            let counts = Mutex<[Int]>(Array(repeating: 0, count: n))
+            Parallel.perform(n) { i in counts.withLock { $0[i] += 1 } }
+            #expect(counts.withLock { $0 } == Array(repeating: 1, count: n))
+        }
+    }
+}
