@@ -24,6 +24,10 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         public var maxBlockBytes = 128 << 10
         /// Open without the folder lock, never writing or repairing (audits beside a running server).
         public var readOnly = false
+        /// The index snapshot is rewritten when this many segments were sealed since the last
+        /// one (and on close). Its size grows with the log, so rewriting it at every seal made
+        /// total snapshot work quadratic; this bounds the replay after a crash to a few segments.
+        public var indexSnapshotSegments = 4
         /// Microseconds since the Unix epoch, UTC; injectable for tests.
         public var clock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
 
@@ -480,7 +484,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             writer.active = try SegmentFile(path: next.file.path, writable: true)
             writer.writeOffset = UInt64(SegmentFormat.headerSize)
             writer.lastSparseOffset = 0
-            try writeIndexSnapshot()
+            let sealedSinceSnapshot = state.withLock { s in s.segments.filter { $0.sealed && $0.last > s.snapshotPosition }.count }
+            if sealedSinceSnapshot >= options.indexSnapshotSegments { try writeIndexSnapshot() }
         } catch {
             let failure = EventStoreError(.io, "sealing a segment failed and the store must be reopened: \(error)")
             state.withLock { $0.failure = failure }
