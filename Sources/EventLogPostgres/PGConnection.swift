@@ -182,6 +182,8 @@ enum PGParam: Sendable {
     /// Any array in text format: `oid` is the array type (int8[] 1016, int4[] 1007, bytea[] 1001 …),
     /// elements already in the element type's text form; nil is NULL.
     case array(oid: UInt32, [String?])
+    /// An array already in binary wire format (see `PGBinaryArray`).
+    case binaryArray(PGBinaryArray)
 
     var oid: UInt32 {
         switch self {
@@ -194,6 +196,7 @@ enum PGParam: Sendable {
         case .textArray: 1009
         case .uuidArray: 2951
         case .array(let oid, _): oid
+        case .binaryArray(let a): a.arrayOid
         }
     }
 
@@ -221,6 +224,7 @@ enum PGParam: Sendable {
         case .null: return nil
         case .uuidArray(let ids): return Array(("{" + ids.map(\.uuidString).joined(separator: ",") + "}").utf8)
         case .array(_, let items): return PGParam.arrayLiteral(items)
+        case .binaryArray(let a): return a.bytes
         case .textArray(let items):
             var s = "{"
             for (i, item) in items.enumerated() {
@@ -240,6 +244,7 @@ enum PGParam: Sendable {
     var format: Int32 {
         switch self {
         case .textArray, .uuidArray, .array: return 0
+        case .binaryArray: return 1
         default: return 1
         }
     }
@@ -263,6 +268,59 @@ enum PGParam: Sendable {
         }
         out.append(UInt8(ascii: "}"))
         return out
+    }
+}
+
+/// A one-dimensional array parameter built directly in PostgreSQL's binary format:
+/// `ndim | flags | element oid | length | lower bound | (len | bytes)*`.
+///
+/// Appends send the event columns this way: no hex encoding of payloads on the client and no
+/// text parsing on the server, which is what text-format arrays cost.
+struct PGBinaryArray: Sendable {
+    let arrayOid: UInt32
+    private(set) var bytes: [UInt8] = []
+    private var count: Int32 = 0
+
+    /// int8[] 1016/20, int4[] 1007/23, text[] 1009/25, uuid[] 2951/2950, bytea[] 1001/17.
+    init(arrayOid: UInt32, elementOid: UInt32, capacity: Int = 0) {
+        self.arrayOid = arrayOid
+        bytes.reserveCapacity(20 + capacity)
+        for v in [Int32(1), 0] { withUnsafeBytes(of: v.bigEndian) { bytes += $0 } }
+        withUnsafeBytes(of: elementOid.bigEndian) { bytes += $0 }
+        for v in [Int32(0), 1] { withUnsafeBytes(of: v.bigEndian) { bytes += $0 } }
+    }
+
+    static func int8(_ values: [Int64]) -> PGBinaryArray {
+        var a = PGBinaryArray(arrayOid: 1016, elementOid: 20, capacity: values.count * 12)
+        for v in values { a.append(int8: v) }
+        return a
+    }
+
+    mutating func append(int8 v: Int64) { withUnsafeBytes(of: v.bigEndian) { append($0) } }
+    mutating func append(int4 v: Int32) { withUnsafeBytes(of: v.bigEndian) { append($0) } }
+    mutating func append(uuid u: UUID) { withUnsafeBytes(of: u.uuid) { append($0) } }
+    mutating func append(text s: String) {
+        var s = s
+        s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+    mutating func append(data d: Data) { d.withUnsafeBytes { append($0) } }
+
+    mutating func append(_ element: UnsafeRawBufferPointer) {
+        withUnsafeBytes(of: Int32(element.count).bigEndian) { bytes += $0 }
+        bytes += element
+        bump()
+    }
+
+    mutating func appendNull() {
+        withUnsafeBytes(of: Int32(-1).bigEndian) { bytes += $0 }
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: Int32(1).bigEndian, toByteOffset: 4, as: Int32.self) }
+        bump()
+    }
+
+    private mutating func bump() {
+        count += 1
+        let c = count
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: c.bigEndian, toByteOffset: 12, as: Int32.self) }
     }
 }
 

@@ -26,6 +26,8 @@ public final class PostgresStore: EventStore, @unchecked Sendable {
     private let nextReader = Atomic<Int>(0)
     let watcher: HeadWatcher
     let queue = GroupCommitQueue<Request>()
+    /// Writer-thread only (see `WriterCache`).
+    var cache = WriterCache()
     let listenerStop = Atomic<Bool>(false)
     let listenerDone = DispatchSemaphore(value: 0)
     private let closed = Atomic<Bool>(false)

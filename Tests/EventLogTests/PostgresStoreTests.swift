@@ -44,6 +44,52 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Two stores (two writer connections, as two API nodes) take turns on the same streams:
+    /// each one's optimistic path works from a cache the other makes stale. Stale caches must
+    /// be caught (head moved, id already there, expectation) and the locked path must decide.
+    @Test func optimisticAppendsFallBackWhenAnotherWriterMovedTheHead() async throws {
+        let (a, schema) = try TestDatabase.freshStore()
+        let b = try PostgresStore(url: try TestDatabase.url(), schema: schema)
+        defer {
+            a.close()
+            b.close()
+            TestDatabase.drop(schema)
+        }
+        func e(_ expected: ExpectedVersion = .any, id: UUID = .random()) -> ProposedEvent {
+            ProposedEvent(id: id, stream: "meter-1", type: "MeterRead", payload: Data(#"{"v":1}"#.utf8), expected: expected)
+        }
+        // a learns meter-1 (locked path), then appends optimistically.
+        #expect(try await a.append([e(.noStream)]).positions == [1])
+        #expect(try await a.append([e(.exact(0))]).positions == [2])
+        #expect(a.cache.valid && a.cache.head == 2)
+        // b appends behind a's back.
+        let fromB = e(.exact(1))
+        #expect(try await b.append([fromB]).positions == [3])
+        // a's cache says version 1 at head 2: the guarded head update must refuse, and the
+        // locked path must append at version 3, position 4.
+        let r = try await a.append([e()])
+        #expect(r.positions == [4])
+        #expect(try await a.readStream("meter-1", from: 3, limit: 10).map(\.position) == [4])
+        // An expectation that only the fresh state satisfies.
+        #expect(try await b.append([e(.exact(3))]).positions == [5])
+        #expect(try await a.append([e(.exact(4))]).positions == [6])
+        // A retry through a of an event b wrote: an existing id is not appended again.
+        let retry = try await a.append([fromB])
+        #expect(retry.positions == [3] && retry.appended == 0)
+        // What a's cache believes (version 5) is no longer true once b appends: an error
+        // naming the actual version, decided under the head lock, not from the cache.
+        _ = try await b.append([e()])
+        await #expect {
+            try await a.append([e(.exact(5))])
+        } throws: { error in
+            "\(error)".contains("actual version 6")
+        }
+        #expect(try await a.headPosition() == 7)
+        #expect(try await a.verify().intact)
+        let versions = try await a.readStream("meter-1", from: 0, limit: 100).map(\.version)
+        #expect(versions == Array(0..<7))
+    }
+
     @Test func readOnlyViewExposesPayloadAsJSONB() async throws {
         let (store, schema) = try TestDatabase.freshStore()
         defer {
