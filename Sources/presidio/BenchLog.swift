@@ -45,6 +45,16 @@ struct LogBench: AsyncParsableCommand {
         var ratioToBaseline: Double?
         var p50Micros: Double?
         var p99Micros: Double?
+        /// CPU time of the whole process (all threads, user + system) per event, for appends
+        /// and verify: what the 2 cores can sustain is about 2 / this.
+        var cpuMicrosPerEvent: Double?
+    }
+
+    /// User + system CPU seconds of this process so far, all threads.
+    static func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
     }
 
     func run() async throws {
@@ -80,19 +90,23 @@ struct LogBench: AsyncParsableCommand {
                 i += k
             }
             let t0 = DispatchTime.now().uptimeNanoseconds
+            let c0 = Self.cpuSeconds()
             for batchEvents in prepared { _ = try await store.append(batchEvents) }
             let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            let cpu = (Self.cpuSeconds() - c0) * 1e6 / Double(n)
             store.close()
             // The same batches from `inflight` appenders at once (a pipelined bulk import):
             // the writer encodes one commit while the previous one is being synced.
-            var pipelined: (secs: Double, timed: TimedAppends)?
+            var pipelined: (secs: Double, timed: TimedAppends, cpu: Double)?
             if inflight > 1 {
                 let store = try SegmentStore(directory: dir + "-inflight")
                 let perTask = (0..<inflight).map { t in stride(from: t, to: prepared.count, by: inflight).map { prepared[$0] } }
+                let c0 = Self.cpuSeconds()
                 let timed = try await TimedAppends.run(store, batchesPerTask: perTask)
+                let cpu = (Self.cpuSeconds() - c0) * 1e6 / Double(n)
                 store.close()
-                    try? FileManager.default.removeItem(atPath: dir + "-inflight")
-                pipelined = (timed.seconds, timed)
+                try? FileManager.default.removeItem(atPath: dir + "-inflight")
+                pipelined = (timed.seconds, timed, cpu)
             }
             let after = try Self.baseline(payloads: payloads, count: n, batch: b, path: scratch + "/baseline.dat")
             let base = (before + after) / 2
@@ -100,14 +114,14 @@ struct LogBench: AsyncParsableCommand {
             rows.append(
                 Row(
                     test: "append", batch: b, events: n, eventsPerSecond: eps, mbPerSecond: eps * Double(payloadBytes) / 1e6,
-                    baselineEventsPerSecond: base, ratioToBaseline: eps / base))
+                    baselineEventsPerSecond: base, ratioToBaseline: eps / base, cpuMicrosPerEvent: cpu))
             if let pipelined {
                 let eps = Double(n) / pipelined.secs
                 rows.append(
                     Row(
                         test: "append-\(inflight)-in-flight", batch: b, events: n, eventsPerSecond: eps,
                         mbPerSecond: eps * Double(payloadBytes) / 1e6, baselineEventsPerSecond: base, ratioToBaseline: eps / base,
-                        p50Micros: pipelined.timed.p50, p99Micros: pipelined.timed.p99))
+                        p50Micros: pipelined.timed.p50, p99Micros: pipelined.timed.p99, cpuMicrosPerEvent: pipelined.cpu))
             }
             if largestStore == nil || n > largestStore!.1 { largestStore = (dir, n) }
         }
@@ -146,14 +160,18 @@ struct LogBench: AsyncParsableCommand {
             }
             let replaySecs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             let t1 = DispatchTime.now().uptimeNanoseconds
+            let c1 = Self.cpuSeconds()
             let report = try await store.verify()
             let verifySecs = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+            let verifyCPU = (Self.cpuSeconds() - c1) * 1e6 / Double(n)
             store.close()
             guard report.intact, count == n else { throw CLIFailure(message: "benchmark log did not verify: \(report)") }
             rows.append(
                 Row(test: "replay", batch: 0, events: count, eventsPerSecond: Double(count) / replaySecs, mbPerSecond: Double(bytes) / replaySecs / 1e6))
             rows.append(
-                Row(test: "replay+verify", batch: 0, events: n, eventsPerSecond: Double(n) / verifySecs, mbPerSecond: Double(bytes) / verifySecs / 1e6))
+                Row(
+                    test: "replay+verify", batch: 0, events: n, eventsPerSecond: Double(n) / verifySecs,
+                    mbPerSecond: Double(bytes) / verifySecs / 1e6, cpuMicrosPerEvent: verifyCPU))
         }
         try report(rows, title: "presidio bench log — embedded store, \(ProcessInfo.processInfo.activeProcessorCount) cores, payload \(payloadBytes) B")
     }
@@ -165,16 +183,17 @@ struct LogBench: AsyncParsableCommand {
             print(String(decoding: try enc.encode(rows), as: UTF8.self))
         } else {
             print(title)
-            print("test                     batch    events      events/s      MB/s   baseline ev/s   ratio   p50 µs   p99 µs")
+            print("test                     batch    events      events/s      MB/s   baseline ev/s   ratio   p50 µs   p99 µs  cpu µs/ev")
             for r in rows {
                 let base = r.baselineEventsPerSecond.map { String(format: "%14.0f", $0) } ?? String(repeating: " ", count: 14) + "-"
                 let ratio = r.ratioToBaseline.map { String(format: "%6.2f×", $0) } ?? "      -"
                 let p50 = r.p50Micros.map { String(format: "%8.0f", $0) } ?? "       -"
                 let p99 = r.p99Micros.map { String(format: "%8.0f", $0) } ?? "       -"
+                let cpu = r.cpuMicrosPerEvent.map { String(format: "%10.2f", $0) } ?? "         -"
                 print(
                     r.test.padding(toLength: 24, withPad: " ", startingAt: 0)
                         + String(format: " %5d %9d %13.0f %9.1f ", r.batch, r.events, r.eventsPerSecond, r.mbPerSecond)
-                        + base + "  " + ratio + " " + p50 + " " + p99)
+                        + base + "  " + ratio + " " + p50 + " " + p99 + " " + cpu)
             }
         }
     }
