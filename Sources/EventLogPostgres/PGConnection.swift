@@ -11,6 +11,8 @@ import Foundation
 final class PGConnection: @unchecked Sendable {
     private var conn: OpaquePointer?
     let conninfo: String
+    /// SQL text → name of its server-side prepared statement in this session.
+    private var prepared: [String: String] = [:]
 
     init(conninfo: String) throws {
         self.conninfo = conninfo
@@ -21,6 +23,7 @@ final class PGConnection: @unchecked Sendable {
 
     private func connect() throws {
         if let conn { PQfinish(conn) }
+        prepared = [:]
         conn = PQconnectdb(conninfo)
         guard let c = conn, PQstatus(c) == CONNECTION_OK else {
             let msg = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
@@ -56,6 +59,18 @@ final class PGConnection: @unchecked Sendable {
         return try consume(result)
     }
 
+    /// Prepares `sql` once per session (named statement, parameter types from `params`), so
+    /// later `exec`/`pipeline` calls with the same text skip parsing and, after a few runs,
+    /// planning. For the statements of the append hot path.
+    func prepareOnce(_ sql: String, _ params: [PGParam]) throws {
+        guard prepared[sql] == nil else { return }
+        guard let c = conn else { throw PostgresError(code: .connectionLost, message: "not connected") }
+        let name = "presidio_\(prepared.count)"
+        let types = params.map(\.oid)
+        _ = try consume(PQprepare(c, name, sql, Int32(types.count), types))
+        prepared[sql] = name
+    }
+
     /// Sends several statements in one flight (libpq pipeline mode) and returns their results
     /// in order: one network round trip instead of one per statement. The server still runs
     /// them one after another; after a failure the rest are skipped and the first error is
@@ -65,8 +80,10 @@ final class PGConnection: @unchecked Sendable {
         guard PQenterPipelineMode(c) == 1 else { throw PostgresError(code: .protocolViolation, message: "cannot enter pipeline mode: \(lastError)") }
         defer { PQexitPipelineMode(c) }
         for st in statements {
+            let name = prepared[st.sql]
             let sent = st.params.withPQParams { types, values, lengths, formats in
-                PQsendQueryParams(c, st.sql, Int32(st.params.count), types, values, lengths, formats, 1)
+                if let name { PQsendQueryPrepared(c, name, Int32(st.params.count), values, lengths, formats, 1) }
+                else { PQsendQueryParams(c, st.sql, Int32(st.params.count), types, values, lengths, formats, 1) }
             }
             guard sent == 1 else { throw PostgresError(code: .connectionLost, message: lastError) }
         }

@@ -157,6 +157,7 @@ extension PostgresStore {
         ]
         let r: [PGRows]
         do {
+            try writer.prepareOnce(sql, params)
             r = try writer.pipeline([("BEGIN", []), (sql, params), ("COMMIT", [])])
         } catch let e as PostgresError where e.code == .uniqueViolation {
             // An id of the group is already in the log (a retry): the locked path decides.
