@@ -256,12 +256,11 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             var out: [Digest32] = []
             out.reserveCapacity(range.count)
             for i in range {
-                let e = batch[i]
-                if let p = RecordCodec.problem(with: e) {
-                    slots.set(c, .failure(EventStoreError(.invalidEvent, "events[\(i)].\(p)", stream: e.stream)))
+                if let p = RecordCodec.problem(with: batch[i]) {
+                    slots.set(c, .failure(EventStoreError(.invalidEvent, "events[\(i)].\(p)", stream: batch[i].stream)))
                     return
                 }
-                out.append(RecordCodec.payloadDigest(e.payload))
+                out.append(RecordCodec.payloadDigest(batch[i].payload))
             }
             slots.set(c, .success(out))
         }
@@ -288,9 +287,10 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             var lookup = AppendPlanner.Lookup()
             for r in group { s.index.prefetch(ids: r.events.lazy.map(\.id)) }
             for r in group {
-                for e in r.events {
-                    if let p = s.index.position(ofEventId: e.id) { known.append(p) }
-                    lookup.noteStream(e.stream) { s.index.version(of: e.stream) }
+                for i in r.events.indices {
+                    if let p = s.index.position(ofEventId: r.events[i].id) { known.append(p) }
+                    let stream = r.events[i].stream
+                    lookup.noteStream(stream) { s.index.version(of: stream) }
                 }
             }
             return (known, lookup)
@@ -423,8 +423,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         state.withLock { s in
             s.index.prefetch(ids: records.lazy.map { events[$0.request][$0.index].id })
             for r in records {
-                let e = events[r.request][r.index]
-                s.index.add(position: r.position, stream: e.stream, id: e.id)
+                s.index.add(position: r.position, stream: events[r.request][r.index].stream, id: events[r.request][r.index].id)
             }
         }
         indexed.lock()
