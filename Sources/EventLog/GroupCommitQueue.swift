@@ -52,6 +52,13 @@ public final class GroupCommitQueue<Request: Sendable>: @unchecked Sendable {
         return true
     }
 
+    /// Whether requests are waiting for the writer's next group.
+    public var hasPending: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !queue.isEmpty
+    }
+
     /// Lets the writer finish what is queued, then waits for its thread to end.
     public func stop() {
         condition.lock()

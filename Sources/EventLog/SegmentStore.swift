@@ -416,10 +416,15 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let newHead = records[records.count - 1].position
         writer.head = newHead
         writer.hash = encoded.lastHash
-        // Sync starts now; the index is updated while the disk works (readers only see
-        // positions up to the durable head, see `SegmentStore+Read`).
-        syncStage.submit(
-            SyncJob(file: active, endOffset: writer.writeOffset, head: newHead, hash: encoded.lastHash.data, sparse: sparseAdds, acks: acks(newHead)))
+        let job = SyncJob(
+            file: active, endOffset: writer.writeOffset, head: newHead, hash: encoded.lastHash.data, sparse: sparseAdds, acks: acks(newHead))
+        // A small commit with nothing behind it (a lone API append) is synced right here:
+        // handing it to the sync thread would only add a thread wake-up to its latency.
+        // Otherwise the sync starts now, on the sync thread, and the index is updated while
+        // the disk works (readers only see positions up to the durable head, see
+        // `SegmentStore+Read`).
+        let inline = records.count < 256 && syncStage.isIdle && !queue.hasPending
+        if !inline { syncStage.submit(job) }
         state.withLock { s in
             s.index.prefetch(ids: records.lazy.map { events[$0.request][$0.index].id })
             for r in records {
@@ -430,6 +435,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         indexedHead = newHead
         indexed.broadcast()
         indexed.unlock()
+        if inline { makeDurable([job]) }
         if writer.writeOffset >= options.segmentSize {
             syncStage.drain()
             roll()

@@ -44,6 +44,13 @@ final class SyncStage<Job: Sendable>: @unchecked Sendable {
         condition.broadcast()
     }
 
+    /// Nothing queued and nothing being handled.
+    var isIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.isEmpty && !busy
+    }
+
     /// Returns once every submitted job has been handled.
     func drain() {
         condition.lock()
