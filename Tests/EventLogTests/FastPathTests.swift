@@ -122,6 +122,56 @@ struct FastPathTests {
         #expect("\(f3)".contains("42"))  // b-1 is at 42 after request 0, not 0
     }
 
+    /// The writer indexes a commit while its fdatasync runs: readers must never see an event
+    /// before it is durable (never past the head), and must see it as soon as it is
+    /// acknowledged. Big batches from several appenders keep the sync stage busy; small ones
+    /// take the inline path.
+    @Test func readersNeverSeePastTheDurableHead() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let store = try SegmentStore(directory: dir.path, options: .init(segmentSize: 256 << 10))
+        defer { store.close() }
+        final class Flag: Sendable {
+            let value = Mutex(false)
+        }
+        let done = Flag()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<3 {
+                group.addTask {
+                    for k in 0..<40 {
+                        let size = k % 3 == 0 ? 300 : 1 + k % 5
+                        let batch = (0..<size).map { i in
+                            ProposedEvent(stream: "meter-\((w * 7 + i) % 5)", type: "T", payload: Data(#"{"k":\#(k)}"#.utf8))
+                        }
+                        let r = try await store.append(batch)
+                        // Read-your-writes, by stream and by id, right after the acknowledgement.
+                        let last = batch[batch.count - 1]
+                        #expect(try await store.position(ofEventId: last.id) == r.positions.last)
+                        let version = try #require(try await store.streamVersion(last.stream))
+                        let tail = try await store.readStream(last.stream, from: version, limit: 1)
+                        #expect(tail.count == 1 && tail[0].position >= r.positions.last!)
+                    }
+                }
+            }
+            group.addTask {
+                while !done.value.withLock({ $0 }) {
+                    let stream = try await store.readStream("meter-0", from: 0, limit: 100_000)
+                    let category = try await store.readCategory("meter", from: 1, limit: 100_000)
+                    let version = try await store.streamVersion("meter-0")
+                    let head = try await store.headPosition()
+                    #expect(stream.allSatisfy { $0.position <= head })
+                    #expect(category.allSatisfy { $0.position <= head })
+                    #expect(version.map { Int($0) + 1 } ?? 0 <= stream.count + 1_000)
+                    #expect(stream.enumerated().allSatisfy { UInt64($0.offset) == $0.element.version })
+                }
+            }
+            for _ in 0..<3 { try await group.next() }
+            done.value.withLock { $0 = true }
+            try await group.waitForAll()
+        }
+        #expect(try await store.verify().intact)
+    }
+
     @Test func parallelRunsEveryPieceOnce() {
         for n in [0, 1, 2, 3, 17] {
             let counts = Mutex<[Int]>(Array(repeating: 0, count: n))
