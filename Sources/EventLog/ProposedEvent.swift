@@ -20,7 +20,7 @@ public struct ProposedEvent: Sendable, Hashable {
     public var expected: ExpectedVersion
 
     public init(
-        id: UUID = .random(), stream: String, type: String, schemaVersion: UInt32 = 1, payload: Data,
+        id: UUID = .timeOrdered(), stream: String, type: String, schemaVersion: UInt32 = 1, payload: Data,
         metadata: Data = Data("{}".utf8), actor: String = "system", correlationId: UUID? = nil,
         causationId: UUID? = nil, expected: ExpectedVersion = .any
     ) {

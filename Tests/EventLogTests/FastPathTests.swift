@@ -172,6 +172,24 @@ struct FastPathTests {
         #expect(try await store.verify().intact)
     }
 
+    @Test func timeOrderedIdsAreVersion7SortedByMillisecondAndUnique() {
+        // Mid-millisecond instants, so binary floating point cannot round across a boundary.
+        let t0 = Date(timeIntervalSince1970: 1_790_000_000.1235)
+        var seen = Set<UUID>()
+        var previous = ""
+        for k in 0..<2000 {
+            let id = UUID.timeOrdered(now: t0.addingTimeInterval(Double(k / 10) / 1000))
+            let text = id.uuidString.lowercased()
+            #expect(Array(text)[14] == "7", "version nibble of \(text)")
+            #expect("89ab".contains(Array(text)[19]), "variant of \(text)")
+            let millis = UInt64(text.replacingOccurrences(of: "-", with: "").prefix(12), radix: 16)!
+            #expect(millis == 1_790_000_000_123 + UInt64(k / 10))
+            if k % 10 == 0 { #expect(text > previous) }  // a later millisecond sorts after
+            previous = text
+            #expect(seen.insert(id).inserted)
+        }
+    }
+
     @Test func parallelRunsEveryPieceOnce() {
         for n in [0, 1, 2, 3, 17] {
             let counts = Mutex<[Int]>(Array(repeating: 0, count: n))
