@@ -8,15 +8,9 @@ extension UUID {
     public static func random() -> UUID {
         var g = SystemRandomNumberGenerator()
         var a = g.next() as UInt64
-        var b = g.next() as UInt64
+        let b = g.next() as UInt64
         a = (a & ~0xF000) | 0x4000  // version 4 (byte 6 high nibble)
-        b = (b & ~0xC0) | 0x80  // variant 10 (byte 8)
-        var t: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &t) { p in
-            p.storeBytes(of: a.bigEndian, toByteOffset: 0, as: UInt64.self)
-            p.storeBytes(of: b.littleEndian, toByteOffset: 8, as: UInt64.self)
-        }
-        return UUID(uuid: t)
+        return fromHalves(a, b)
     }
 
     /// A time-ordered (version 7, RFC 9562) UUID: 48 bits of Unix milliseconds, then 74
@@ -28,8 +22,13 @@ extension UUID {
         let ms = UInt64(max(0, now.timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
         let randA: UInt64 = g.next() & 0x0FFF
         let a = (ms << 16) | 0x7000 | randA  // version 7 (byte 6 high nibble)
-        var b: UInt64 = g.next()
-        b = (b & ~0xC0) | 0x80  // variant 10 (byte 8)
+        return fromHalves(a, g.next())
+    }
+
+    /// Bytes 0–7 from `a` (big-endian), 8–15 from `b` (little-endian) with the RFC 4122
+    /// variant bits set in byte 8.
+    private static func fromHalves(_ a: UInt64, _ b: UInt64) -> UUID {
+        let b = (b & ~0xC0) | 0x80  // variant 10 (byte 8)
         var t: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &t) { p in
             p.storeBytes(of: a.bigEndian, toByteOffset: 0, as: UInt64.self)
