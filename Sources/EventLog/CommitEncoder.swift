@@ -30,8 +30,12 @@ struct CommitEncoder {
     }
 
     /// `digests[r][i]` is SHA-256 of the payload of `events[r][i]`.
+    ///
+    /// `alongside` runs on another core while the chain is computed (the store indexes the
+    /// commit there): the chain is the one step that cannot use both cores.
     static func encode(
-        _ records: [Record], events: [[ProposedEvent]], digests: [[Digest32]], previous: Digest32, maxBlockBytes: Int
+        _ records: [Record], events: [[ProposedEvent]], digests: [[Digest32]], previous: Digest32, maxBlockBytes: Int,
+        alongside: (@Sendable () -> Void)? = nil
     ) -> Output {
         let n = records.count
         precondition(n > 0)
@@ -85,17 +89,31 @@ struct CommitEncoder {
         }
         Parallel.perform(lanes, encodeLane)
 
-        // 3. The chain, in order, over the headers in place.
-        var hash = previous
-        for i in 0..<n {
-            let base = buffers[recordBlock[i]].baseAddress!
-            let h = headerLength[i]
-            hash = RecordCodec.chainHash(
-                previous: hash, header: UnsafeRawBufferPointer(start: base + bodyStart[i], count: h),
-                payloadDigest: digests[records[i].request][records[i].index])
-            let payloadLength = Int(
-                UInt32(bigEndian: base.loadUnaligned(fromByteOffset: bodyStart[i] + h - 4, as: UInt32.self)))
-            (base + bodyStart[i] + h + payloadLength).storeBytes(of: hash, as: Digest32.self)
+        // 3. The chain, in order, over the headers in place (and `alongside` beside it).
+        let chain: @Sendable () -> Digest32 = {
+            let (buffers, bodyStart, headerLength, recordBlock) = shared.value
+            var hash = previous
+            for i in 0..<n {
+                let base = buffers[recordBlock[i]].baseAddress!
+                let h = headerLength[i]
+                hash = RecordCodec.chainHash(
+                    previous: hash, header: UnsafeRawBufferPointer(start: base + bodyStart[i], count: h),
+                    payloadDigest: digests[records[i].request][records[i].index])
+                let payloadLength = Int(
+                    UInt32(bigEndian: base.loadUnaligned(fromByteOffset: bodyStart[i] + h - 4, as: UInt32.self)))
+                (base + bodyStart[i] + h + payloadLength).storeBytes(of: hash, as: Digest32.self)
+            }
+            return hash
+        }
+        let hash: Digest32
+        if let alongside {
+            let result = UnsafeMutablePointer<Digest32>.allocate(capacity: 1)
+            defer { result.deallocate() }
+            let slot = UncheckedSendable(result)
+            Parallel.perform(2) { i in if i == 0 { slot.value.initialize(to: chain()) } else { alongside() } }
+            hash = result.pointee
+        } else {
+            hash = chain()
         }
 
         // 4. CRCs, LZ4 and block framing, one block per iteration.

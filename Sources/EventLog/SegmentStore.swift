@@ -387,8 +387,27 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         acks: (UInt64) -> [(request: AppendRequest, result: AppendResult)]
     ) -> EventStoreError? {
         if let failure = state.withLock({ $0.failure }) { return failure }
+        // The index takes a large commit while the chain is computed, on the other core (a
+        // small one is indexed right after, here: waking a helper would cost more). Readers
+        // only see positions up to the durable head (see `SegmentStore+Read`), and a failed
+        // write stops the store, so indexing before the write exposes nothing.
+        let newHead = records[records.count - 1].position
+        let index: @Sendable () -> Void = { [self] in
+            state.withLock { s in
+                s.index.prefetch(ids: records.lazy.map { events[$0.request][$0.index].id })
+                for r in records {
+                    s.index.add(position: r.position, stream: events[r.request][r.index].stream, id: events[r.request][r.index].id)
+                }
+            }
+            indexed.lock()
+            indexedHead = newHead
+            indexed.broadcast()
+            indexed.unlock()
+        }
         let encoded = CommitEncoder.encode(
-            records, events: events, digests: digests, previous: writer.hash, maxBlockBytes: options.maxBlockBytes)
+            records, events: events, digests: digests, previous: writer.hash, maxBlockBytes: options.maxBlockBytes,
+            alongside: records.count >= 512 ? index : nil)
+        if records.count < 512 { index() }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(encoded.blocks.reduce(0) { $0 + $1.count })
         var blockStarts: [BlockRef] = []
@@ -413,28 +432,15 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             sparseAdds.append(b)
             writer.lastSparseOffset = b.offset
         }
-        let newHead = records[records.count - 1].position
         writer.head = newHead
         writer.hash = encoded.lastHash
         let job = SyncJob(
             file: active, endOffset: writer.writeOffset, head: newHead, hash: encoded.lastHash.data, sparse: sparseAdds, acks: acks(newHead))
         // A small commit with nothing behind it (a lone API append) is synced right here:
         // handing it to the sync thread would only add a thread wake-up to its latency.
-        // Otherwise the sync starts now, on the sync thread, and the index is updated while
-        // the disk works (readers only see positions up to the durable head, see
-        // `SegmentStore+Read`).
+        // Otherwise the sync thread takes it and the writer goes on with the next commit.
         let inline = records.count < 256 && syncStage.isIdle && !queue.hasPending
         if !inline { syncStage.submit(job) }
-        state.withLock { s in
-            s.index.prefetch(ids: records.lazy.map { events[$0.request][$0.index].id })
-            for r in records {
-                s.index.add(position: r.position, stream: events[r.request][r.index].stream, id: events[r.request][r.index].id)
-            }
-        }
-        indexed.lock()
-        indexedHead = newHead
-        indexed.broadcast()
-        indexed.unlock()
         if inline { makeDurable([job]) }
         if writer.writeOffset >= options.segmentSize {
             syncStage.drain()
@@ -523,5 +529,3 @@ private final class ChunkResults: @unchecked Sendable {
     func set(_ i: Int, _ r: Result<[Digest32], EventStoreError>) { slots[i] = r }
     func get(_ i: Int) -> Result<[Digest32], EventStoreError> { slots[i]! }
 }
-
-
