@@ -1,6 +1,7 @@
 @testable import EventLogPostgres
 import EventLog
 import Foundation
+import Synchronization
 import Testing
 
 /// Every test that touches the throwaway PostgreSQL, run one at a time: one of them restarts
@@ -119,15 +120,23 @@ struct PostgresStoreTests {
         }
         let writers = 4
         let perWriter = 60
+        // Writers keep appending until the restart is over (and at least `perWriter` times):
+        // appends got fast enough to finish a fixed count before the server went down.
+        final class Flag: Sendable {
+            let value = Mutex(false)
+        }
+        let restarted = Flag()
         let restarter = Task.detached {
             try await Task.sleep(for: .milliseconds(150))
             #expect(try TestDatabase.pgctl(["restart", "-m", "fast", "-w", "-t", "60"]) == 0)
+            restarted.value.withLock { $0 = true }
         }
-        let retries = try await withThrowingTaskGroup(of: Int.self) { group in
+        let (retries, appended) = try await withThrowingTaskGroup(of: (Int, Int, Int).self) { group in
             for w in 0..<writers {
                 group.addTask {
                     var retries = 0
-                    for i in 0..<perWriter {
+                    var i = 0
+                    while i < perWriter || !restarted.value.withLock({ $0 }) {
                         let events = (0..<3).map { k in
                             ProposedEvent(stream: "meter-\(w)", type: "Tick", payload: Data(#"{"i":\#(i),"k":\#(k)}"#.utf8))
                         }
@@ -140,25 +149,28 @@ struct PostgresStoreTests {
                                 try await Task.sleep(for: .milliseconds(100))
                             }
                         }
+                        i += 1
                         try await Task.sleep(for: .milliseconds(2))
                     }
-                    return retries
+                    return (w, retries, i)
                 }
             }
-            var total = 0
-            for try await r in group { total += r }
+            var total = (0, [Int](repeating: 0, count: writers))
+            for try await (w, r, n) in group {
+                total.0 += r
+                total.1[w] = n
+            }
             return total
         }
         try await restarter.value
-        let expected = UInt64(writers * perWriter * 3)
+        let expected = UInt64(appended.reduce(0, +) * 3)
         #expect(try await store.headPosition() == expected)
         let all = try await store.read(from: 1, limit: Int(expected) + 10)
         #expect(all.map(\.position) == Array(1...expected))
         #expect(Set(all.map(\.id)).count == all.count)
-        for w in 0..<writers {
-            let s = try await store.readStream("meter-\(w)", from: 0, limit: 1000)
-            #expect(s.count == perWriter * 3)
-        }
+        var perStream: [Int] = []
+        for w in 0..<writers { perStream.append(try await store.readStream("meter-\(w)", from: 0, limit: 100_000).count) }
+        #expect(perStream == appended.map { $0 * 3 })
         #expect(try await store.verify().intact)
         #expect(retries > 0, "the restart should have interrupted at least one append")
     }
