@@ -18,6 +18,11 @@ public enum EventJSON {
     /// Parses one import line: `stream`, `type`, `data` (object) and optional `id`, `metadata`,
     /// `expectedVersion` (integer or "none"/"exists"/"any"), `actor`, `schemaVersion`,
     /// `correlationId`, `causationId`.
+    static let knownFields: Set<String> = [
+        "stream", "type", "data", "id", "metadata", "expectedVersion", "actor", "schemaVersion", "correlationId",
+        "causationId", "position", "version", "recordedAt", "hash",
+    ]
+
     public static func proposedEvent(fromLine line: Data, defaultActor: String) throws(LineError) -> ProposedEvent {
         guard let members = JSONSyntax.topLevelMembers(line) else {
             if let p = JSONSyntax.objectProblem(line) { throw LineError(field: "line", reason: p) }
@@ -28,11 +33,7 @@ public enum EventJSON {
             if fields[m.key] != nil { throw LineError(field: m.key, reason: "appears twice") }
             fields[m.key] = m.value
         }
-        let known: Set<String> = [
-            "stream", "type", "data", "id", "metadata", "expectedVersion", "actor", "schemaVersion", "correlationId",
-            "causationId", "position", "version", "recordedAt", "hash",
-        ]
-        for k in fields.keys where !known.contains(k) { throw LineError(field: k, reason: "unknown field") }
+        for k in fields.keys where !knownFields.contains(k) { throw LineError(field: k, reason: "unknown field") }
         func raw(_ k: String) -> Data? { fields[k].map { line.subdata(in: $0) } }
         func scalar(_ k: String) -> Any? {
             guard let d = raw(k) else { return nil }
@@ -43,7 +44,9 @@ public enum EventJSON {
                 if required { throw LineError(field: k, reason: "is required") }
                 return nil
             }
-            guard let s = scalar(k) as? String else { throw LineError(field: k, reason: "must be a string") }
+            guard let s = line.withUnsafeBytes({ JSONSyntax.plainString(UnsafeRawBufferPointer(rebasing: $0[fields[k]!])) }) else {
+                throw LineError(field: k, reason: "must be a string")
+            }
             return s
         }
         func uuid(_ k: String) throws(LineError) -> UUID? {

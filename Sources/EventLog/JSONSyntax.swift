@@ -38,8 +38,7 @@ public enum JSONSyntax {
                 p.ws()
                 let keyStart = p.i
                 guard p.string() == nil else { return nil }
-                let keyData = Data(UnsafeRawBufferPointer(rebasing: raw[keyStart..<p.i]))
-                guard let key = try? JSONSerialization.jsonObject(with: keyData, options: [.fragmentsAllowed]) as? String else { return nil }
+                guard let key = plainString(UnsafeRawBufferPointer(rebasing: raw[keyStart..<p.i])) else { return nil }
                 p.ws()
                 p.i += 1  // :
                 p.ws()
@@ -51,6 +50,16 @@ public enum JSONSyntax {
                 return out
             }
         }
+    }
+
+    /// The value of a JSON string literal (quotes included in `literal`), already checked by
+    /// the parser: without escapes it is its bytes (the common case, no Foundation parse);
+    /// with escapes JSONSerialization decodes it.
+    public static func plainString(_ literal: UnsafeRawBufferPointer) -> String? {
+        guard literal.count >= 2, literal.first == UInt8(ascii: "\""), literal.last == UInt8(ascii: "\"") else { return nil }
+        let inner = UnsafeRawBufferPointer(rebasing: literal[1..<literal.count - 1])
+        if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
+        return try? JSONSerialization.jsonObject(with: Data(literal), options: [.fragmentsAllowed]) as? String
     }
 
     private struct Parser {

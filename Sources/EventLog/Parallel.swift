@@ -10,7 +10,7 @@ import Synchronization
 /// Here the caller queues pieces 1…n-1, runs piece 0 itself, and then runs any piece no helper
 /// has started yet: never slower than serial, and helpers spin briefly before sleeping so a
 /// burst of appends finds them awake.
-final class Parallel: @unchecked Sendable {
+public final class Parallel: @unchecked Sendable {
     // @unchecked: `queue` and every piece's `state` are only touched under `condition`.
     /// Read once: on Linux `activeProcessorCount` opens cgroup and /proc files on every call,
     /// which showed as a third of the CPU time of 64 concurrent single-event appenders.
@@ -44,7 +44,7 @@ final class Parallel: @unchecked Sendable {
     }
 
     /// Runs `body(0) … body(n-1)`, in parallel where a helper is free, and returns when all are done.
-    static func perform(_ n: Int, _ body: @Sendable (Int) -> Void) { shared.perform(n, body) }
+    public static func perform(_ n: Int, _ body: @Sendable (Int) -> Void) { shared.perform(n, body) }
 
     func perform(_ n: Int, _ body: @Sendable (Int) -> Void) {
         if n <= 1 {

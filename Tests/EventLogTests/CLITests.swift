@@ -5,6 +5,28 @@ import Testing
 /// End-to-end runs of the `presidio` binary: what an operator sees.
 @Suite("presidio CLI")
 struct CLITests {
+    /// Batches are parsed while the previous one is appended, yet committed strictly in order.
+    @Test func importCommitsBatchesInOrderAndStopsAtTheFirstFailure() throws {
+        let dir = TempDirectory("cli-import")
+        defer { dir.remove() }
+        let d = ["--data", dir.path]
+        // A bad line in the third batch leaves the first two committed and nothing of the third.
+        let batches = (0..<6).map { #"{"stream":"pipe-1","type":"R","data":{"i":\#($0)},"expectedVersion":\#($0 == 0 ? "\"none\"" : String($0 - 1))}"# }
+        var r = try PresidioBinary.run(
+            ["log", "import", "-", "--batch", "2"] + d, stdin: (batches + [#"{"stream":"pipe-1","type":"R","data":[]}"#]).joined(separator: "\n"))
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("line 7:") && r.stderr.contains("lines 7–7") && r.stderr.contains("(6 events imported before)"), "\(r.stderr)")
+        // An append that fails (wrong expected version in the second batch) stops the import there.
+        let stale = [#"{"stream":"pipe-1","type":"R","data":{}}"#, #"{"stream":"pipe-1","type":"R","data":{}}"#,
+            #"{"stream":"pipe-1","type":"R","data":{},"expectedVersion":0}"#, #"{"stream":"pipe-1","type":"R","data":{}}"#,
+            #"{"stream":"pipe-1","type":"R","data":{}}"#]
+        r = try PresidioBinary.run(["log", "import", "-", "--batch", "2"] + d, stdin: stale.joined(separator: "\n"))
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("lines 3–4:") && r.stderr.contains("(2 events imported before it)"), "\(r.stderr)")
+        r = try PresidioBinary.run(["log", "read", "--stream", "pipe-1"] + d)
+        #expect(r.stdout.split(separator: "\n").count == 8)
+    }
+
     @Test func appendImportReadStatsVerify() throws {
         let dir = TempDirectory("cli")
         defer { dir.remove() }
