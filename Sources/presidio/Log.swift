@@ -124,11 +124,11 @@ extension Log {
             let out = UnsafeMutableBufferPointer<Result<ProposedEvent, any Error>?>.allocate(capacity: raw.count)
             out.initialize(repeating: nil)
             defer { out.deallocate() }
-            let slots = UncheckedSendableBuffer(out)
+            let slots = UncheckedSendable(out)
             let lanes = raw.count >= 256 ? 2 : 1
             Parallel.perform(lanes) { lane in
                 for i in (raw.count * lane / lanes)..<(raw.count * (lane + 1) / lanes) {
-                    slots.buffer[i] = Result {
+                    slots.value[i] = Result {
                         var event = try EventJSON.proposedEvent(fromLine: raw[i].line, defaultActor: actor)
                         if let p = RecordCodec.problem(with: event) { throw EventJSON.LineError(field: "event", reason: p) }
                         event.payload = Data(event.payload)
@@ -217,12 +217,6 @@ extension Log {
 }
 
 /// Splits a file handle into lines without loading the whole file.
-/// A buffer whose slots are written by disjoint pieces of `Parallel.perform`.
-struct UncheckedSendableBuffer<T>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<T>
-    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
-}
-
 struct LineReader {
     let handle: FileHandle
     /// Bytes read and not yet returned start at `start`; the buffer is compacted before each
