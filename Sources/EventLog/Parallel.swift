@@ -109,3 +109,9 @@ public final class Parallel: @unchecked Sendable {
         for _ in 0..<64 { _ = queued.load(ordering: .relaxed) }
     }
 }
+
+/// Hands a buffer whose slots are written by disjoint pieces to `Parallel.perform`.
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
+}

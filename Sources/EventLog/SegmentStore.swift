@@ -504,12 +504,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     }
 }
 
-/// Hands a buffer whose slots are written by disjoint pieces to `Parallel.perform`.
-public struct UncheckedSendable<T>: @unchecked Sendable {
-    public let value: T
-    public init(_ value: T) { self.value = value }
-}
-
 /// One result slot per chunk of `validateAndDigest`; each chunk writes only its own slot.
 private final class ChunkResults: @unchecked Sendable {
     // @unchecked: slots are disjoint per writer, and read only after `Parallel.perform` returns.
