@@ -204,28 +204,3 @@ struct IdTable: Sendable {
         for s in old where s.value != 0 { _ = put(s.hi, s.lo, s.value) }
     }
 }
-
-/// A stream name as a dictionary key: compared by UTF-8 bytes and hashed with `FastHash`.
-struct StreamKey: Hashable, Sendable {
-    let name: String
-    init(_ name: String) { self.name = name }
-
-    static func == (a: StreamKey, b: StreamKey) -> Bool {
-        NameTable.withBytes(a.name) { x in
-            NameTable.withBytes(b.name) { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
-        }
-    }
-    func hash(into hasher: inout Hasher) { hasher.combine(_rawHashValue(seed: 0)) }
-    func _rawHashValue(seed: Int) -> Int {
-        Int(truncatingIfNeeded: FastHash.mix(NameTable.withBytes(name) { FastHash.bytes($0) } ^ UInt64(truncatingIfNeeded: seed)))
-    }
-}
-
-/// An event id as a dictionary key, hashed with `FastHash`.
-struct IdKey: Hashable, Sendable {
-    let hi: UInt64
-    let lo: UInt64
-    init(_ id: UUID) { (hi, lo) = FastHash.halves(id) }
-    func hash(into hasher: inout Hasher) { hasher.combine(_rawHashValue(seed: 0)) }
-    func _rawHashValue(seed: Int) -> Int { Int(truncatingIfNeeded: FastHash.mix(FastHash.id(hi: hi, lo: lo) ^ UInt64(truncatingIfNeeded: seed))) }
-}

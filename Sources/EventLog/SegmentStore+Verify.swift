@@ -66,49 +66,47 @@ struct RawChainVerifier {
     /// Checks every record of a block; returns why the first bad one is bad (its position is
     /// `lastPosition + 1`), or nil.
     mutating func check(block p: UnsafeRawBufferPointer, count: Int) -> String? {
-        do {
-            var r = ByteReader(p)
-            var seen = 0
-            while r.remaining > 0 {
-                guard let length = r.u32(), let body = r.bytes(Int(length)), let crc = r.u32(), let suffix = r.u32(),
-                    suffix == length
-                else { return "record framing is damaged" }
-                guard CRC32C.checksum(body) == crc else { return "record CRC32C mismatch" }
-                var b = ByteReader(body)
-                guard b.u8() == RecordCodec.formatVersion, let position = b.u64(), let version = b.u64(),
-                    b.bytes(16 + 8) != nil, let streamLength = b.u16(), let streamBytes = b.bytes(Int(streamLength)),
-                    let typeLength = b.u16(), b.bytes(Int(typeLength)) != nil, b.u32() != nil, let actorLength = b.u16(),
-                    b.bytes(Int(actorLength)) != nil, let flags = b.u8(),
-                    b.bytes((flags & 1 != 0 ? 16 : 0) + (flags & 2 != 0 ? 16 : 0)) != nil, let metaLength = b.u32(),
-                    b.bytes(Int(metaLength)) != nil, let payloadLength = b.u32()
-                else { return "record header does not parse" }
-                let headerEnd = b.offset
-                guard let payload = b.bytes(Int(payloadLength)), let stored = b.bytes(32), b.remaining == 0 else {
-                    return "record body does not parse"
-                }
-                guard position == lastPosition + 1 else {
-                    return "expected position \(lastPosition + 1), found \(position) (gap or reorder)"
-                }
-                let (k, isNew) = streams.insert(streamBytes)
-                let expectedVersion = isNew ? 0 : versions[k] + 1
-                guard version == expectedVersion else {
-                    let stream = String(decoding: streamBytes, as: UTF8.self)
-                    return "stream '\(stream)' version \(version), expected \(expectedVersion)"
-                }
-                let recomputed = RecordCodec.chainHash(
-                    previous: hash, header: UnsafeRawBufferPointer(rebasing: body[0..<headerEnd]),
-                    payloadDigest: RecordCodec.payloadDigest(payload))
-                guard recomputed == Digest32(stored) else {
-                    return "hash chain break: stored \(Data(stored).hex.prefix(16))…, recomputed \(recomputed.data.hex.prefix(16))…"
-                }
-                if isNew { versions.append(version) } else { versions[k] = version }
-                hash = recomputed
-                lastPosition = position
-                checked += 1
-                seen += 1
+        var r = ByteReader(p)
+        var seen = 0
+        while r.remaining > 0 {
+            guard let length = r.u32(), let body = r.bytes(Int(length)), let crc = r.u32(), let suffix = r.u32(),
+                suffix == length
+            else { return "record framing is damaged" }
+            guard CRC32C.checksum(body) == crc else { return "record CRC32C mismatch" }
+            var b = ByteReader(body)
+            guard b.u8() == RecordCodec.formatVersion, let position = b.u64(), let version = b.u64(),
+                b.bytes(16 + 8) != nil, let streamLength = b.u16(), let streamBytes = b.bytes(Int(streamLength)),
+                let typeLength = b.u16(), b.bytes(Int(typeLength)) != nil, b.u32() != nil, let actorLength = b.u16(),
+                b.bytes(Int(actorLength)) != nil, let flags = b.u8(),
+                b.bytes((flags & 1 != 0 ? 16 : 0) + (flags & 2 != 0 ? 16 : 0)) != nil, let metaLength = b.u32(),
+                b.bytes(Int(metaLength)) != nil, let payloadLength = b.u32()
+            else { return "record header does not parse" }
+            let headerEnd = b.offset
+            guard let payload = b.bytes(Int(payloadLength)), let stored = b.bytes(32), b.remaining == 0 else {
+                return "record body does not parse"
             }
-            return seen == count ? nil : "block holds \(seen) records, its header says \(count)"
+            guard position == lastPosition + 1 else {
+                return "expected position \(lastPosition + 1), found \(position) (gap or reorder)"
+            }
+            let (k, isNew) = streams.insert(streamBytes)
+            let expectedVersion = isNew ? 0 : versions[k] + 1
+            guard version == expectedVersion else {
+                let stream = String(decoding: streamBytes, as: UTF8.self)
+                return "stream '\(stream)' version \(version), expected \(expectedVersion)"
+            }
+            let recomputed = RecordCodec.chainHash(
+                previous: hash, header: UnsafeRawBufferPointer(rebasing: body[0..<headerEnd]),
+                payloadDigest: RecordCodec.payloadDigest(payload))
+            guard recomputed == Digest32(stored) else {
+                return "hash chain break: stored \(Data(stored).hex.prefix(16))…, recomputed \(recomputed.data.hex.prefix(16))…"
+            }
+            if isNew { versions.append(version) } else { versions[k] = version }
+            hash = recomputed
+            lastPosition = position
+            checked += 1
+            seen += 1
         }
+        return seen == count ? nil : "block holds \(seen) records, its header says \(count)"
     }
 }
 

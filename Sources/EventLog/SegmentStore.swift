@@ -118,10 +118,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     private var writer = WriterState()
     private let queue = GroupCommitQueue<AppendRequest>()
     private let syncStage = SyncStage<SyncJob>()
-    /// Highest position the writer has put in the index; the sync stage waits for it before
-    /// acknowledging, so an acknowledged event is always found by stream and id lookups.
-    private let indexed = NSCondition()
-    private var indexedHead: UInt64 = 0
 
     /// Opens (or creates) the store in `directory`, repairing a torn tail.
     public init(directory: String, options: Options = Options()) throws {
@@ -176,7 +172,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             writer.lastSparseOffset = active.sparse.last?.offset ?? 0
             writer.head = opened.head
             writer.hash = Digest32(opened.headHash)
-            indexedHead = opened.head
             if report.replayedEvents > 0 { try writeIndexSnapshot() }
             syncStage.start(name: "presidio-log-sync") { [self] in makeDurable($0) }
             queue.start(
@@ -345,17 +340,21 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             (s.head, s.headHash, Dictionary(events.map { ($0.stream, s.index.version(of: $0.stream)) }, uniquingKeysWith: { a, _ in a }))
         }
         var current = versions
-        var hash = headHash
+        var hash = Digest32(headHash)
         var records: [CommitEncoder.Record] = []
         var proposed: [ProposedEvent] = []
         var digests: [Digest32] = []
         for (k, e) in events.enumerated() {
+            let digest = RecordCodec.payloadDigest(e.payload)
+            let expected = RecordCodec.header(of: e).withUnsafeBytes {
+                RecordCodec.chainHash(previous: hash, header: $0, payloadDigest: digest)
+            }
             let problem: String? =
                 if e.position != head + 1 + UInt64(k) {
                     "copy must continue at position \(head + 1 + UInt64(k)), got \(e.position)"
                 } else if e.version != (current[e.stream]??.advanced(by: 1) ?? 0) {
                     "stream '\(e.stream)' continues at version \((current[e.stream]??.advanced(by: 1) ?? 0)), got \(e.version)"
-                } else if RecordCodec.expectedHash(of: e, previous: hash) != e.hash {
+                } else if expected != Digest32(e.hash) {
                     "copied event does not continue the hash chain"
                 } else if let p = RecordCodec.problem(with: e.asProposed) {
                     p
@@ -367,9 +366,9 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                 return
             }
             current[e.stream] = e.version
-            hash = e.hash
+            hash = expected
             proposed.append(e.asProposed)
-            digests.append(RecordCodec.payloadDigest(e.payload))
+            digests.append(digest)
             records.append(.init(request: 0, index: k, position: e.position, version: e.version, recordedAt: e.recordedAt))
         }
         let positions = events.map(\.position)
@@ -390,7 +389,9 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         // The index takes a large commit while the chain is computed, on the other core (a
         // small one is indexed right after, here: waking a helper would cost more). Readers
         // only see positions up to the durable head (see `SegmentStore+Read`), and a failed
-        // write stops the store, so indexing before the write exposes nothing.
+        // write stops the store, so indexing before the write exposes nothing. Either way the
+        // index holds the commit before its job is handed over, so an acknowledged event is
+        // always found by stream and id.
         let newHead = records[records.count - 1].position
         let index: @Sendable () -> Void = { [self] in
             state.withLock { s in
@@ -399,10 +400,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                     s.index.add(position: r.position, stream: events[r.request][r.index].stream, id: events[r.request][r.index].id)
                 }
             }
-            indexed.lock()
-            indexedHead = newHead
-            indexed.broadcast()
-            indexed.unlock()
         }
         let encoded = CommitEncoder.encode(
             records, events: events, digests: digests, previous: writer.hash, maxBlockBytes: options.maxBlockBytes,
@@ -440,8 +437,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         // handing it to the sync thread would only add a thread wake-up to its latency.
         // Otherwise the sync thread takes it and the writer goes on with the next commit.
         let inline = records.count < 256 && syncStage.isIdle && !queue.hasPending
-        if !inline { syncStage.submit(job) }
-        if inline { makeDurable([job]) }
+        if inline { makeDurable([job]) } else { syncStage.submit(job) }
         if writer.writeOffset >= options.segmentSize {
             syncStage.drain()
             roll()
@@ -462,9 +458,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             for j in jobs { for a in j.acks { a.request.continuation.resume(throwing: failure) } }
             return
         }
-        indexed.lock()
-        while indexedHead < last.head { indexed.wait() }
-        indexed.unlock()
         state.withLock { s in
             s.head = last.head
             s.headHash = last.hash

@@ -190,8 +190,6 @@ extension PostgresStore {
                 (Self.versionsSQL(schema), [.textArray(streams)]),
             ])
             let head = (position: UInt64(try r[1].int8(0, 0)), hash: Data(try r[1].bytes(0, 1)))
-            // Versions cached before are exact only if nobody else appended since.
-            if !cache.valid || cache.head != head.position || cache.hash != head.hash { cache.invalidate() }
             var lookup = AppendPlanner.Lookup()
             for e in try Self.events(r[2]) { lookup.known[e.id] = e }
             let versions = try Self.versions(r[3])
@@ -203,9 +201,9 @@ extension PostgresStore {
             // Round trip 2: insert, move the head, notify, COMMIT.
             try insert(rows, newHead: newHead, hash: hash, commit: true)
             // What the log now holds, for the next group's optimistic path.
-            cache.reset(head: newHead, hash: rows.isEmpty ? head.hash : hash)
+            cache.reset(head: head.position, hash: head.hash)
             for s in streams { cache.versions[s] = .some(versions[s]) }
-            cache.advance(rows: rows, hash: rows.isEmpty ? head.hash : hash)
+            cache.advance(rows: rows, hash: hash)
             return plans.map { plan in
                 plan.map { AppendResult(positions: $0.positions, appended: $0.fresh.count, head: newHead) }
             }

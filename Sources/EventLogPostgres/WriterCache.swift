@@ -22,8 +22,10 @@ struct WriterCache {
         versions.removeAll(keepingCapacity: true)
     }
 
+    /// What the locked path saw under the head lock. Versions cached before are kept only if
+    /// nobody else appended since (the head is where this cache left it).
     mutating func reset(head: UInt64, hash: Data) {
-        if versions.count > Self.maxStreams { versions.removeAll() }
+        if !valid || self.head != head || self.hash != hash || versions.count > Self.maxStreams { versions.removeAll() }
         valid = true
         self.head = head
         self.hash = hash
