@@ -92,19 +92,11 @@ struct BlockCursor {
             scratch = .allocate(byteCount: max(Int(h.rawLength), 256 << 10), alignment: 16)
         }
         let out = scratch
-        let opened: Result<UnsafeRawBufferPointer, SegmentFormat.BlockProblem> = window.withUnsafeBytes { p in
-            switch SegmentFormat.checkFrame(UnsafeRawBufferPointer(rebasing: p[l2..<l2 + Int(h.frameLength)]), header: h) {
-            case .failure(let problem): return .failure(problem)
-            case .success(let stored):
-                if h.flags & SegmentFormat.flagCompressed != 0 {
-                    guard LZ4.decompress(stored, into: out, originalLength: Int(h.rawLength)) else { return .failure(.badCompression) }
-                } else {
-                    guard h.rawLength == h.storedLength else { return .failure(.badCompression) }
-                    if stored.count > 0 { out.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
-                }
-                return .success(UnsafeRawBufferPointer(rebasing: out[0..<Int(h.rawLength)]))
-            }
+        let problem = window.withUnsafeBytes { p in
+            SegmentFormat.openBlock(UnsafeRawBufferPointer(rebasing: p[l2..<l2 + Int(h.frameLength)]), header: h, into: out)
         }
+        let opened: Result<UnsafeRawBufferPointer, SegmentFormat.BlockProblem> =
+            problem.map { .failure($0) } ?? .success(UnsafeRawBufferPointer(rebasing: out[0..<Int(h.rawLength)]))
         switch opened {
         case .success(let raw):
             offset = at + h.frameLength

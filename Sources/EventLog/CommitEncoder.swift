@@ -107,31 +107,26 @@ struct CommitEncoder {
         }
         let hash: Digest32
         if let alongside {
-            let result = UnsafeMutablePointer<Digest32>.allocate(capacity: 1)
-            defer { result.deallocate() }
-            let slot = UncheckedSendable(result)
-            Parallel.perform(2) { i in if i == 0 { slot.value.initialize(to: chain()) } else { alongside() } }
-            hash = result.pointee
+            hash = Parallel.map(2) { i -> Digest32? in
+                if i == 0 { return chain() }
+                alongside()
+                return nil
+            }[0]!
         } else {
             hash = chain()
         }
 
         // 4. CRCs, LZ4 and block framing, one block per iteration.
-        let sealed = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: blockCount)
-        sealed.initialize(repeating: [])
-        defer { sealed.deallocate() }
-        let out = UncheckedSendable(sealed)
         let firstRecords = blockFirstRecord
-        let seal: @Sendable (Int) -> Void = { b in
+        let sealed = Parallel.map(blockCount) { b in
             let (buffers, _, _, _) = shared.value
             RecordCodec.fillCRCs(buffers[b])
             let first = firstRecords[b]
             let count = (b + 1 < blockCount ? firstRecords[b + 1] : n) - first
-            out.value[b] = SegmentFormat.encodeBlock(
+            return SegmentFormat.encodeBlock(
                 raw: UnsafeRawBufferPointer(buffers[b]), count: count, firstPosition: records[first].position,
                 commitEnd: b == blockCount - 1)
         }
-        Parallel.perform(blockCount, seal)
-        return Output(blocks: Array(sealed), firstPositions: blockFirstRecord.map { records[$0].position }, lastHash: hash)
+        return Output(blocks: sealed, firstPositions: blockFirstRecord.map { records[$0].position }, lastHash: hash)
     }
 }

@@ -31,19 +31,14 @@ public enum LZ4 {
     /// Decompresses a block whose original length is known. Returns nil on malformed input
     /// (LZ4_decompress_safe never reads or writes out of bounds).
     public static func decompress(_ input: UnsafeRawBufferPointer, originalLength: Int) -> [UInt8]? {
-        if originalLength == 0 { return [] }
-        guard originalLength > 0, originalLength < Int(LZ4_MAX_INPUT_SIZE) * 2 else { return nil }
-        var n: Int32 = 0
+        guard originalLength >= 0, originalLength < Int(LZ4_MAX_INPUT_SIZE) * 2 else { return nil }
+        var ok = false
         let out = [UInt8](unsafeUninitializedCapacity: originalLength) { dst, count in
-            n = LZ4_decompress_safe(
-                input.baseAddress?.assumingMemoryBound(to: CChar.self),
-                UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: CChar.self),
-                Int32(input.count), Int32(originalLength))
+            ok = decompress(input, into: UnsafeMutableRawBufferPointer(dst), originalLength: originalLength)
             // Only a complete decompression counts; otherwise report nothing initialized.
-            count = n == Int32(originalLength) ? originalLength : 0
+            count = ok ? originalLength : 0
         }
-        guard n == Int32(originalLength) else { return nil }
-        return out
+        return ok ? out : nil
     }
 
     /// Decompresses into `output` (at least `originalLength` bytes); false on malformed input.

@@ -46,6 +46,20 @@ public final class Parallel: @unchecked Sendable {
     /// Runs `body(0) … body(n-1)`, in parallel where a helper is free, and returns when all are done.
     public static func perform(_ n: Int, _ body: @Sendable (Int) -> Void) { shared.perform(n, body) }
 
+    /// `body(0) … body(n-1)` as `perform` runs them, their results returned in order.
+    public static func map<T>(_ n: Int, _ body: @Sendable (Int) -> T) -> [T] {
+        let out = UnsafeMutableBufferPointer<T?>.allocate(capacity: n)
+        out.initialize(repeating: nil)
+        defer {
+            out.deinitialize()
+            out.deallocate()
+        }
+        // Each piece writes only its own slot; they are read after `perform` returns.
+        let slots = UncheckedSendable(out)
+        shared.perform(n) { i in slots.value[i] = body(i) }
+        return out.map { $0! }
+    }
+
     func perform(_ n: Int, _ body: @Sendable (Int) -> Void) {
         if n <= 1 {
             if n == 1 { body(0) }

@@ -118,17 +118,28 @@ enum SegmentFormat {
     }
 
     static func openBlock(_ frame: UnsafeRawBufferPointer, header h: BlockHeader) -> Result<[UInt8], BlockProblem> {
+        var problem: BlockProblem?
+        let raw = [UInt8](unsafeUninitializedCapacity: Int(h.rawLength)) { dst, count in
+            problem = openBlock(frame, header: h, into: UnsafeMutableRawBufferPointer(dst))
+            count = problem == nil ? Int(h.rawLength) : 0
+        }
+        return problem.map { .failure($0) } ?? .success(raw)
+    }
+
+    /// Checks a block frame and writes its raw bytes (`h.rawLength`, decompressed if need be)
+    /// into `output`, which must be at least that long; the problem, or nil.
+    static func openBlock(_ frame: UnsafeRawBufferPointer, header h: BlockHeader, into output: UnsafeMutableRawBufferPointer) -> BlockProblem? {
         let stored: UnsafeRawBufferPointer
         switch checkFrame(frame, header: h) {
-        case .failure(let p): return .failure(p)
+        case .failure(let p): return p
         case .success(let s): stored = s
         }
         if h.flags & flagCompressed != 0 {
-            guard let raw = LZ4.decompress(stored, originalLength: Int(h.rawLength)) else { return .failure(.badCompression) }
-            return .success(raw)
+            return LZ4.decompress(stored, into: output, originalLength: Int(h.rawLength)) ? nil : .badCompression
         }
-        guard h.rawLength == h.storedLength else { return .failure(.badCompression) }
-        return .success(Array(stored))
+        guard h.rawLength == h.storedLength, stored.count <= output.count else { return .badCompression }
+        if stored.count > 0 { output.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
+        return nil
     }
 
     /// Decodes the records of a block's raw bytes, checking each record's CRC and that

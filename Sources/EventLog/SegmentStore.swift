@@ -245,28 +245,21 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let cores = Parallel.cores
         let chunk = batch.count < 256 ? batch.count : (batch.count + cores - 1) / cores
         let chunks = (batch.count + chunk - 1) / chunk
-        let slots = ChunkResults(count: chunks)
-        let work: @Sendable (Int) -> Void = { c in
+        let results = Parallel.map(chunks) { c -> Result<[Digest32], EventStoreError> in
             let range = c * chunk..<min(batch.count, (c + 1) * chunk)
             var out: [Digest32] = []
             out.reserveCapacity(range.count)
             for i in range {
                 if let p = RecordCodec.problem(with: batch[i]) {
-                    slots.set(c, .failure(EventStoreError(.invalidEvent, "events[\(i)].\(p)", stream: batch[i].stream)))
-                    return
+                    return .failure(EventStoreError(.invalidEvent, "events[\(i)].\(p)", stream: batch[i].stream))
                 }
                 out.append(RecordCodec.payloadDigest(batch[i].payload))
             }
-            slots.set(c, .success(out))
-        }
-        if chunks <= 1 {
-            work(0)
-        } else {
-            Parallel.perform(chunks, work)
+            return .success(out)
         }
         var digests: [Digest32] = []
         digests.reserveCapacity(batch.count)
-        for c in 0..<chunks { digests += try slots.get(c).get() }
+        for r in results { digests += try r.get() }
         return digests
     }
 
@@ -495,24 +488,4 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             state.withLock { $0.failure = failure }
         }
     }
-}
-
-/// One result slot per chunk of `validateAndDigest`; each chunk writes only its own slot.
-private final class ChunkResults: @unchecked Sendable {
-    // @unchecked: slots are disjoint per writer, and read only after `Parallel.perform` returns.
-    // A raw buffer, not an array property, so concurrent writers never make overlapping
-    // accesses to one Swift variable.
-    private let slots: UnsafeMutablePointer<Result<[Digest32], EventStoreError>?>
-    private let count: Int
-    init(count: Int) {
-        self.count = count
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil, count: count)
-    }
-    deinit {
-        slots.deinitialize(count: count)
-        slots.deallocate()
-    }
-    func set(_ i: Int, _ r: Result<[Digest32], EventStoreError>) { slots[i] = r }
-    func get(_ i: Int) -> Result<[Digest32], EventStoreError> { slots[i]! }
 }

@@ -121,22 +121,17 @@ extension Log {
 
         /// Parses lines into events, in two halves on both cores (large batches).
         static func parse(_ raw: [(number: Int, line: Data)], actor: String) -> [Result<ProposedEvent, any Error>] {
-            let out = UnsafeMutableBufferPointer<Result<ProposedEvent, any Error>?>.allocate(capacity: raw.count)
-            out.initialize(repeating: nil)
-            defer { out.deallocate() }
-            let slots = UncheckedSendable(out)
             let lanes = raw.count >= 256 ? 2 : 1
-            Parallel.perform(lanes) { lane in
-                for i in (raw.count * lane / lanes)..<(raw.count * (lane + 1) / lanes) {
-                    slots.value[i] = Result {
+            return Parallel.map(lanes) { lane in
+                ((raw.count * lane / lanes)..<(raw.count * (lane + 1) / lanes)).map { i in
+                    Result {
                         var event = try EventJSON.proposedEvent(fromLine: raw[i].line, defaultActor: actor)
                         if let p = RecordCodec.problem(with: event) { throw EventJSON.LineError(field: "event", reason: p) }
                         event.payload = Data(event.payload)
                         return event
                     }
                 }
-            }
-            return out.map { $0! }
+            }.flatMap { $0 }
         }
     }
 
