@@ -117,7 +117,9 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     private let lock: DirectoryLock?
     private var writer = WriterState()
     private let queue = GroupCommitQueue<AppendRequest>()
-    private let syncStage = SyncStage<SyncJob>()
+    /// The second stage: `fdatasync` and acknowledgement, while the writer encodes the next
+    /// commit. At most 8 written commits wait for it.
+    private let syncStage = GroupCommitQueue<SyncJob>(maxQueued: 8)
 
     /// Opens (or creates) the store in `directory`, repairing a torn tail.
     public init(directory: String, options: Options = Options()) throws {
@@ -430,7 +432,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         // handing it to the sync thread would only add a thread wake-up to its latency.
         // Otherwise the sync thread takes it and the writer goes on with the next commit.
         let inline = records.count < 256 && syncStage.isIdle && !queue.hasPending
-        if inline { makeDurable([job]) } else { syncStage.submit(job) }
+        if inline || !syncStage.submit(job) { makeDurable([job]) }
         if writer.writeOffset >= options.segmentSize {
             syncStage.drain()
             roll()
