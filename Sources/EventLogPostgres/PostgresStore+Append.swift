@@ -104,6 +104,11 @@ extension PostgresStore {
     /// Microseconds since the Unix epoch, UTC, from this process's clock (as the embedded store).
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
 
+    /// What each request of a committed group is told.
+    private static func results(_ plans: [Result<AppendPlanner.Planned, EventStoreError>], head: UInt64) -> [Result<AppendResult, EventStoreError>] {
+        plans.map { plan in plan.map { AppendResult(positions: $0.positions, appended: $0.fresh.count, head: head) } }
+    }
+
     /// Positions, versions and hash chain for the planned new events.
     private static func records(
         _ batches: [[ProposedEvent]], _ plans: [Result<AppendPlanner.Planned, EventStoreError>], previous: Data, recordedAt: Int64
@@ -158,10 +163,9 @@ extension PostgresStore {
         let r: [PGRows]
         do {
             try writer.prepareOnce(sql, params)
-            r = try writer.pipeline([("BEGIN", []), (sql, params), ("COMMIT", [])])
+            r = try inTransaction { try writer.pipeline([("BEGIN", []), (sql, params), ("COMMIT", [])]) }
         } catch let e as PostgresError where e.code == .uniqueViolation {
             // An id of the group is already in the log (a retry): the locked path decides.
-            if writer.isHealthy { _ = try? writer.exec("ROLLBACK") }
             cache.invalidate()
             return nil
         }
@@ -171,7 +175,7 @@ extension PostgresStore {
             return nil
         }
         cache.advance(rows: rows, hash: hash)
-        return plans.map { plan in plan.map { AppendResult(positions: $0.positions, appended: $0.fresh.count, head: last.position) } }
+        return Self.results(plans, head: last.position)
     }
 
     /// `PRESIDIO_PG_OPTIMISTIC=0` turns the optimistic path off (to measure the locked path).
@@ -204,9 +208,7 @@ extension PostgresStore {
             cache.reset(head: head.position, hash: head.hash)
             for s in streams { cache.versions[s] = .some(versions[s]) }
             cache.advance(rows: rows, hash: hash)
-            return plans.map { plan in
-                plan.map { AppendResult(positions: $0.positions, appended: $0.fresh.count, head: newHead) }
-            }
+            return Self.results(plans, head: newHead)
         }
     }
 
