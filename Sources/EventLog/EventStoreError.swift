@@ -55,6 +55,18 @@ public struct EventStoreError: Error, CustomStringConvertible, Sendable, Equatab
     public var position: UInt64?
     public var segment: String?
     public var offset: UInt64?
+    /// For `.invalidEvent`: the index of the refused event in its batch, and why.
+    public var eventIndex: Int?
+    public var eventProblem: String?
+
+    /// An event of a batch that no store accepts (every store refuses the same things; see
+    /// `RecordCodec.problem`). The message names it as `events[i].field: reason`.
+    public static func invalidEvent(at index: Int, _ problem: String, stream: String) -> EventStoreError {
+        var e = EventStoreError(.invalidEvent, "events[\(index)].\(problem)", stream: stream)
+        e.eventIndex = index
+        e.eventProblem = problem
+        return e
+    }
 
     public init(
         _ code: Code, _ message: String, stream: String? = nil, position: UInt64? = nil,

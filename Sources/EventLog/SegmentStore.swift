@@ -253,7 +253,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             out.reserveCapacity(range.count)
             for i in range {
                 if let p = RecordCodec.problem(with: batch[i]) {
-                    return .failure(EventStoreError(.invalidEvent, "events[\(i)].\(p)", stream: batch[i].stream))
+                    return .failure(.invalidEvent(at: i, p, stream: batch[i].stream))
                 }
                 out.append(RecordCodec.payloadDigest(batch[i].payload))
             }

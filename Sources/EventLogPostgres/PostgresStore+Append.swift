@@ -9,7 +9,7 @@ extension PostgresStore {
     public func append(_ batch: [ProposedEvent]) async throws -> AppendResult {
         if batch.isEmpty { return AppendResult(positions: [], appended: 0, head: watcher.head) }
         for (i, e) in batch.enumerated() {
-            if let p = RecordCodec.problem(with: e) { throw EventStoreError(.invalidEvent, "events[\(i)].\(p)", stream: e.stream) }
+            if let p = RecordCodec.problem(with: e) { throw EventStoreError.invalidEvent(at: i, p, stream: e.stream) }
         }
         return try await enqueue(.append(batch))
     }

@@ -77,18 +77,24 @@ extension Log {
             var lineNumber = 0
             var imported = 0
             var duplicates = 0
-            var inflight: (task: Task<AppendResult, any Error>, lines: ClosedRange<Int>, count: Int)?
-            /// Waits for the batch in flight and counts it; its failure stops the import.
+            var inflight: (task: Task<AppendResult, any Error>, lines: [Int])?
+            /// Waits for the batch in flight and counts it; its failure stops the import. An
+            /// event the store refuses (the store's checks are the import's) is named by its line.
             func settle() async throws {
                 guard let f = inflight else { return }
                 inflight = nil
                 do {
                     let r = try await f.task.value
                     imported += r.appended
-                    duplicates += f.count - r.appended
+                    duplicates += f.lines.count - r.appended
                 } catch let e as EventStoreError {
+                    if e.code == .invalidEvent, let i = e.eventIndex, let problem = e.eventProblem {
+                        throw CLIFailure(
+                            message: "line \(f.lines[i]): event: \(problem); import stopped, nothing of lines \(f.lines[0])–\(f.lines[i]) was appended (\(imported) events imported before)",
+                            exitCode: 2)
+                    }
                     throw CLIFailure(
-                        message: "lines \(f.lines.lowerBound)–\(f.lines.upperBound): \(e); nothing of this batch was appended (\(imported) events imported before it)")
+                        message: "lines \(f.lines[0])–\(f.lines[f.lines.count - 1]): \(e); nothing of this batch was appended (\(imported) events imported before it)")
                 }
             }
             while true {
@@ -110,7 +116,7 @@ extension Log {
                 }
                 let events = parsed.map { try! $0.get() }
                 try await settle()
-                inflight = (Task { try await s.append(events) }, raw[0].number...raw[raw.count - 1].number, events.count)
+                inflight = (Task { try await s.append(events) }, raw.map(\.number))
             }
             try await settle()
             let secs = Date().timeIntervalSince(started)
@@ -124,12 +130,7 @@ extension Log {
             let lanes = raw.count >= 256 ? 2 : 1
             return Parallel.map(lanes) { lane in
                 ((raw.count * lane / lanes)..<(raw.count * (lane + 1) / lanes)).map { i in
-                    Result {
-                        var event = try EventJSON.proposedEvent(fromLine: raw[i].line, defaultActor: actor)
-                        if let p = RecordCodec.problem(with: event) { throw EventJSON.LineError(field: "event", reason: p) }
-                        event.payload = Data(event.payload)
-                        return event
-                    }
+                    Result { try EventJSON.proposedEvent(fromLine: raw[i].line, defaultActor: actor) }
                 }
             }.flatMap { $0 }
         }

@@ -25,6 +25,14 @@ struct CLITests {
         #expect(r.stderr.contains("lines 3–4:") && r.stderr.contains("(2 events imported before it)"), "\(r.stderr)")
         r = try PresidioBinary.run(["log", "read", "--stream", "pipe-1"] + d)
         #expect(r.stdout.split(separator: "\n").count == 8)
+        // An event the store refuses (well-formed line, bad stream name) is named by its line.
+        let refused = [#"{"stream":"pipe-2","type":"R","data":{}}"#, #"{"stream":"pipe-2","type":"R","data":{}}"#,
+            #"{"stream":"pipe-2","type":"R","data":{}}"#, #"{"stream":"nodash","type":"R","data":{}}"#]
+        r = try PresidioBinary.run(["log", "import", "-", "--batch", "2"] + d, stdin: refused.joined(separator: "\n"))
+        #expect(r.status == 2)
+        #expect(
+            r.stderr.contains("line 4: event: stream: must be 'category-id'") && r.stderr.contains("lines 3–4")
+                && r.stderr.contains("(2 events imported before)"), "\(r.stderr)")
     }
 
     @Test func appendImportReadStatsVerify() throws {
