@@ -23,32 +23,43 @@ public enum JSONSyntax {
     }
 
     /// The top-level members of a JSON object: each key and the byte range of its value.
-    /// Nil unless `data` is exactly one valid JSON object.
+    /// Nil unless `data` is exactly one valid JSON object (checked in the same single pass;
+    /// `objectProblem` says why).
     public static func topLevelMembers(_ data: Data) -> [(key: String, value: Range<Int>)]? {
-        guard objectProblem(data) == nil else { return nil }
-        return data.withUnsafeBytes { raw -> [(key: String, value: Range<Int>)]? in
+        data.withUnsafeBytes { raw -> [(key: String, value: Range<Int>)]? in
             let b = raw.bindMemory(to: UInt8.self)
             var p = Parser(b: b)
             var out: [(key: String, value: Range<Int>)] = []
+            func at(_ c: Unicode.Scalar) -> Bool { p.i < b.count && b[p.i] == UInt8(ascii: c) }
             p.ws()
-            p.i += 1  // {
+            guard at("{") else { return nil }
+            p.i += 1
             p.ws()
-            if b[p.i] == UInt8(ascii: "}") { return out }
-            while true {
-                p.ws()
-                let keyStart = p.i
-                guard p.string() == nil else { return nil }
-                guard let key = plainString(UnsafeRawBufferPointer(rebasing: raw[keyStart..<p.i])) else { return nil }
-                p.ws()
-                p.i += 1  // :
-                p.ws()
-                let valueStart = p.i
-                guard p.value(depth: 1) == nil else { return nil }
-                out.append((key, valueStart..<p.i))
-                p.ws()
-                if b[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-                return out
+            if at("}") {
+                p.i += 1
+            } else {
+                while true {
+                    p.ws()
+                    let keyStart = p.i
+                    guard at("\""), p.string() == nil,
+                        let key = plainString(UnsafeRawBufferPointer(rebasing: raw[keyStart..<p.i]))
+                    else { return nil }
+                    p.ws()
+                    guard at(":") else { return nil }
+                    p.i += 1
+                    p.ws()
+                    let valueStart = p.i
+                    guard p.value(depth: 1) == nil else { return nil }
+                    out.append((key, valueStart..<p.i))
+                    p.ws()
+                    if at(",") { p.i += 1; continue }
+                    guard at("}") else { return nil }
+                    p.i += 1
+                    break
+                }
             }
+            p.ws()
+            return p.i == b.count ? out : nil
         }
     }
 

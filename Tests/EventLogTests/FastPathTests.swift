@@ -190,6 +190,24 @@ struct FastPathTests {
         }
     }
 
+    /// `topLevelMembers` validates in its single pass exactly what `objectProblem` refuses.
+    @Test func topLevelMembersAcceptsExactlyTheValidObjects() {
+        let cases = [
+            #"{}"#, #" { } "#, #"{"a":1}"#, #"{"a":1,"b":{"c":[1,2,{"d":null}]},"e":"x\"y"}"#, #"{"k\u00e9y" : true }"#,
+            #"{"a":1} x"#, #"{"a" 1}"#, #"{"a":1"#, #"{"a":1,}"#, #"{a:1}"#, #"[1]"#, #""#, #"{"a":}"#, #"{"a":1}}"#,
+            #"{"a":tru}"#, #"{"a":1,"b":[1,}"#, "{\"a\":\"\u{1}\"}",
+        ]
+        for c in cases {
+            let d = Data(c.utf8)
+            let members = JSONSyntax.topLevelMembers(d)
+            #expect((members != nil) == (JSONSyntax.objectProblem(d) == nil), "\(c)")
+        }
+        let line = Data(#" {"a": 1 , "k\u00e9y":"v", "n":{"x":[1]} } "#.utf8)
+        let m = JSONSyntax.topLevelMembers(line)!
+        #expect(m.map(\.key) == ["a", "kéy", "n"])
+        #expect(m.map { String(decoding: line[$0.value], as: UTF8.self) } == ["1", #""v""#, #"{"x":[1]}"#])
+    }
+
     @Test func parallelRunsEveryPieceOnce() {
         for n in [0, 1, 2, 3, 17] {
             let counts = Mutex<[Int]>(Array(repeating: 0, count: n))
