@@ -68,7 +68,7 @@ struct CommitEncoder {
         let shared = UncheckedSendable((buffers, bodyStart, headerLength, recordBlock))
 
         // 2. Encode on both cores: records split in two halves by count.
-        let lanes = n >= 512 ? 2 : 1
+        let lanes = n >= Parallel.smallRecords ? 2 : 1
         let encodeLane: @Sendable (Int) -> Void = { lane in
             let (buffers, bodyStart, headerLength, recordBlock) = shared.value
             let lo = n * lane / lanes

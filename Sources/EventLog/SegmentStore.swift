@@ -245,7 +245,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     static func validateAndDigest(_ batch: [ProposedEvent]) throws -> [Digest32] {
         // One chunk per core once a batch is large enough to be worth a second thread.
         let cores = Parallel.cores
-        let chunk = batch.count < 256 ? batch.count : (batch.count + cores - 1) / cores
+        let chunk = batch.count < Parallel.smallEvents ? batch.count : (batch.count + cores - 1) / cores
         let chunks = (batch.count + chunk - 1) / chunk
         let results = Parallel.map(chunks) { c -> Result<[Digest32], EventStoreError> in
             let range = c * chunk..<min(batch.count, (c + 1) * chunk)
@@ -398,8 +398,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         }
         let encoded = CommitEncoder.encode(
             records, events: events, digests: digests, previous: writer.hash, maxBlockBytes: options.maxBlockBytes,
-            alongside: records.count >= 512 ? index : nil)
-        if records.count < 512 { index() }
+            alongside: records.count >= Parallel.smallRecords ? index : nil)
+        if records.count < Parallel.smallRecords { index() }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(encoded.blocks.reduce(0) { $0 + $1.count })
         var blockStarts: [BlockRef] = []
@@ -431,7 +431,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         // A small commit with nothing behind it (a lone API append) is synced right here:
         // handing it to the sync thread would only add a thread wake-up to its latency.
         // Otherwise the sync thread takes it and the writer goes on with the next commit.
-        let inline = records.count < 256 && syncStage.isIdle && !queue.hasPending
+        let inline = records.count < Parallel.smallEvents && syncStage.isIdle && !queue.hasPending
         if inline || !syncStage.submit(job) { makeDurable([job]) }
         if writer.writeOffset >= options.segmentSize {
             syncStage.drain()

@@ -127,7 +127,7 @@ extension Log {
 
         /// Parses lines into events, in two halves on both cores (large batches).
         static func parse(_ raw: [(number: Int, line: Data)], actor: String) -> [Result<ProposedEvent, any Error>] {
-            let lanes = raw.count >= 256 ? 2 : 1
+            let lanes = raw.count >= Parallel.smallEvents ? 2 : 1
             return Parallel.map(lanes) { lane in
                 ((raw.count * lane / lanes)..<(raw.count * (lane + 1) / lanes)).map { i in
                     Result { try EventJSON.proposedEvent(fromLine: raw[i].line, defaultActor: actor) }
