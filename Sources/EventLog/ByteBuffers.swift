@@ -16,10 +16,9 @@ extension ByteSink {
     mutating func raw(_ d: Data) { d.withUnsafeBytes { raw($0) } }
     /// u16 length + UTF-8 bytes.
     mutating func string16(_ s: String) {
-        var s = s
-        s.withUTF8 { u in
+        NameTable.withBytes(s) { u in
             u16(UInt16(u.count))
-            raw(UnsafeRawBufferPointer(u))
+            raw(u)
         }
     }
     /// u32 length + bytes.

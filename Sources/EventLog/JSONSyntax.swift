@@ -1,3 +1,6 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
 import Foundation
 
 /// A strict RFC 8259 syntax check that allocates nothing.
@@ -172,12 +175,28 @@ public enum JSONSyntax {
             return err("unterminated string")
         }
 
-        /// Skips 8 bytes at a time while none is a quote, a backslash, a control character or
-        /// non-ASCII (SWAR: the classic has-zero-byte test on the word XOR each pattern). The
-        /// test may stop early on a harmless byte, never late; the byte loop handles the rest.
-        /// Payload strings are most of a payload's bytes, so this is most of the check's time.
+        /// Skips plain string bytes: none a quote, a backslash, a control character or non-ASCII.
+        /// 16 at a time with SSE2 (one signed compare catches both control characters and
+        /// non-ASCII bytes), then 8 at a time by SWAR (the classic has-zero-byte test on the
+        /// word XOR each pattern). It may stop early on a harmless byte, never late; the byte
+        /// loop handles the rest. Payload strings are most of a payload's bytes.
         mutating func skipPlainASCII() {
             guard let base = b.baseAddress else { return }
+            #if arch(x86_64)
+            let quote = _mm_set1_epi8(0x22)
+            let slash = _mm_set1_epi8(0x5C)
+            let space = _mm_set1_epi8(0x20)
+            while i + 16 <= b.count {
+                let v = UnsafeRawPointer(base + i).loadUnaligned(as: __m128i.self)
+                let hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)), _mm_cmplt_epi8(v, space))
+                let mask = _mm_movemask_epi8(hit)
+                if mask != 0 {
+                    i += Int(mask.trailingZeroBitCount)
+                    return
+                }
+                i += 16
+            }
+            #endif
             let ones: UInt64 = 0x0101_0101_0101_0101
             let highs: UInt64 = 0x8080_8080_8080_8080
             while i + 8 <= b.count {

@@ -317,6 +317,8 @@ struct PGBinaryArray: Sendable {
     mutating func append(int4 v: Int32) { withUnsafeBytes(of: v.bigEndian) { append($0) } }
     mutating func append(uuid u: UUID) { withUnsafeBytes(of: u.uuid) { append($0) } }
     mutating func append(text s: String) {
+        // In place for native strings (`var s = s; s.withUTF8` cost ~30 ns a call).
+        if s.utf8.withContiguousStorageIfAvailable({ append(UnsafeRawBufferPointer($0)) }) != nil { return }
         var s = s
         s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
