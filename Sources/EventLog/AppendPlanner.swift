@@ -15,6 +15,9 @@ public enum AppendPlanner {
         /// such stream). Names compare by their bytes.
         var streams = NameTable()
         var versions: [UInt64?] = []
+        /// When not empty: `eventStreams[r][i]` is the number in `streams` of the stream of
+        /// event `i` of request `r`, resolved by the store already (then `plan` hashes no names).
+        var eventStreams: [[Int32]] = []
         public init(known: [UUID: RecordedEvent] = [:], versions: [String: UInt64] = [:]) {
             self.known = known
             for (k, v) in versions { setVersion(v, of: k) }
@@ -53,6 +56,7 @@ public enum AppendPlanner {
         var placed: [(position: UInt64, request: Int, index: Int)] = []
         var failedRequest: [Bool] = Array(repeating: false, count: requests.count)
         let hasKnown = !lookup.known.isEmpty
+        let resolved = !lookup.eventStreams.isEmpty
         var out: [Result<Planned, EventStoreError>] = []
         out.reserveCapacity(requests.count)
         for (r, events) in requests.enumerated() {
@@ -84,7 +88,7 @@ public enum AppendPlanner {
                     planned.positions.append(recorded.position)
                     continue
                 }
-                let (k, isNew) = streams.insert(events[i].stream)
+                let (k, isNew) = resolved ? (Int(lookup.eventStreams[r][i]), false) : streams.insert(events[i].stream)
                 if isNew { versions.append(nil) }
                 let current = versions[k]
                 let expected = events[i].expected

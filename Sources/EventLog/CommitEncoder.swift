@@ -1,6 +1,7 @@
 import Crypto
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Turns one commit's records into finished blocks, keeping on the writer's sequential path
 /// only what is sequential by nature: the hash chain.
@@ -89,12 +90,34 @@ struct CommitEncoder {
         }
         Parallel.perform(lanes, encodeLane)
 
-        // 3. The chain, in order, over the headers in place (and `alongside` beside it).
+        // 3 and 4. The chain, in order, over the headers in place; each block is sealed (record
+        // CRCs, LZ4, framing) as soon as the chain has passed its last record. With a helper
+        // (`alongside` given) the helper first runs `alongside`, then seals chained blocks while
+        // the chain goes on; the chain's thread seals whatever is left once it is done.
+        let firstRecords = blockFirstRecord
+        let progress = SealProgress(blocks: blockCount)
+        let sealedBlocks = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: blockCount)
+        sealedBlocks.initialize(repeating: [])
+        defer {
+            sealedBlocks.deinitialize()
+            sealedBlocks.deallocate()
+        }
+        let slots = UncheckedSendable(sealedBlocks)
+        let seal: @Sendable (Int) -> Void = { b in
+            let (buffers, _, _, _) = shared.value
+            RecordCodec.fillCRCs(buffers[b])
+            let first = firstRecords[b]
+            let count = (b + 1 < blockCount ? firstRecords[b + 1] : n) - first
+            slots.value[b] = SegmentFormat.encodeBlock(
+                raw: UnsafeRawBufferPointer(buffers[b]), count: count, firstPosition: records[first].position,
+                commitEnd: b == blockCount - 1)
+        }
         let chain: @Sendable () -> Digest32 = {
             let (buffers, bodyStart, headerLength, recordBlock) = shared.value
             var hash = previous
             for i in 0..<n {
-                let base = buffers[recordBlock[i]].baseAddress!
+                let block = recordBlock[i]
+                let base = buffers[block].baseAddress!
                 let h = headerLength[i]
                 hash = RecordCodec.chainHash(
                     previous: hash, header: UnsafeRawBufferPointer(start: base + bodyStart[i], count: h),
@@ -102,31 +125,58 @@ struct CommitEncoder {
                 let payloadLength = Int(
                     UInt32(bigEndian: base.loadUnaligned(fromByteOffset: bodyStart[i] + h - 4, as: UInt32.self)))
                 (base + bodyStart[i] + h + payloadLength).storeBytes(of: hash, as: Digest32.self)
+                if i + 1 == n || recordBlock[i + 1] != block { progress.chained(through: block) }
             }
             return hash
         }
         let hash: Digest32
-        if let alongside {
+        if n >= Parallel.smallRecords || alongside != nil {
             hash = Parallel.map(2) { i -> Digest32? in
-                if i == 0 { return chain() }
-                alongside()
+                if i == 0 {
+                    let h = chain()
+                    while let b = progress.claim() { seal(b) }
+                    return h
+                }
+                alongside?()
+                while let b = progress.claim() {
+                    progress.waitChained(b)
+                    seal(b)
+                }
                 return nil
             }[0]!
         } else {
             hash = chain()
+            for b in 0..<blockCount { seal(b) }
         }
-
-        // 4. CRCs, LZ4 and block framing, one block per iteration.
-        let firstRecords = blockFirstRecord
-        let sealed = Parallel.map(blockCount) { b in
-            let (buffers, _, _, _) = shared.value
-            RecordCodec.fillCRCs(buffers[b])
-            let first = firstRecords[b]
-            let count = (b + 1 < blockCount ? firstRecords[b + 1] : n) - first
-            return SegmentFormat.encodeBlock(
-                raw: UnsafeRawBufferPointer(buffers[b]), count: count, firstPosition: records[first].position,
-                commitEnd: b == blockCount - 1)
-        }
+        let sealed = Array(sealedBlocks)
         return Output(blocks: sealed, firstPositions: blockFirstRecord.map { records[$0].position }, lastHash: hash)
+    }
+}
+
+/// Which blocks of a commit the chain has passed and which are claimed for sealing: the two
+/// threads of `CommitEncoder.encode` share it without a lock.
+final class SealProgress: Sendable {
+    private let blocks: Int
+    private let chainedCount = Atomic<Int>(0)
+    private let nextClaim = Atomic<Int>(0)
+
+    init(blocks: Int) { self.blocks = blocks }
+
+    func chained(through block: Int) { chainedCount.store(block + 1, ordering: .releasing) }
+
+    /// The next block nobody seals yet, or nil.
+    func claim() -> Int? {
+        let b = nextClaim.add(1, ordering: .relaxed).oldValue
+        return b < blocks ? b : nil
+    }
+
+    /// Spins until the chain has passed `block`: it is at most one block's chaining away
+    /// (tens of microseconds), less than a sleep and wake-up would cost.
+    func waitChained(_ block: Int) {
+        var spins = 0
+        while chainedCount.load(ordering: .acquiring) <= block {
+            spins += 1
+            if spins & 1023 == 0 { sched_yield() }
+        }
     }
 }

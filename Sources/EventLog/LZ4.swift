@@ -24,6 +24,19 @@ public enum LZ4 {
         return out
     }
 
+    static func compressBound(_ count: Int) -> Int { Int(LZ4_compressBound(Int32(min(count, Int(LZ4_MAX_INPUT_SIZE))))) }
+
+    /// Compresses `input` into `output` (at least `compressBound(input.count)` bytes); the
+    /// compressed length, or nil when compression would not make it smaller.
+    static func compress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        guard !input.isEmpty, input.count < Int(LZ4_MAX_INPUT_SIZE) else { return nil }
+        let written = LZ4_compress_default(
+            input.baseAddress!.assumingMemoryBound(to: CChar.self), output.baseAddress!.assumingMemoryBound(to: CChar.self),
+            Int32(input.count), Int32(min(output.count, Int(Int32.max))))
+        guard written > 0, Int(written) < input.count else { return nil }
+        return Int(written)
+    }
+
     public static func compress(_ input: Data) -> Data? {
         input.withUnsafeBytes { compress($0) }.map { Data($0) }
     }

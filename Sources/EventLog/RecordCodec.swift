@@ -28,6 +28,11 @@ public enum RecordCodec {
     /// Why `event` cannot be stored, or nil. Shared by every store so they refuse the same things.
     public static func problem(with event: ProposedEvent) -> String? {
         if let p = StreamName.problem(with: event.stream) { return "stream: \(p)" }
+        return problemBesidesStream(with: event)
+    }
+
+    /// `problem(with:)` for an event whose stream name was checked already.
+    static func problemBesidesStream(with event: ProposedEvent) -> String? {
         if event.type.isEmpty { return "type: must not be empty" }
         if event.type.utf8.count > maxNameBytes { return "type: must be at most \(maxNameBytes) bytes" }
         if event.type.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F }) { return "type: must not contain spaces or control characters" }

@@ -60,22 +60,34 @@ enum SegmentFormat {
         raw.withUnsafeBytes { encodeBlock(raw: $0, count: count, firstPosition: firstPosition, commitEnd: commitEnd) }
     }
 
+    /// The frame is built in one buffer: LZ4 writes straight after the header's place, so a
+    /// block costs one allocation and no copy of its stored bytes.
     static func encodeBlock(raw: UnsafeRawBufferPointer, count: Int, firstPosition: UInt64, commitEnd: Bool) -> [UInt8] {
-        let compressed = LZ4.compress(raw)
-        let stored = compressed ?? Array(raw)
-        var w = ByteWriter(capacity: stored.count + blockOverhead)
-        w.u32(blockMagic)
-        w.u8((compressed != nil ? flagCompressed : 0) | (commitEnd ? flagCommitEnd : 0))
-        w.u32(UInt32(count))
-        w.u64(firstPosition)
-        w.u32(UInt32(stored.count))
-        w.u32(UInt32(raw.count))
-        var crc = CRC32C.checksum(w.bytes)
-        crc = stored.withUnsafeBytes { CRC32C.checksum($0, seed: crc) }
-        w.u32(crc)
-        w.raw(stored)
-        w.u32(UInt32(blockOverhead + stored.count))
-        return w.bytes
+        let bound = LZ4.compressBound(raw.count)
+        return [UInt8](unsafeUninitializedCapacity: blockOverhead + max(bound, raw.count)) { out, length in
+            let frame = UnsafeMutableRawBufferPointer(out)
+            let storedArea = UnsafeMutableRawBufferPointer(rebasing: frame[blockHeaderSize...])
+            var stored = LZ4.compress(raw, into: storedArea)
+            let compressed = stored != nil
+            if stored == nil {
+                if raw.count > 0 { storedArea.baseAddress!.copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+                stored = raw.count
+            }
+            let storedCount = stored!
+            var w = RawSink(base: frame.baseAddress!, offset: 0)
+            w.u32(blockMagic)
+            w.u8((compressed ? flagCompressed : 0) | (commitEnd ? flagCommitEnd : 0))
+            w.u32(UInt32(count))
+            w.u64(firstPosition)
+            w.u32(UInt32(storedCount))
+            w.u32(UInt32(raw.count))
+            var crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: frame[0..<25]))
+            crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: frame[blockHeaderSize..<blockHeaderSize + storedCount]), seed: crc)
+            w.u32(crc)
+            w.offset = blockHeaderSize + storedCount
+            w.u32(UInt32(blockOverhead + storedCount))
+            length = w.offset
+        }
     }
 
     /// Parses a block header (without checking the CRC); nil if the magic is wrong or bytes are short.

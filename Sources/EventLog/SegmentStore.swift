@@ -95,15 +95,18 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let events: [ProposedEvent]
         /// SHA-256 of each payload, computed by the appending task, not the writer.
         let digests: [Digest32]
+        /// The events' stream names as hashed bytes, also made by the appending task.
+        let keys: StreamKeys?
         /// Non-empty for `appendVerbatim` (then `events` is empty).
         let verbatim: [RecordedEvent]
         let continuation: CheckedContinuation<AppendResult, any Error>
         init(
-            events: [ProposedEvent], digests: [Digest32], verbatim: [RecordedEvent] = [],
+            events: [ProposedEvent], digests: [Digest32], keys: StreamKeys?, verbatim: [RecordedEvent] = [],
             continuation: CheckedContinuation<AppendResult, any Error>
         ) {
             self.events = events
             self.digests = digests
+            self.keys = keys
             self.verbatim = verbatim
             self.continuation = continuation
         }
@@ -222,8 +225,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     public func append(_ batch: [ProposedEvent]) async throws -> AppendResult {
         if options.readOnly { throw EventStoreError(.readOnly, "the store was opened read-only") }
         if batch.isEmpty { return AppendResult(positions: [], appended: 0, head: watcher.head) }
-        let digests = try Self.validateAndDigest(batch)
-        return try await enqueue { AppendRequest(events: batch, digests: digests, continuation: $0) }
+        let (digests, keys) = try Self.validateAndDigest(batch)
+        return try await enqueue { AppendRequest(events: batch, digests: digests, keys: keys, continuation: $0) }
     }
 
     /// Appends events recorded elsewhere, byte for byte (positions, times, hashes): used by
@@ -231,7 +234,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     public func appendVerbatim(_ events: [RecordedEvent]) async throws {
         if options.readOnly { throw EventStoreError(.readOnly, "the store was opened read-only") }
         if events.isEmpty { return }
-        _ = try await enqueue { AppendRequest(events: [], digests: [], verbatim: events, continuation: $0) }
+        _ = try await enqueue { AppendRequest(events: [], digests: [], keys: nil, verbatim: events, continuation: $0) }
     }
 
     private func enqueue(_ make: (CheckedContinuation<AppendResult, any Error>) -> AppendRequest) async throws -> AppendResult {
@@ -240,9 +243,11 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         }
     }
 
-    /// Validates every event and hashes its payload, in parallel chunks for large batches so
-    /// a bulk import uses both cores while the writer thread only extends the chain.
-    static func validateAndDigest(_ batch: [ProposedEvent]) throws -> [Digest32] {
+    /// Validates every event, hashes its payload and keeps its stream name as hashed bytes, in
+    /// parallel chunks for large batches so a bulk import uses both cores while the writer
+    /// thread only extends the chain.
+    static func validateAndDigest(_ batch: [ProposedEvent]) throws -> ([Digest32], StreamKeys) {
+        let keys = StreamKeys(batch)
         // One chunk per core once a batch is large enough to be worth a second thread.
         let cores = Parallel.cores
         let chunk = batch.count < Parallel.smallEvents ? batch.count : (batch.count + cores - 1) / cores
@@ -252,7 +257,11 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             var out: [Digest32] = []
             out.reserveCapacity(range.count)
             for i in range {
-                if let p = RecordCodec.problem(with: batch[i]) {
+                let streamProblem = NameTable.withBytes(batch[i].stream) { name in
+                    keys.fill(i, name)
+                    return StreamName.problem(bytes: name)
+                }
+                if let p = streamProblem.map({ "stream: " + $0 }) ?? RecordCodec.problemBesidesStream(with: batch[i]) {
                     return .failure(.invalidEvent(at: i, p, stream: batch[i].stream))
                 }
                 out.append(RecordCodec.payloadDigest(batch[i].payload))
@@ -262,7 +271,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         var digests: [Digest32] = []
         digests.reserveCapacity(batch.count)
         for r in results { digests += try r.get() }
-        return digests
+        return (digests, keys)
     }
 
     /// Plans, writes and hands one group of requests to the sync stage.
@@ -272,18 +281,33 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             return
         }
         // What the log holds about the group's ids and streams (written commits included).
-        let (knownPositions, lookup): ([UInt64], AppendPlanner.Lookup) = state.withLock { s in
+        // Each distinct stream of the group is numbered once here, from the appenders' hashed
+        // names; the planner and the index then use the numbers (`StreamNumbers`).
+        let (knownPositions, lookup, indexStreams): ([UInt64], AppendPlanner.Lookup, [Int?]) = state.withLock { s in
             var known: [UInt64] = []
             var lookup = AppendPlanner.Lookup()
+            var indexStreams: [Int?] = []
+            lookup.eventStreams.reserveCapacity(group.count)
             for r in group { s.index.prefetch(ids: r.events.lazy.map(\.id)) }
             for r in group {
+                guard let keys = r.keys else { continue }
+                var numbers: [Int32] = []
+                numbers.reserveCapacity(r.events.count)
                 for i in r.events.indices {
                     if let p = s.index.position(ofEventId: r.events[i].id) { known.append(p) }
-                    let stream = r.events[i].stream
-                    lookup.noteStream(stream) { s.index.version(of: stream) }
+                    let key = keys.key(i)
+                    let h = keys.hash(i)
+                    let (g, isNew) = lookup.streams.insert(key, hash: h)
+                    if isNew {
+                        let k = s.index.streamId(key, hash: h)
+                        indexStreams.append(k)
+                        lookup.versions.append(k.map { s.index.version(ofStreamId: $0) })
+                    }
+                    numbers.append(Int32(g))
                 }
+                lookup.eventStreams.append(numbers)
             }
-            return (known, lookup)
+            return (known, lookup, indexStreams)
         }
         var plannerLookup = lookup
         if !knownPositions.isEmpty {
@@ -321,7 +345,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let acks: (UInt64) -> [(request: AppendRequest, result: AppendResult)] = { head in
             planned.map { ($0.request, AppendResult(positions: $0.plan.positions, appended: $0.plan.fresh.count, head: head)) }
         }
-        if let failure = persist(records, events: events, digests: group.map(\.digests), acks: acks) {
+        let numbers = StreamNumbers(ofEvent: lookup.eventStreams, inIndex: indexStreams, keys: group.map { $0.keys! })
+        if let failure = persist(records, events: events, digests: group.map(\.digests), streams: numbers, acks: acks) {
             for p in planned { p.request.continuation.resume(throwing: failure) }
         }
     }
@@ -367,17 +392,26 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             records.append(.init(request: 0, index: k, position: e.position, version: e.version, recordedAt: e.recordedAt))
         }
         let positions = events.map(\.position)
-        let failure = persist(records, events: [proposed], digests: [digests]) { head in
+        let failure = persist(records, events: [proposed], digests: [digests], streams: nil) { head in
             [(request, AppendResult(positions: positions, appended: positions.count, head: head))]
         }
         if let failure { request.continuation.resume(throwing: failure) }
+    }
+
+    /// The streams of a commit's events, numbered when the group was looked up.
+    struct StreamNumbers: Sendable {
+        /// `ofEvent[r][i]`: the group's number for the stream of event `i` of request `r`.
+        var ofEvent: [[Int32]]
+        /// Per group number: the index's number of that stream, nil if the stream is new.
+        var inIndex: [Int?]
+        var keys: [StreamKeys]
     }
 
     /// Encodes records as blocks and writes them with one `pwrite`, adds them to the index
     /// and hands them to the sync stage, which acknowledges them after `fdatasync`.
     /// Returns the failure if nothing was handed over.
     private func persist(
-        _ records: [CommitEncoder.Record], events: [[ProposedEvent]], digests: [[Digest32]],
+        _ records: [CommitEncoder.Record], events: [[ProposedEvent]], digests: [[Digest32]], streams: StreamNumbers?,
         acks: (UInt64) -> [(request: AppendRequest, result: AppendResult)]
     ) -> EventStoreError? {
         if let failure = state.withLock({ $0.failure }) { return failure }
@@ -386,31 +420,44 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         // only see positions up to the durable head (see `SegmentStore+Read`), and a failed
         // write stops the store, so indexing before the write exposes nothing. Either way the
         // index holds the commit before its job is handed over, so an acknowledged event is
-        // always found by stream and id.
+        // always found by stream and id. Streams are found by the numbers the lookup gave them
+        // (`StreamNumbers`), never by hashing their names again.
         let newHead = records[records.count - 1].position
         let index: @Sendable () -> Void = { [self] in
             state.withLock { s in
                 s.index.prefetch(ids: records.lazy.map { events[$0.request][$0.index].id })
+                guard let streams else {
+                    for r in records {
+                        s.index.add(position: r.position, stream: events[r.request][r.index].stream, id: events[r.request][r.index].id)
+                    }
+                    return
+                }
+                var inIndex = streams.inIndex
                 for r in records {
-                    s.index.add(position: r.position, stream: events[r.request][r.index].stream, id: events[r.request][r.index].id)
+                    let g = Int(streams.ofEvent[r.request][r.index])
+                    let keys = streams.keys[r.request]
+                    inIndex[g] = s.index.add(
+                        position: r.position, streamId: inIndex[g], key: keys.key(r.index), hash: keys.hash(r.index),
+                        id: events[r.request][r.index].id)
                 }
             }
         }
+        let alongside = records.count >= Parallel.smallRecords
         let encoded = CommitEncoder.encode(
             records, events: events, digests: digests, previous: writer.hash, maxBlockBytes: options.maxBlockBytes,
-            alongside: records.count >= Parallel.smallRecords ? index : nil)
-        if records.count < Parallel.smallRecords { index() }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(encoded.blocks.reduce(0) { $0 + $1.count })
+            alongside: alongside ? index : nil)
+        if !alongside { index() }
         var blockStarts: [BlockRef] = []
+        var length = 0
         for (k, b) in encoded.blocks.enumerated() {
-            blockStarts.append(BlockRef(firstPosition: encoded.firstPositions[k], offset: writer.writeOffset + UInt64(bytes.count)))
-            bytes += b
+            blockStarts.append(BlockRef(firstPosition: encoded.firstPositions[k], offset: writer.writeOffset + UInt64(length)))
+            length += b.count
         }
         guard let active = writer.active else { return EventStoreError(.closed, "no active segment") }
         let startOffset = writer.writeOffset
         do {
-            try active.write(bytes, at: startOffset)
+            // One pwrite per block, back to back: cheaper than copying them into one buffer.
+            for (k, b) in encoded.blocks.enumerated() { try active.write(b, at: blockStarts[k].offset) }
         } catch {
             try? active.truncate(to: startOffset)
             let failure = EventStoreError(
@@ -418,7 +465,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             state.withLock { $0.failure = failure }
             return failure
         }
-        writer.writeOffset = startOffset + UInt64(bytes.count)
+        writer.writeOffset = startOffset + UInt64(length)
         var sparseAdds: [BlockRef] = []
         for b in blockStarts where writer.lastSparseOffset == 0 || b.offset >= writer.lastSparseOffset + SegmentFormat.sparseEvery {
             sparseAdds.append(b)
@@ -427,7 +474,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         writer.head = newHead
         writer.hash = encoded.lastHash
         let job = SyncJob(
-            file: active, endOffset: writer.writeOffset, head: newHead, hash: encoded.lastHash.data, sparse: sparseAdds, acks: acks(newHead))
+            file: active, endOffset: writer.writeOffset, head: newHead, hash: encoded.lastHash.data, sparse: sparseAdds,
+            acks: acks(newHead))
         // A small commit with nothing behind it (a lone API append) is synced right here:
         // handing it to the sync thread would only add a thread wake-up to its latency.
         // Otherwise the sync thread takes it and the writer goes on with the next commit.

@@ -46,18 +46,41 @@ struct StreamIndex: Sendable {
     func prefetch<S: Sequence>(ids: S) where S.Element == UUID { eventIds.prefetch(ids) }
 
     mutating func add(position: UInt64, stream: String, id: UUID) {
-        let (k, inserted) = streamNames.insert(stream)
-        if inserted {
-            let (c, newCategory) = categoryNames.insert(StreamName.category(of: stream))
-            if newCategory { categoryPositions.append([]) }
-            streamPositions.append([position])
-            streamCategory.append(c)
-        } else {
+        NameTable.withBytes(stream) { key in
+            let h = FastHash.bytes(key)
+            _ = add(position: position, streamId: streamNames.find(key, hash: h), key: key, hash: h, id: id)
+        }
+    }
+
+    /// The number of the stream whose name has these bytes (and `FastHash.bytes` hash), or nil.
+    func streamId(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Int? { streamNames.find(key, hash: hash) }
+
+    func version(ofStreamId k: Int) -> UInt64 { UInt64(streamPositions[k].count - 1) }
+
+    /// Adds an event of stream number `streamId`, or of the stream named by `key` when that is
+    /// nil (a new stream); returns the stream's number.
+    mutating func add(position: UInt64, streamId: Int?, key: UnsafeRawBufferPointer, hash: UInt64, id: UUID) -> Int {
+        let k: Int
+        if let streamId {
+            k = streamId
             streamPositions[k].append(position)
+        } else {
+            let inserted: Bool
+            (k, inserted) = streamNames.insert(key, hash: hash)
+            if inserted {
+                let dash = key.firstIndex(of: UInt8(ascii: "-")) ?? key.count
+                let (c, newCategory) = categoryNames.insert(UnsafeRawBufferPointer(rebasing: key[..<dash]))
+                if newCategory { categoryPositions.append([]) }
+                streamPositions.append([position])
+                streamCategory.append(c)
+            } else {
+                streamPositions[k].append(position)
+            }
         }
         categoryPositions[streamCategory[k]].append(position)
         eventIds.set(id, position)
         self.position = position
+        return k
     }
 
     static let magic: UInt32 = 0x5049_4458  // PIDX

@@ -9,20 +9,21 @@ public enum StreamName {
     }
 
     /// Why `stream` is not a valid stream name, or nil.
-    public static func problem(with stream: String) -> String? {
-        let utf8 = stream.utf8
-        if utf8.isEmpty { return "must not be empty" }
-        if utf8.count > maxLength { return "must be at most \(maxLength) bytes (got \(utf8.count))" }
-        guard let dash = utf8.firstIndex(of: UInt8(ascii: "-")) else {
-            return "must be 'category-id' (no '-' in '\(stream)')"
+    public static func problem(with stream: String) -> String? { NameTable.withBytes(stream) { problem(bytes: $0) } }
+
+    /// Why the UTF-8 bytes of a stream name are not a valid one, or nil.
+    static func problem(bytes: UnsafeRawBufferPointer) -> String? {
+        if bytes.isEmpty { return "must not be empty" }
+        if bytes.count > maxLength { return "must be at most \(maxLength) bytes (got \(bytes.count))" }
+        guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")) else {
+            return "must be 'category-id' (no '-' in '\(String(decoding: bytes, as: UTF8.self))')"
         }
-        let category = utf8[..<dash]
-        if category.isEmpty { return "category before '-' must not be empty" }
-        for c in category where !(isAlnum(c) || c == UInt8(ascii: "_")) {
-            return "category may hold only letters, digits and '_' (got '\(String(decoding: category, as: UTF8.self))')"
+        if dash == 0 { return "category before '-' must not be empty" }
+        for c in bytes[..<dash] where !(isAlnum(c) || c == UInt8(ascii: "_")) {
+            return "category may hold only letters, digits and '_' (got '\(String(decoding: bytes[..<dash], as: UTF8.self))')"
         }
-        if utf8.index(after: dash) == utf8.endIndex { return "id after '-' must not be empty" }
-        for c in utf8 where c < 0x20 || c == 0x7F { return "must not contain control characters" }
+        if dash + 1 == bytes.count { return "id after '-' must not be empty" }
+        for c in bytes[(dash + 1)...] where c < 0x20 || c == 0x7F { return "must not contain control characters" }
         return nil
     }
 

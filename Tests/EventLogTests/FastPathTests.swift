@@ -172,6 +172,86 @@ struct FastPathTests {
         #expect(try await store.verify().intact)
     }
 
+    /// Large commits take the pipelined path: the helper indexes while the writer chains, and
+    /// blocks are sealed by whichever thread claims them once the chain has passed them. With
+    /// small blocks every commit spans many; streams are old, new and repeated within a batch.
+    @Test func largeCommitsSpanningManyBlocksReadBackIndexAndVerify() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        var options = SegmentStore.Options(segmentSize: 1 << 20)
+        options.maxBlockBytes = 4096
+        var expected: [(stream: String, payload: Data)] = []
+        do {
+            let store = try SegmentStore(directory: dir.path, options: options)
+            defer { store.close() }
+            _ = try await store.append([ProposedEvent(stream: "meter-0", type: "T", payload: Data(#"{"first":true}"#.utf8))])
+            expected.append(("meter-0", Data(#"{"first":true}"#.utf8)))
+            for round in 0..<6 {
+                let batch = (0..<(600 + round * 150)).map { i in
+                    // A few streams that repeat inside the batch, and new ones each round.
+                    let stream = i % 3 == 0 ? "meter-\(i % 7)" : "site_\(round)-\(i)"
+                    return ProposedEvent(
+                        stream: stream, type: "T", payload: Data(#"{"round":\#(round),"i":\#(i),"pad":"\#(String(repeating: "y", count: i % 90))"}"#.utf8),
+                        expected: i == 0 && round == 0 ? .exact(0) : .any)
+                }
+                let r = try await store.append(batch)
+                #expect(r.appended == batch.count)
+                #expect(r.positions == Array(UInt64(expected.count + 1)...UInt64(expected.count + batch.count)))
+                expected += batch.map { ($0.stream, $0.payload) }
+            }
+            #expect(try await store.verify().intact)
+        }
+        // Reopened: everything reads back in order, and the index (stream versions, categories,
+        // ids) agrees with the log.
+        let store = try SegmentStore(directory: dir.path, options: options)
+        defer { store.close() }
+        let all = try await store.read(from: 1, limit: 100_000)
+        #expect(all.count == expected.count)
+        #expect(zip(all, expected).allSatisfy { $0.0.stream == $0.1.stream && $0.0.payload == $0.1.payload })
+        var versions: [String: UInt64] = [:]
+        for e in all {
+            let v = versions[e.stream].map { $0 + 1 } ?? 0
+            #expect(e.version == v)
+            versions[e.stream] = v
+        }
+        for (stream, v) in versions where stream.hasPrefix("meter-") || stream.hasSuffix("-7") {
+            #expect(try await store.streamVersion(stream) == v)
+            #expect(try await store.readStream(stream, from: 0, limit: 100_000).map(\.version) == Array(0...v))
+        }
+        #expect(try await store.readCategory("site_3", from: 1, limit: 100_000).count == all.filter { $0.stream.hasPrefix("site_3-") }.count)
+        #expect(try await store.position(ofEventId: all[all.count / 2].id) == all[all.count / 2].position)
+        #expect(try await store.verify().intact)
+    }
+
+    /// The SIMD and SWAR string scans must stop at every byte that matters, wherever it sits
+    /// relative to their 16- and 8-byte steps.
+    @Test func jsonStringScanStopsAtEverySpecialByteAtEveryOffset() {
+        let cases: [(bytes: [UInt8], valid: Bool)] = [
+            ([0x22], false),  // a quote ends the string early: what follows is not JSON
+            ([0x5C, 0x6E], true),  // \n
+            ([0x5C, 0x75, 0x30, 0x30, 0x34, 0x31], true),  // \u0041
+            ([0x5C, 0x71], false),  // \q
+            ([0x01], false),
+            ([0x1F], false),
+            ([0x7F], true),
+            ([0xC3, 0xA9], true),  // é
+            ([0xFF], false),
+            ([0xC3], false),
+        ]
+        for (bytes, valid) in cases {
+            for offset in 0..<40 {
+                for after in [0, 1, 17] {
+                    var d = Data(#"{"k":""#.utf8)
+                    d.append(contentsOf: [UInt8](repeating: UInt8(ascii: "x"), count: offset))
+                    d.append(contentsOf: bytes)
+                    d.append(contentsOf: [UInt8](repeating: UInt8(ascii: "x"), count: after))
+                    d.append(contentsOf: Array(#""}"#.utf8))
+                    #expect((JSONSyntax.objectProblem(d) == nil) == valid, "\(bytes) at \(offset), \(after) after")
+                }
+            }
+        }
+    }
+
     @Test func timeOrderedIdsAreVersion7SortedByMillisecondAndUnique() {
         // Mid-millisecond instants, so binary floating point cannot round across a boundary.
         let t0 = Date(timeIntervalSince1970: 1_790_000_000.1235)
