@@ -53,6 +53,7 @@ public enum AppendPlanner {
         var versions = lookup.versions
         /// Event ids of the group → 1 + index into `placed`.
         var ids = IdTable()
+        ids.reserve(requests.reduce(0) { $0 + $1.count })
         var placed: [(position: UInt64, request: Int, index: Int)] = []
         var failedRequest: [Bool] = Array(repeating: false, count: requests.count)
         let hasKnown = !lookup.known.isEmpty

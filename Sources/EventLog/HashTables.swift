@@ -104,8 +104,17 @@ struct NameTable: Sendable {
         slots[i] = Int32(id)
     }
 
-    private mutating func grow() {
-        slots = Array(repeating: -1, count: slots.count * 2)
+    /// Room for `n` names without growing.
+    mutating func reserve(_ n: Int) {
+        var size = slots.count
+        while n * 2 > size { size *= 2 }
+        if size > slots.count { grow(to: size) }
+    }
+
+    private mutating func grow() { grow(to: slots.count * 2) }
+
+    private mutating func grow(to size: Int) {
+        slots = Array(repeating: -1, count: size)
         for id in 0..<hashes.count { place(id: id, hash: hashes[id]) }
     }
 
@@ -122,27 +131,30 @@ struct NameTable: Sendable {
 /// Event ids to non-zero values (positions), by open addressing over the id's two 64-bit
 /// halves. Key and value share one 24-byte slot: a lookup in a table far larger than the CPU
 /// caches costs one cache miss, not two.
+///
+/// The slots live in `ZeroedSlots` (huge pages for large tables) with copy-on-write, so the
+/// table is still a value: an index snapshot taken under the lock stays as it was while the
+/// writer goes on.
 struct IdTable: Sendable {
-    private struct Slot {
+    fileprivate struct Slot {
         var hi: UInt64
         var lo: UInt64
         /// 0 = empty.
         var value: UInt64
     }
-    private var slots = [Slot](repeating: Slot(hi: 0, lo: 0, value: 0), count: 16)
+    private var storage = ZeroedSlots<Slot>(count: 16)
     private(set) var count = 0
 
     func find(_ id: UUID) -> UInt64? {
         let (hi, lo) = FastHash.halves(id)
-        return slots.withUnsafeBufferPointer { t in
-            let mask = t.count - 1
-            var i = Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask
-            while true {
-                let s = t[i]
-                if s.value == 0 { return nil }
-                if s.hi == hi && s.lo == lo { return s.value }
-                i = (i + 1) & mask
-            }
+        let t = storage.base
+        let mask = storage.count - 1
+        var i = Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask
+        while true {
+            let s = t[i]
+            if s.value == 0 { return nil }
+            if s.hi == hi && s.lo == lo { return s.value }
+            i = (i + 1) & mask
         }
     }
 
@@ -150,29 +162,32 @@ struct IdTable: Sendable {
     /// many cache and TLB misses in flight at once; the probes that follow then hit the cache.
     /// On a table larger than the caches this halves the cost of a batch of lookups.
     func prefetch<S: Sequence>(_ ids: S) where S.Element == UUID {
-        slots.withUnsafeBufferPointer { t in
-            let mask = t.count - 1
-            var sink: UInt64 = 0
-            for id in ids {
-                let (hi, lo) = FastHash.halves(id)
-                sink &+= t[Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask].value
-            }
-            IdTable.sink = sink
+        let t = storage.base
+        let mask = storage.count - 1
+        var sink: UInt64 = 0
+        for id in ids {
+            let (hi, lo) = FastHash.halves(id)
+            sink &+= t[Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask].value
         }
+        withExtendedLifetime(sink) {}
     }
-    nonisolated(unsafe) private static var sink: UInt64 = 0
 
     /// Sets the value of `id` (insert or overwrite).
     mutating func set(_ id: UUID, _ value: UInt64) {
         precondition(value != 0)
-        if (count + 1) * 2 > slots.count { grow(to: slots.count * 2) }
+        if (count + 1) * 2 > storage.count {
+            grow(to: storage.count * 2)
+        } else if !isKnownUniquelyReferenced(&storage) {
+            storage = storage.copy()
+        }
         let (hi, lo) = FastHash.halves(id)
-        if put(hi, lo, value) { count += 1 }
+        if Self.put(storage, hi, lo, value) { count += 1 }
     }
 
     /// Calls `body` for every (id, value).
     func forEach(_ body: (UUID, UInt64) -> Void) {
-        for s in slots where s.value != 0 {
+        for k in 0..<storage.count where storage.base[k].value != 0 {
+            let s = storage.base[k]
             var t: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
             withUnsafeMutableBytes(of: &t) {
                 $0.storeBytes(of: s.hi, as: UInt64.self)
@@ -183,31 +198,78 @@ struct IdTable: Sendable {
     }
 
     mutating func reserve(_ n: Int) {
-        var size = slots.count
+        var size = storage.count
         while n * 2 > size { size *= 2 }
-        if size > slots.count { grow(to: size) }
+        if size > storage.count { grow(to: size) }
     }
 
     /// Returns true when the id was new.
-    private mutating func put(_ hi: UInt64, _ lo: UInt64, _ value: UInt64) -> Bool {
-        slots.withUnsafeMutableBufferPointer { t in
-            let mask = t.count - 1
-            var i = Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask
-            while t[i].value != 0 {
-                if t[i].hi == hi && t[i].lo == lo {
-                    t[i].value = value
-                    return false
-                }
-                i = (i + 1) & mask
+    private static func put(_ storage: ZeroedSlots<Slot>, _ hi: UInt64, _ lo: UInt64, _ value: UInt64) -> Bool {
+        let t = storage.base
+        let mask = storage.count - 1
+        var i = Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask
+        while t[i].value != 0 {
+            if t[i].hi == hi && t[i].lo == lo {
+                t[i].value = value
+                return false
             }
-            t[i] = Slot(hi: hi, lo: lo, value: value)
-            return true
+            i = (i + 1) & mask
         }
+        t[i] = Slot(hi: hi, lo: lo, value: value)
+        return true
     }
 
     private mutating func grow(to size: Int) {
-        let old = slots
-        slots = [Slot](repeating: Slot(hi: 0, lo: 0, value: 0), count: size)
-        for s in old where s.value != 0 { _ = put(s.hi, s.lo, s.value) }
+        let old = storage
+        let new = ZeroedSlots<Slot>(count: size)
+        for k in 0..<old.count where old.base[k].value != 0 {
+            _ = Self.put(new, old.base[k].hi, old.base[k].lo, old.base[k].value)
+        }
+        storage = new
+    }
+}
+
+/// Zero-filled slots for a hash table whose all-zero slot means "empty".
+///
+/// Tables of 2 MiB and more are mapped on their own and advised onto transparent huge pages:
+/// the event-id table of a large log is tens of MiB probed at random, and with 4 KiB pages
+/// every probe also missed the TLB and every growth took thousands of page faults (a grow of
+/// a 256 k-entry table showed as multi-millisecond stalls of the writer). Where the kernel
+/// refuses huge pages the mapping simply stays on small ones.
+final class ZeroedSlots<Slot>: @unchecked Sendable {
+    // @unchecked: only written through a table that holds the sole reference (copy-on-write).
+    let base: UnsafeMutablePointer<Slot>
+    let count: Int
+    private let bytes: Int
+    private let mapped: Bool
+
+    init(count: Int) {
+        let bytes = count * MemoryLayout<Slot>.stride
+        self.count = count
+        self.bytes = bytes
+        if bytes >= 2 << 20, let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
+            _ = madvise(p, bytes, Int32(MADV_HUGEPAGE))
+            base = p.bindMemory(to: Slot.self, capacity: count)
+            mapped = true
+        } else {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 16)
+            memset(p, 0, bytes)
+            base = p.bindMemory(to: Slot.self, capacity: count)
+            mapped = false
+        }
+    }
+
+    func copy() -> ZeroedSlots {
+        let c = ZeroedSlots(count: count)
+        UnsafeMutableRawPointer(c.base).copyMemory(from: base, byteCount: bytes)
+        return c
+    }
+
+    deinit {
+        if mapped {
+            munmap(base, bytes)
+        } else {
+            UnsafeMutableRawPointer(base).deallocate()
+        }
     }
 }
