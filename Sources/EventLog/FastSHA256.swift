@@ -65,6 +65,21 @@ enum FastSHA256 {
         return portable(a, b, c)
     }
 
+    /// SHA-256 of two messages at once: their blocks alternate, so the CPU overlaps the two
+    /// dependency chains of `sha256rnds2` (one message's rounds wait on their own previous
+    /// rounds, never on the other's).
+    static func hashPair(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> (Digest32, Digest32) {
+        #if arch(x86_64)
+        if accelerated {
+            var x = Accelerated()
+            var y = Accelerated()
+            Accelerated.updatePair(&x, a, &y, b)
+            return (x.finalize(), y.finalize())
+        }
+        #endif
+        return (portable(a, .init(start: nil, count: 0), .init(start: nil, count: 0)), portable(b, .init(start: nil, count: 0), .init(start: nil, count: 0)))
+    }
+
     /// The swift-crypto path (no SHA extensions, or other CPUs).
     static func portable(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, _ c: UnsafeRawBufferPointer) -> Digest32 {
         var h = SHA256()
@@ -108,6 +123,21 @@ enum FastSHA256 {
                 withUnsafeMutableBytes(of: &pending) { $0.baseAddress!.copyMemory(from: p, byteCount: n) }
                 pendingCount = n
             }
+        }
+
+        /// Whole blocks of two fresh states, alternating; the rest as `update` would.
+        static func updatePair(_ x: inout Accelerated, _ a: UnsafeRawBufferPointer, _ y: inout Accelerated, _ b: UnsafeRawBufferPointer) {
+            let common = min(a.count, b.count) / 64
+            if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+                for k in 0..<common {
+                    compress(&x.s0, &x.s1, pa + 64 * k)
+                    compress(&y.s0, &y.s1, pb + 64 * k)
+                }
+                x.total = UInt64(64 * common)
+                y.total = UInt64(64 * common)
+            }
+            x.update(UnsafeRawBufferPointer(rebasing: a[(64 * common)...]))
+            y.update(UnsafeRawBufferPointer(rebasing: b[(64 * common)...]))
         }
 
         mutating func finalize() -> Digest32 {

@@ -29,6 +29,22 @@ struct FastPathTests {
         }
     }
 
+    /// Two messages hashed together (their blocks interleaved) against swift-crypto, for
+    /// every pairing of lengths around the block and padding boundaries.
+    @Test func sha256PairsMatchSwiftCrypto() {
+        var rng = SystemRandomNumberGenerator()
+        let lengths = [0, 1, 55, 56, 63, 64, 65, 119, 120, 127, 128, 129, 200, 256, 1000]
+        for n in lengths {
+            for m in lengths {
+                let a = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let b = (0..<m).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let pair = a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in FastSHA256.hashPair(pa, pb) } }
+                #expect(pair.0 == Digest32(Data(SHA256.hash(data: a))), "lengths \(n), \(m)")
+                #expect(pair.1 == Digest32(Data(SHA256.hash(data: b))), "lengths \(n), \(m)")
+            }
+        }
+    }
+
     /// On this CI's machines the SHA extensions are present; if a run lands elsewhere the
     /// portable path is what runs, and the test above still checks it.
     @Test func reportsWhetherAccelerated() {
