@@ -6,12 +6,14 @@ import Synchronization
 /// Turns one commit's records into finished blocks, keeping on the writer's sequential path
 /// only what is sequential by nature: the hash chain.
 ///
-/// 1. Sizes: every record's framed size is known up front, so records are assigned to blocks
-///    and to byte offsets before anything is written.
-/// 2. Encode, on both cores: headers and payloads are written into their places.
-/// 3. Chain, one core: hash(n) = SHA-256(hash(n-1) ‖ header(n) ‖ SHA-256(payload(n))) over
-///    the headers already in place.
-/// 4. Seal, on both cores: record CRCs, LZ4 and the block header and CRC, per block.
+/// 1. Bodies (`Bodies`): every record's framed size is known up front, so records are
+///    assigned to blocks and byte offsets, then headers and payloads are written into their
+///    places, with position, stream version and recorded-at left zero. Nothing here depends
+///    on planning, so for a large group the writer has a helper do it while it plans.
+/// 2. Chain, one core: each header gets its position, version and time, then
+///    hash(n) = SHA-256(hash(n-1) ‖ header(n) ‖ SHA-256(payload(n))) over it in place.
+/// 3. Seal: record CRCs, LZ4, the block header and CRC, per block, as soon as the chain has
+///    passed the block, on whichever core is free.
 struct CommitEncoder {
     /// One record to encode.
     struct Record {
@@ -30,71 +32,93 @@ struct CommitEncoder {
         var lastHash: Digest32
     }
 
-    /// `digests[r][i]` is SHA-256 of the payload of `events[r][i]`.
+    /// Records laid out in blocks and written except for the three fields planning decides.
+    final class Bodies: @unchecked Sendable {
+        // @unchecked: written by disjoint pieces (lanes, then one record or block each) that
+        // `Parallel.perform` and `SealProgress` order; read-only in between.
+        /// Which event each record is, in log order.
+        let order: [(request: Int, index: Int)]
+        /// Offset of each record's header within its block, its length, and its block.
+        let bodyStart: [Int]
+        let headerLength: [Int]
+        let recordBlock: [Int]
+        let blockFirstRecord: [Int]
+        let buffers: [UnsafeMutableRawBufferPointer]
+
+        var count: Int { order.count }
+
+        /// Lays out `order` and writes the records, on `lanes` cores.
+        init(_ events: [[ProposedEvent]], order: [(request: Int, index: Int)], maxBlockBytes: Int, lanes: Int) {
+            let n = order.count
+            var bodyStart = [Int](repeating: 0, count: n)
+            var headerLength = [Int](repeating: 0, count: n)
+            var recordBlock = [Int](repeating: 0, count: n)
+            var blockSizes: [Int] = []
+            var blockFirstRecord: [Int] = []
+            var offset = 0
+            for i in 0..<n {
+                if blockSizes.isEmpty || (offset >= maxBlockBytes) {
+                    if !blockSizes.isEmpty { blockSizes[blockSizes.count - 1] = offset }
+                    blockSizes.append(0)
+                    blockFirstRecord.append(i)
+                    offset = 0
+                }
+                // Borrowed in place, never copied: a copy of an event is five reference
+                // counts up and down, which showed in profiles.
+                let header = RecordCodec.headerSize(events[order[i].request][order[i].index])
+                recordBlock[i] = blockSizes.count - 1
+                bodyStart[i] = offset + 4
+                headerLength[i] = header
+                offset += 4 + header + events[order[i].request][order[i].index].payload.count + 32 + 8
+            }
+            if !blockSizes.isEmpty { blockSizes[blockSizes.count - 1] = offset }
+            self.order = order
+            self.bodyStart = bodyStart
+            self.headerLength = headerLength
+            self.recordBlock = recordBlock
+            self.blockFirstRecord = blockFirstRecord
+            buffers = blockSizes.map { UnsafeMutableRawBufferPointer.allocate(byteCount: $0, alignment: 16) }
+            Parallel.perform(lanes) { lane in self.write(events, from: n * lane / lanes, to: n * (lane + 1) / lanes) }
+        }
+
+        deinit { for b in buffers { b.deallocate() } }
+
+        private func write(_ events: [[ProposedEvent]], from lo: Int, to hi: Int) {
+            for i in lo..<hi {
+                let event = events[order[i].request][order[i].index]
+                let base = buffers[recordBlock[i]].baseAddress!
+                var w = RawSink(base: base, offset: bodyStart[i])
+                RecordCodec.writeHeader(&w, position: 0, version: 0, event: event, recordedAt: 0)
+                precondition(w.offset - bodyStart[i] == headerLength[i], "header size mismatch")
+                w.raw(event.payload)
+                let bodyLength = UInt32(w.offset - bodyStart[i] + 32)
+                base.storeBytes(of: bodyLength.bigEndian, toByteOffset: bodyStart[i] - 4, as: UInt32.self)
+                // Hash (chain) and CRC (seal) are filled in later.
+                base.storeBytes(of: bodyLength.bigEndian, toByteOffset: w.offset + 32 + 4, as: UInt32.self)
+            }
+        }
+    }
+
+    /// `digests[r][i]` is SHA-256 of the payload of `events[r][i]`. `prepared` is used when it
+    /// holds exactly these records (a group planned without retries or failures).
     ///
     /// `alongside` runs on another core while the chain is computed (the store indexes the
     /// commit there): the chain is the one step that cannot use both cores.
     static func encode(
         _ records: [Record], events: [[ProposedEvent]], digests: [[Digest32]], previous: Digest32, maxBlockBytes: Int,
-        alongside: (@Sendable () -> Void)? = nil
+        alongside: (@Sendable () -> Void)? = nil, prepared: Bodies? = nil
     ) -> Output {
         let n = records.count
         precondition(n > 0)
-        // 1. Sizes and layout.
-        var bodyStart = [Int](repeating: 0, count: n)  // offset of the header within its block
-        var headerLength = [Int](repeating: 0, count: n)
-        var recordBlock = [Int](repeating: 0, count: n)
-        var blockSizes: [Int] = []
-        var blockFirstRecord: [Int] = []
-        var offset = 0
-        for i in 0..<n {
-            if blockSizes.isEmpty || (offset >= maxBlockBytes) {
-                if !blockSizes.isEmpty { blockSizes[blockSizes.count - 1] = offset }
-                blockSizes.append(0)
-                blockFirstRecord.append(i)
-                offset = 0
+        let bodies =
+            if let prepared, prepared.count == n, zip(prepared.order, records).allSatisfy({ $0.0 == ($0.1.request, $0.1.index) }) {
+                prepared
+            } else {
+                Bodies(
+                    events, order: records.map { ($0.request, $0.index) }, maxBlockBytes: maxBlockBytes,
+                    lanes: n >= Parallel.smallRecords ? 2 : 1)
             }
-            // Borrowed in place, never copied: a copy of an event is five reference counts
-            // up and down, which showed in profiles.
-            let header = RecordCodec.headerSize(events[records[i].request][records[i].index])
-            recordBlock[i] = blockSizes.count - 1
-            bodyStart[i] = offset + 4
-            headerLength[i] = header
-            offset += 4 + header + events[records[i].request][records[i].index].payload.count + 32 + 8
-        }
-        blockSizes[blockSizes.count - 1] = offset
-        let blockCount = blockSizes.count
-        let buffers = blockSizes.map { UnsafeMutableRawBufferPointer.allocate(byteCount: $0, alignment: 16) }
-        defer { for b in buffers { b.deallocate() } }
-        let shared = UncheckedSendable((buffers, bodyStart, headerLength, recordBlock))
-
-        // 2. Encode on both cores: records split in two halves by count.
-        let lanes = n >= Parallel.smallRecords ? 2 : 1
-        let encodeLane: @Sendable (Int) -> Void = { lane in
-            let (buffers, bodyStart, headerLength, recordBlock) = shared.value
-            let lo = n * lane / lanes
-            let hi = n * (lane + 1) / lanes
-            for i in lo..<hi {
-                let r = records[i]
-                let base = buffers[recordBlock[i]].baseAddress!
-                var w = RawSink(base: base, offset: bodyStart[i])
-                RecordCodec.writeHeader(
-                    &w, position: r.position, version: r.version, event: events[r.request][r.index], recordedAt: r.recordedAt)
-                precondition(w.offset - bodyStart[i] == headerLength[i], "header size mismatch")
-                w.raw(events[r.request][r.index].payload)
-                let bodyLength = UInt32(w.offset - bodyStart[i] + 32)
-                base.storeBytes(of: bodyLength.bigEndian, toByteOffset: bodyStart[i] - 4, as: UInt32.self)
-                // Hash (step 3) and CRC (step 4) are filled in later.
-                base.storeBytes(of: bodyLength.bigEndian, toByteOffset: w.offset + 32 + 4, as: UInt32.self)
-            }
-        }
-        Parallel.perform(lanes, encodeLane)
-
-        // 3 and 4. The chain, in order, over the headers in place; each block is sealed (record
-        // CRCs, LZ4, framing) as soon as the chain has passed its last record. With a helper
-        // (`alongside` given) the helper first runs `alongside`, then seals chained blocks while
-        // the chain goes on; the chain's thread seals whatever is left once it is done.
-        let firstRecords = blockFirstRecord
+        let blockCount = bodies.buffers.count
         let progress = SealProgress(blocks: blockCount)
         let sealedBlocks = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: blockCount)
         sealedBlocks.initialize(repeating: [])
@@ -104,31 +128,34 @@ struct CommitEncoder {
         }
         let slots = UncheckedSendable(sealedBlocks)
         let seal: @Sendable (Int) -> Void = { b in
-            let (buffers, _, _, _) = shared.value
-            RecordCodec.fillCRCs(buffers[b])
-            let first = firstRecords[b]
-            let count = (b + 1 < blockCount ? firstRecords[b + 1] : n) - first
+            RecordCodec.fillCRCs(bodies.buffers[b])
+            let first = bodies.blockFirstRecord[b]
+            let count = (b + 1 < blockCount ? bodies.blockFirstRecord[b + 1] : n) - first
             slots.value[b] = SegmentFormat.encodeBlock(
-                raw: UnsafeRawBufferPointer(buffers[b]), count: count, firstPosition: records[first].position,
+                raw: UnsafeRawBufferPointer(bodies.buffers[b]), count: count, firstPosition: records[first].position,
                 commitEnd: b == blockCount - 1)
         }
         let chain: @Sendable () -> Digest32 = {
-            let (buffers, bodyStart, headerLength, recordBlock) = shared.value
             var hash = previous
             for i in 0..<n {
-                let block = recordBlock[i]
-                let base = buffers[block].baseAddress!
-                let h = headerLength[i]
+                let r = records[i]
+                let block = bodies.recordBlock[i]
+                let header = bodies.buffers[block].baseAddress! + bodies.bodyStart[i]
+                let h = bodies.headerLength[i]
+                header.storeBytes(of: r.position.bigEndian, toByteOffset: RecordCodec.positionOffset, as: UInt64.self)
+                header.storeBytes(of: r.version.bigEndian, toByteOffset: RecordCodec.versionOffset, as: UInt64.self)
+                header.storeBytes(of: r.recordedAt.bigEndian, toByteOffset: RecordCodec.recordedAtOffset, as: Int64.self)
                 hash = RecordCodec.chainHash(
-                    previous: hash, header: UnsafeRawBufferPointer(start: base + bodyStart[i], count: h),
-                    payloadDigest: digests[records[i].request][records[i].index])
-                let payloadLength = Int(
-                    UInt32(bigEndian: base.loadUnaligned(fromByteOffset: bodyStart[i] + h - 4, as: UInt32.self)))
-                (base + bodyStart[i] + h + payloadLength).storeBytes(of: hash, as: Digest32.self)
-                if i + 1 == n || recordBlock[i + 1] != block { progress.chained(through: block) }
+                    previous: hash, header: UnsafeRawBufferPointer(start: header, count: h),
+                    payloadDigest: digests[r.request][r.index])
+                let payloadLength = Int(UInt32(bigEndian: header.loadUnaligned(fromByteOffset: h - 4, as: UInt32.self)))
+                (header + h + payloadLength).storeBytes(of: hash, as: Digest32.self)
+                if i + 1 == n || bodies.recordBlock[i + 1] != block { progress.chained(through: block) }
             }
             return hash
         }
+        // The chain's thread seals what is left once the chain is done; a helper (with
+        // `alongside` first) seals blocks the chain has passed meanwhile.
         let hash: Digest32
         if n >= Parallel.smallRecords || alongside != nil {
             hash = Parallel.map(2) { i -> Digest32? in
@@ -148,8 +175,8 @@ struct CommitEncoder {
             hash = chain()
             for b in 0..<blockCount { seal(b) }
         }
-        let sealed = Array(sealedBlocks)
-        return Output(blocks: sealed, firstPositions: blockFirstRecord.map { records[$0].position }, lastHash: hash)
+        return Output(
+            blocks: Array(sealedBlocks), firstPositions: bodies.blockFirstRecord.map { records[$0].position }, lastHash: hash)
     }
 }
 

@@ -46,6 +46,12 @@ public enum RecordCodec {
         return nil
     }
 
+    /// Byte offsets of the fields the writer fills in after planning (see `CommitEncoder`):
+    /// they follow the one-byte format, in the order `writeHeader` writes them.
+    static let positionOffset = 1
+    static let versionOffset = 9
+    static let recordedAtOffset = 33
+
     /// Appends the canonical header of a record to `w`.
     static func writeHeader<W: ByteSink>(
         _ w: inout W, position: UInt64, version: UInt64, event: ProposedEvent, recordedAt: Int64

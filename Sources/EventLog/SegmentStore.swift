@@ -282,52 +282,80 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         return (digests, keys)
     }
 
-    /// Plans, writes and hands one group of requests to the sync stage.
-    func commit(_ group: [AppendRequest]) {
-        if let failure = state.withLock({ $0.failure }) {
-            for r in group { r.continuation.resume(throwing: failure) }
-            return
-        }
-        // What the log holds about the group's ids and streams (written commits included).
-        // Each distinct stream of the group is numbered once here, from the appenders' hashed
-        // names; the planner and the index then use the numbers (`StreamNumbers`).
-        let (knownPositions, lookup, indexStreams): ([UInt64], AppendPlanner.Lookup, [Int?]) = state.withLock { s in
-            var known: [UInt64] = []
-            var lookup = AppendPlanner.Lookup()
-            var indexStreams: [Int?] = []
-            lookup.eventStreams.reserveCapacity(group.count)
-            lookup.streams.reserve(group.reduce(0) { $0 + $1.events.count })
+    /// What the log holds about a group's ids and streams (written commits included), and the
+    /// group's plan once made.
+    struct LookedUp: Sendable {
+        var knownPositions: [UInt64] = []
+        var lookup = AppendPlanner.Lookup()
+        /// Per group stream number: the index's number of that stream, nil if it is new.
+        var indexStreams: [Int?] = []
+        var plans: [Result<AppendPlanner.Planned, EventStoreError>]?
+    }
+
+    /// Each distinct stream of the group is numbered once here, from the appenders' hashed
+    /// names; the planner and the index then use the numbers (`StreamNumbers`).
+    private func lookUp(_ group: [AppendRequest]) -> LookedUp {
+        state.withLock { s in
+            var out = LookedUp()
+            out.lookup.eventStreams.reserveCapacity(group.count)
+            out.lookup.streams.reserve(group.reduce(0) { $0 + $1.events.count })
             for r in group { s.index.prefetch(ids: r.events.lazy.map(\.id)) }
             for r in group {
                 guard let keys = r.keys else { continue }
                 var numbers: [Int32] = []
                 numbers.reserveCapacity(r.events.count)
                 for i in r.events.indices {
-                    if let p = s.index.position(ofEventId: r.events[i].id) { known.append(p) }
+                    if let p = s.index.position(ofEventId: r.events[i].id) { out.knownPositions.append(p) }
                     let key = keys.key(i)
                     let h = keys.hash(i)
-                    let (g, isNew) = lookup.streams.insert(key, hash: h)
+                    let (g, isNew) = out.lookup.streams.insert(key, hash: h)
                     if isNew {
                         let k = s.index.streamId(key, hash: h)
-                        indexStreams.append(k)
-                        lookup.versions.append(k.map { s.index.version(ofStreamId: $0) })
+                        out.indexStreams.append(k)
+                        out.lookup.versions.append(k.map { s.index.version(ofStreamId: $0) })
                     }
                     numbers.append(Int32(g))
                 }
-                lookup.eventStreams.append(numbers)
+                out.lookup.eventStreams.append(numbers)
             }
-            return (known, lookup, indexStreams)
+            return out
         }
-        var plannerLookup = lookup
-        if !knownPositions.isEmpty {
+    }
+
+    /// Plans, writes and hands one group of requests to the sync stage.
+    func commit(_ group: [AppendRequest]) {
+        if let failure = state.withLock({ $0.failure }) {
+            for r in group { r.continuation.resume(throwing: failure) }
+            return
+        }
+        // A large group's records are laid out and written by a helper while this thread
+        // looks the group up and plans it: nothing in a record but its position, version and
+        // time depends on the plan (`CommitEncoder.Bodies`).
+        let events = group.map(\.events)
+        let total = events.reduce(0) { $0 + $1.count }
+        let next = writer.head + 1
+        let maxBlockBytes = options.maxBlockBytes
+        let split = Parallel.map(total >= Parallel.smallRecords ? 2 : 1) { i -> (LookedUp?, CommitEncoder.Bodies?) in
+            if i == 1 {
+                let order = events.indices.flatMap { r in events[r].indices.map { (request: r, index: $0) } }
+                return (nil, CommitEncoder.Bodies(events, order: order, maxBlockBytes: maxBlockBytes, lanes: 1))
+            }
+            var looked = self.lookUp(group)
+            if looked.knownPositions.isEmpty { looked.plans = AppendPlanner.plan(events, next: next, lookup: looked.lookup) }
+            return (looked, nil)
+        }
+        var looked = split[0].0!
+        let prepared = split.count > 1 ? split[1].1 : nil
+        if looked.plans == nil {
             // Retries: read the originals, which must be durable to be read.
             syncStage.drain()
-            if let recorded = try? readEvents(at: Array(Set(knownPositions)).sorted()) {
+            var plannerLookup = looked.lookup
+            if let recorded = try? readEvents(at: Array(Set(looked.knownPositions)).sorted()) {
                 for e in recorded { plannerLookup.known[e.id] = e }
             }
+            looked.plans = AppendPlanner.plan(events, next: next, lookup: plannerLookup)
         }
-        let events = group.map(\.events)
-        let plans = AppendPlanner.plan(events, next: writer.head + 1, lookup: plannerLookup)
+        let plans = looked.plans!
         let recordedAt = options.clock()
         var planned: [(request: AppendRequest, plan: AppendPlanner.Planned)] = []
         var records: [CommitEncoder.Record] = []
@@ -354,8 +382,10 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let acks: (UInt64) -> [(request: AppendRequest, result: AppendResult)] = { head in
             planned.map { ($0.request, AppendResult(positions: $0.plan.positions, appended: $0.plan.fresh.count, head: head)) }
         }
-        let numbers = StreamNumbers(ofEvent: lookup.eventStreams, inIndex: indexStreams, keys: group.map { $0.keys! })
-        if let failure = persist(records, events: events, digests: group.map(\.digests), streams: numbers, acks: acks) {
+        let numbers = StreamNumbers(ofEvent: looked.lookup.eventStreams, inIndex: looked.indexStreams, keys: group.map { $0.keys! })
+        if let failure = persist(
+            records, events: events, digests: group.map(\.digests), streams: numbers, prepared: prepared, acks: acks)
+        {
             for p in planned { p.request.continuation.resume(throwing: failure) }
         }
     }
@@ -421,7 +451,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     /// Returns the failure if nothing was handed over.
     private func persist(
         _ records: [CommitEncoder.Record], events: [[ProposedEvent]], digests: [[Digest32]], streams: StreamNumbers?,
-        acks: (UInt64) -> [(request: AppendRequest, result: AppendResult)]
+        prepared: CommitEncoder.Bodies? = nil, acks: (UInt64) -> [(request: AppendRequest, result: AppendResult)]
     ) -> EventStoreError? {
         if let failure = state.withLock({ $0.failure }) { return failure }
         // The index takes a large commit while the chain is computed, on the other core (a
@@ -454,7 +484,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let alongside = records.count >= Parallel.smallRecords
         let encoded = CommitEncoder.encode(
             records, events: events, digests: digests, previous: writer.hash, maxBlockBytes: options.maxBlockBytes,
-            alongside: alongside ? index : nil)
+            alongside: alongside ? index : nil, prepared: prepared)
         if !alongside { index() }
         var blockStarts: [BlockRef] = []
         var length = 0

@@ -214,6 +214,19 @@ struct FastPathTests {
                 #expect(r.appended == batch.count)
                 #expect(r.positions == Array(UInt64(expected.count + 1)...UInt64(expected.count + batch.count)))
                 expected += batch.map { ($0.stream, $0.payload) }
+                if round == 2 {
+                    // Half retries, half new: the records laid out before planning no longer
+                    // match, and the commit is encoded again from the plan.
+                    let fresh = (0..<400).map { i in
+                        ProposedEvent(stream: "retry-\(i % 9)", type: "T", payload: Data(#"{"again":\#(i)}"#.utf8))
+                    }
+                    let mixed = zip(batch.prefix(400), fresh).flatMap { [$0.0, $0.1] }
+                    let again = try await store.append(mixed)
+                    #expect(again.appended == 400)
+                    #expect(stride(from: 0, to: 800, by: 2).allSatisfy { again.positions[$0] == r.positions[$0 / 2] })
+                    #expect(again.positions.last == UInt64(expected.count + 400))
+                    expected += fresh.map { ($0.stream, $0.payload) }
+                }
             }
             #expect(try await store.verify().intact)
         }
