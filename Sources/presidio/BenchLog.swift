@@ -89,17 +89,9 @@ struct LogBench: AsyncParsableCommand {
                 })
                 i += k
             }
-            let t0 = DispatchTime.now().uptimeNanoseconds
             let c0 = Self.cpuSeconds()
-            var latencies: [Double] = []
-            latencies.reserveCapacity(prepared.count)
-            for batchEvents in prepared {
-                let s = DispatchTime.now().uptimeNanoseconds
-                _ = try await store.append(batchEvents)
-                latencies.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1000)
-            }
-            latencies.sort()
-            let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            let single = try await TimedAppends.run(store, batchesPerTask: [prepared])
+            let secs = single.seconds
             let cpu = (Self.cpuSeconds() - c0) * 1e6 / Double(n)
             store.close()
             // The same batches from `inflight` appenders at once (a pipelined bulk import):
@@ -121,8 +113,8 @@ struct LogBench: AsyncParsableCommand {
             rows.append(
                 Row(
                     test: "append", batch: b, events: n, eventsPerSecond: eps, mbPerSecond: eps * Double(payloadBytes) / 1e6,
-                    baselineEventsPerSecond: base, ratioToBaseline: eps / base, p50Micros: latencies[latencies.count / 2],
-                    p99Micros: latencies[latencies.count * 99 / 100], cpuMicrosPerEvent: cpu))
+                    baselineEventsPerSecond: base, ratioToBaseline: eps / base, p50Micros: single.p50,
+                    p99Micros: single.p99, cpuMicrosPerEvent: cpu))
             if let pipelined {
                 let eps = Double(n) / pipelined.secs
                 rows.append(
