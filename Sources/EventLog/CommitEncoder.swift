@@ -27,9 +27,30 @@ struct CommitEncoder {
 
     /// Finished blocks in order, the first position of each, and the last record's hash.
     struct Output {
-        var blocks: [[UInt8]]
+        var blocks: Frames
         var firstPositions: [UInt64]
         var lastHash: Digest32
+    }
+
+    /// The framed blocks of a commit, in pooled buffers given back when this goes away.
+    final class Frames: @unchecked Sendable {
+        // @unchecked: each frame is written by one sealing piece, then only read.
+        private let storage: [UnsafeMutableRawBufferPointer]
+        fileprivate var lengths: [Int]
+
+        init(capacities: [Int]) {
+            storage = capacities.map { BufferPool.shared.take($0) }
+            lengths = Array(repeating: 0, count: capacities.count)
+        }
+
+        deinit { for b in storage { BufferPool.shared.give(b) } }
+
+        var count: Int { storage.count }
+
+        fileprivate func buffer(_ k: Int) -> UnsafeMutableRawBufferPointer { storage[k] }
+
+        /// The bytes of frame `k`.
+        subscript(k: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[k][0..<lengths[k]]) }
     }
 
     /// Records laid out in blocks and written except for the three fields planning decides.
@@ -44,6 +65,7 @@ struct CommitEncoder {
         let recordBlock: [Int]
         let blockFirstRecord: [Int]
         let buffers: [UnsafeMutableRawBufferPointer]
+        private let storage: [UnsafeMutableRawBufferPointer]
 
         var count: Int { order.count }
 
@@ -77,11 +99,12 @@ struct CommitEncoder {
             self.headerLength = headerLength
             self.recordBlock = recordBlock
             self.blockFirstRecord = blockFirstRecord
-            buffers = blockSizes.map { UnsafeMutableRawBufferPointer.allocate(byteCount: $0, alignment: 16) }
+            storage = blockSizes.map { BufferPool.shared.take($0) }
+            buffers = zip(storage, blockSizes).map { UnsafeMutableRawBufferPointer(rebasing: $0[0..<$1]) }
             Parallel.perform(lanes) { lane in self.write(events, from: n * lane / lanes, to: n * (lane + 1) / lanes) }
         }
 
-        deinit { for b in buffers { b.deallocate() } }
+        deinit { for b in storage { BufferPool.shared.give(b) } }
 
         private func write(_ events: [[ProposedEvent]], from lo: Int, to hi: Int) {
             for i in lo..<hi {
@@ -120,20 +143,17 @@ struct CommitEncoder {
             }
         let blockCount = bodies.buffers.count
         let progress = SealProgress(blocks: blockCount)
-        let sealedBlocks = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: blockCount)
-        sealedBlocks.initialize(repeating: [])
-        defer {
-            sealedBlocks.deinitialize()
-            sealedBlocks.deallocate()
-        }
-        let slots = UncheckedSendable(sealedBlocks)
+        let frames = Frames(capacities: bodies.buffers.map { SegmentFormat.frameCapacity(rawCount: $0.count) })
+        let lengths = UnsafeMutableBufferPointer<Int>.allocate(capacity: blockCount)
+        defer { lengths.deallocate() }
+        let slots = UncheckedSendable(lengths)
         let seal: @Sendable (Int) -> Void = { b in
             RecordCodec.fillCRCs(bodies.buffers[b])
             let first = bodies.blockFirstRecord[b]
             let count = (b + 1 < blockCount ? bodies.blockFirstRecord[b + 1] : n) - first
             slots.value[b] = SegmentFormat.encodeBlock(
                 raw: UnsafeRawBufferPointer(bodies.buffers[b]), count: count, firstPosition: records[first].position,
-                commitEnd: b == blockCount - 1)
+                commitEnd: b == blockCount - 1, into: frames.buffer(b))
         }
         let chain: @Sendable () -> Digest32 = {
             var hash = previous
@@ -175,8 +195,9 @@ struct CommitEncoder {
             hash = chain()
             for b in 0..<blockCount { seal(b) }
         }
+        frames.lengths = Array(lengths)
         return Output(
-            blocks: Array(sealedBlocks), firstPositions: bodies.blockFirstRecord.map { records[$0].position }, lastHash: hash)
+            blocks: frames, firstPositions: bodies.blockFirstRecord.map { records[$0].position }, lastHash: hash)
     }
 }
 

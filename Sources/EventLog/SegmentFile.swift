@@ -56,16 +56,18 @@ final class SegmentFile: @unchecked Sendable {
     }
 
     func write(_ bytes: [UInt8], at offset: UInt64) throws {
+        try bytes.withUnsafeBytes { try write($0, at: offset) }
+    }
+
+    func write(_ p: UnsafeRawBufferPointer, at offset: UInt64) throws {
         var done = 0
-        try bytes.withUnsafeBytes { p in
-            while done < p.count {
-                let n = pwrite(fd, p.baseAddress! + done, p.count - done, off_t(offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw SegmentFile.error("pwrite", path)
-                }
-                done += n
+        while done < p.count {
+            let n = pwrite(fd, p.baseAddress! + done, p.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SegmentFile.error("pwrite", path)
             }
+            done += n
         }
     }
 

@@ -60,34 +60,44 @@ enum SegmentFormat {
         raw.withUnsafeBytes { encodeBlock(raw: $0, count: count, firstPosition: firstPosition, commitEnd: commitEnd) }
     }
 
-    /// The frame is built in one buffer: LZ4 writes straight after the header's place, so a
-    /// block costs one allocation and no copy of its stored bytes.
     static func encodeBlock(raw: UnsafeRawBufferPointer, count: Int, firstPosition: UInt64, commitEnd: Bool) -> [UInt8] {
-        let bound = LZ4.compressBound(raw.count)
-        return [UInt8](unsafeUninitializedCapacity: blockOverhead + max(bound, raw.count)) { out, length in
-            let frame = UnsafeMutableRawBufferPointer(out)
-            let storedArea = UnsafeMutableRawBufferPointer(rebasing: frame[blockHeaderSize...])
-            var stored = LZ4.compress(raw, into: storedArea)
-            let compressed = stored != nil
-            if stored == nil {
-                if raw.count > 0 { storedArea.baseAddress!.copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
-                stored = raw.count
-            }
-            let storedCount = stored!
-            var w = RawSink(base: frame.baseAddress!, offset: 0)
-            w.u32(blockMagic)
-            w.u8((compressed ? flagCompressed : 0) | (commitEnd ? flagCommitEnd : 0))
-            w.u32(UInt32(count))
-            w.u64(firstPosition)
-            w.u32(UInt32(storedCount))
-            w.u32(UInt32(raw.count))
-            var crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: frame[0..<25]))
-            crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: frame[blockHeaderSize..<blockHeaderSize + storedCount]), seed: crc)
-            w.u32(crc)
-            w.offset = blockHeaderSize + storedCount
-            w.u32(UInt32(blockOverhead + storedCount))
-            length = w.offset
+        [UInt8](unsafeUninitializedCapacity: frameCapacity(rawCount: raw.count)) { out, length in
+            length = encodeBlock(
+                raw: raw, count: count, firstPosition: firstPosition, commitEnd: commitEnd, into: UnsafeMutableRawBufferPointer(out))
         }
+    }
+
+    /// Bytes `encodeBlock(…, into:)` may need for `rawCount` raw bytes.
+    static func frameCapacity(rawCount: Int) -> Int { blockOverhead + max(LZ4.compressBound(rawCount), rawCount) }
+
+    /// Writes the frame of one block into `frame` (at least `frameCapacity` bytes) and returns
+    /// its length. LZ4 writes straight after the header's place, so the stored bytes are never
+    /// copied.
+    static func encodeBlock(
+        raw: UnsafeRawBufferPointer, count: Int, firstPosition: UInt64, commitEnd: Bool, into frame: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        precondition(frame.count >= frameCapacity(rawCount: raw.count))
+        let storedArea = UnsafeMutableRawBufferPointer(rebasing: frame[blockHeaderSize...])
+        var stored = LZ4.compress(raw, into: storedArea)
+        let compressed = stored != nil
+        if stored == nil {
+            if raw.count > 0 { storedArea.baseAddress!.copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+            stored = raw.count
+        }
+        let storedCount = stored!
+        var w = RawSink(base: frame.baseAddress!, offset: 0)
+        w.u32(blockMagic)
+        w.u8((compressed ? flagCompressed : 0) | (commitEnd ? flagCommitEnd : 0))
+        w.u32(UInt32(count))
+        w.u64(firstPosition)
+        w.u32(UInt32(storedCount))
+        w.u32(UInt32(raw.count))
+        var crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: frame[0..<25]))
+        crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: frame[blockHeaderSize..<blockHeaderSize + storedCount]), seed: crc)
+        w.u32(crc)
+        w.offset = blockHeaderSize + storedCount
+        w.u32(UInt32(blockOverhead + storedCount))
+        return w.offset
     }
 
     /// Parses a block header (without checking the CRC); nil if the magic is wrong or bytes are short.

@@ -488,15 +488,15 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         if !alongside { index() }
         var blockStarts: [BlockRef] = []
         var length = 0
-        for (k, b) in encoded.blocks.enumerated() {
+        for k in 0..<encoded.blocks.count {
             blockStarts.append(BlockRef(firstPosition: encoded.firstPositions[k], offset: writer.writeOffset + UInt64(length)))
-            length += b.count
+            length += encoded.blocks[k].count
         }
         guard let active = writer.active else { return EventStoreError(.closed, "no active segment") }
         let startOffset = writer.writeOffset
         do {
             // One pwrite per block, back to back: cheaper than copying them into one buffer.
-            for (k, b) in encoded.blocks.enumerated() { try active.write(b, at: blockStarts[k].offset) }
+            for k in 0..<encoded.blocks.count { try active.write(encoded.blocks[k], at: blockStarts[k].offset) }
         } catch {
             try? active.truncate(to: startOffset)
             let failure = EventStoreError(
