@@ -60,53 +60,91 @@ struct RawChainVerifier {
     /// Stream name bytes → stream number → last version seen; no `String` per record.
     private var streams = NameTable()
     private var versions: [UInt64] = []
+    private let hasher = ChainHasher()
 
     var previousHash: Data { hash.data }
 
+    /// One record's parts inside a block, parsed but not yet checked.
+    private struct Parsed {
+        var position, version: UInt64
+        /// The stream name, the canonical header, the payload and the stored hash.
+        var stream, header, payload, stored: UnsafeRawBufferPointer
+    }
+
+    /// Parses the framed record at `r` (checking its CRC); why it cannot be, or the parts.
+    private static func parse(_ r: inout ByteReader) -> Result<Parsed, Problem> {
+        guard let length = r.u32(), let body = r.bytes(Int(length)), let crc = r.u32(), let suffix = r.u32(),
+            suffix == length
+        else { return .failure(Problem("record framing is damaged")) }
+        guard CRC32C.checksum(body) == crc else { return .failure(Problem("record CRC32C mismatch")) }
+        var b = ByteReader(body)
+        guard b.u8() == RecordCodec.formatVersion, let position = b.u64(), let version = b.u64(),
+            b.bytes(16 + 8) != nil, let streamLength = b.u16(), let streamBytes = b.bytes(Int(streamLength)),
+            let typeLength = b.u16(), b.bytes(Int(typeLength)) != nil, b.u32() != nil, let actorLength = b.u16(),
+            b.bytes(Int(actorLength)) != nil, let flags = b.u8(),
+            b.bytes((flags & 1 != 0 ? 16 : 0) + (flags & 2 != 0 ? 16 : 0)) != nil, let metaLength = b.u32(),
+            b.bytes(Int(metaLength)) != nil, let payloadLength = b.u32()
+        else { return .failure(Problem("record header does not parse")) }
+        let headerEnd = b.offset
+        guard let payload = b.bytes(Int(payloadLength)), let stored = b.bytes(32), b.remaining == 0 else {
+            return .failure(Problem("record body does not parse"))
+        }
+        return .success(
+            Parsed(
+                position: position, version: version, stream: streamBytes,
+                header: UnsafeRawBufferPointer(rebasing: body[0..<headerEnd]), payload: payload, stored: stored))
+    }
+
+    private struct Problem: Error {
+        let text: String
+        init(_ text: String) { self.text = text }
+    }
+
     /// Checks every record of a block; returns why the first bad one is bad (its position is
-    /// `lastPosition + 1`), or nil.
+    /// `lastPosition + 1`), or nil. Record n+1 is parsed before record n is chained, so its
+    /// payload digest is computed alongside hash(n) (`ChainHasher`); a record that does not
+    /// parse is still reported only after every record before it checked out.
     mutating func check(block p: UnsafeRawBufferPointer, count: Int) -> String? {
         var r = ByteReader(p)
         var seen = 0
-        while r.remaining > 0 {
-            guard let length = r.u32(), let body = r.bytes(Int(length)), let crc = r.u32(), let suffix = r.u32(),
-                suffix == length
-            else { return "record framing is damaged" }
-            guard CRC32C.checksum(body) == crc else { return "record CRC32C mismatch" }
-            var b = ByteReader(body)
-            guard b.u8() == RecordCodec.formatVersion, let position = b.u64(), let version = b.u64(),
-                b.bytes(16 + 8) != nil, let streamLength = b.u16(), let streamBytes = b.bytes(Int(streamLength)),
-                let typeLength = b.u16(), b.bytes(Int(typeLength)) != nil, b.u32() != nil, let actorLength = b.u16(),
-                b.bytes(Int(actorLength)) != nil, let flags = b.u8(),
-                b.bytes((flags & 1 != 0 ? 16 : 0) + (flags & 2 != 0 ? 16 : 0)) != nil, let metaLength = b.u32(),
-                b.bytes(Int(metaLength)) != nil, let payloadLength = b.u32()
-            else { return "record header does not parse" }
-            let headerEnd = b.offset
-            guard let payload = b.bytes(Int(payloadLength)), let stored = b.bytes(32), b.remaining == 0 else {
-                return "record body does not parse"
+        guard r.remaining > 0 else { return count == 0 ? nil : "block holds 0 records, its header says \(count)" }
+        var current: Parsed
+        switch Self.parse(&r) {
+        case .failure(let problem): return problem.text
+        case .success(let first): current = first
+        }
+        var digest = RecordCodec.payloadDigest(current.payload)
+        while true {
+            var next: Result<Parsed, Problem>?
+            if r.remaining > 0 { next = Self.parse(&r) }
+            let nextPayload: UnsafeRawBufferPointer? = if case .success(let n) = next { n.payload } else { nil }
+            guard current.position == lastPosition + 1 else {
+                return "expected position \(lastPosition + 1), found \(current.position) (gap or reorder)"
             }
-            guard position == lastPosition + 1 else {
-                return "expected position \(lastPosition + 1), found \(position) (gap or reorder)"
-            }
-            let (k, isNew) = streams.insert(streamBytes)
+            let (k, isNew) = streams.insert(current.stream)
             let expectedVersion = isNew ? 0 : versions[k] + 1
-            guard version == expectedVersion else {
-                let stream = String(decoding: streamBytes, as: UTF8.self)
-                return "stream '\(stream)' version \(version), expected \(expectedVersion)"
+            guard current.version == expectedVersion else {
+                let stream = String(decoding: current.stream, as: UTF8.self)
+                return "stream '\(stream)' version \(current.version), expected \(expectedVersion)"
             }
-            let recomputed = RecordCodec.chainHash(
-                previous: hash, header: UnsafeRawBufferPointer(rebasing: body[0..<headerEnd]),
-                payloadDigest: RecordCodec.payloadDigest(payload))
-            guard recomputed == Digest32(stored) else {
-                return "hash chain break: stored \(Data(stored).hex.prefix(16))…, recomputed \(recomputed.data.hex.prefix(16))…"
+            let (recomputed, nextDigest) = hasher.step(
+                previous: hash, header: current.header, payloadDigest: digest, next: nextPayload)
+            guard recomputed == Digest32(current.stored) else {
+                return "hash chain break: stored \(Data(current.stored).hex.prefix(16))…, recomputed \(recomputed.data.hex.prefix(16))…"
             }
-            if isNew { versions.append(version) } else { versions[k] = version }
+            if isNew { versions.append(current.version) } else { versions[k] = current.version }
             hash = recomputed
-            lastPosition = position
+            lastPosition = current.position
             checked += 1
             seen += 1
+            switch next {
+            case nil: return seen == count ? nil : "block holds \(seen) records, its header says \(count)"
+            case .failure(let problem)?: return problem.text
+            case .success(let n)?:
+                current = n
+                digest = nextDigest!
+            }
         }
-        return seen == count ? nil : "block holds \(seen) records, its header says \(count)"
     }
 }
 

@@ -168,6 +168,38 @@ struct SegmentStoreRecoveryTests {
         #expect(report.eventsChecked == 16)
     }
 
+    /// The audit reads record n+1 before it chains record n (to hash n+1's payload alongside);
+    /// the first bad record must still be the one reported.
+    @Test func verifyReportsTheFirstBadRecordWhenTheNextIsDamagedToo() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        // Small segments: the damaged one is sealed, so opening trusts it and only the audit
+        // reads it record by record (the active segment's records are checked on open).
+        var store = try SegmentStore(directory: dir.path, options: .init(segmentSize: 1024))
+        _ = try await Self.fill(store, batches: 6, size: 5)
+        store.close()
+        let seg = try #require(
+            try Self.segmentFiles(dir.path).last { SegmentFormat.firstPosition(fromFileName: ($0 as NSString).lastPathComponent)! <= 17 })
+        #expect(seg != (try Self.segmentFiles(dir.path).last))
+        let pristine = try Data(contentsOf: URL(fileURLWithPath: seg))
+        try Tamper.changePayloadByte(segmentPath: seg, position: 17, damageCRCOf: 18)
+        store = try SegmentStore(directory: dir.path, options: .init(readOnly: true))
+        var report = try await store.verify()
+        store.close()
+        #expect(report.firstBadPosition == 17)
+        #expect(report.problem?.contains("hash chain break") == true)
+        #expect(report.eventsChecked == 16)
+        // Only the CRC of 18 damaged: 17 checks out, 18 is reported.
+        try pristine.write(to: URL(fileURLWithPath: seg))
+        try Tamper.changePayloadByte(segmentPath: seg, position: 17, damageCRCOf: 18, editPayload: false)
+        store = try SegmentStore(directory: dir.path, options: .init(readOnly: true))
+        report = try await store.verify()
+        store.close()
+        #expect(report.firstBadPosition == 18)
+        #expect(report.problem?.contains("record CRC32C mismatch") == true)
+        #expect(report.eventsChecked == 17)
+    }
+
     @Test func oneWriterPerFolderButReadersMayOpenBeside() async throws {
         let dir = TempDirectory()
         defer { dir.remove() }
@@ -186,7 +218,12 @@ struct SegmentStoreRecoveryTests {
 /// payload byte, then fix the record CRC, the LZ4 block and the block CRC so only the hash
 /// chain can notice.
 enum Tamper {
-    static func changePayloadByte(segmentPath: String, position: UInt64) throws {
+    /// Changes a payload byte of `position` (fixing its record CRC; not with `editPayload:
+    /// false`) and, with `damageCRCOf`, corrupts the record CRC of that position (in the same
+    /// block), then rebuilds the block around them.
+    static func changePayloadByte(
+        segmentPath: String, position: UInt64, damageCRCOf other: UInt64? = nil, editPayload: Bool = true
+    ) throws {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segmentPath)))
         let file = try SegmentFile(path: segmentPath, writable: false)
         var cursor = BlockCursor(file: file, from: UInt64(SegmentFormat.headerSize), end: UInt64(bytes.count))
@@ -208,11 +245,21 @@ enum Tamper {
             let payloadStart = bodyStart + RecordCodec.header(of: event).count
             let text = [UInt8](event.payload)
             let digit = text.firstIndex(of: UInt8(ascii: ":"))! + 1  // first digit of "i"
-            raw[payloadStart + digit] = raw[payloadStart + digit] == UInt8(ascii: "2") ? UInt8(ascii: "3") : UInt8(ascii: "2")
+            if editPayload {
+                raw[payloadStart + digit] = raw[payloadStart + digit] == UInt8(ascii: "2") ? UInt8(ascii: "3") : UInt8(ascii: "2")
+            }
             let crc = raw.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[bodyStart..<bodyStart + len])) }
             var w = ByteWriter()
             w.u32(crc)
             raw.replaceSubrange(bodyStart + len..<bodyStart + len + 4, with: w.bytes)
+            if let other {
+                var at = 0
+                for _ in block.header.firstPosition..<other {
+                    at += 4 + raw.withUnsafeBytes { var r = ByteReader($0, offset: at); return Int(r.u32()!) } + 8
+                }
+                let otherLength = raw.withUnsafeBytes { var r = ByteReader($0, offset: at); return Int(r.u32()!) }
+                raw[at + 4 + otherLength] ^= 0x5A
+            }
             let newBlock = SegmentFormat.encodeBlock(
                 raw: raw, count: Int(block.header.count), firstPosition: block.header.firstPosition,
                 commitEnd: block.header.flags & SegmentFormat.flagCommitEnd != 0)
