@@ -108,12 +108,14 @@ struct CommitEncoder {
 
         private func write(_ events: [[ProposedEvent]], from lo: Int, to hi: Int) {
             for i in lo..<hi {
-                let event = events[order[i].request][order[i].index]
+                let (r, k) = order[i]
                 let base = buffers[recordBlock[i]].baseAddress!
                 var w = RawSink(base: base, offset: bodyStart[i])
-                RecordCodec.writeHeader(&w, position: 0, version: 0, event: event, recordedAt: 0)
+                // `events[r][k]` is borrowed, not copied into a local: a copy is five
+                // reference counts up and down per record.
+                RecordCodec.writeHeader(&w, position: 0, version: 0, event: events[r][k], recordedAt: 0)
                 precondition(w.offset - bodyStart[i] == headerLength[i], "header size mismatch")
-                w.raw(event.payload)
+                w.raw(events[r][k].payload)
                 let bodyLength = UInt32(w.offset - bodyStart[i] + 32)
                 base.storeBytes(of: bodyLength.bigEndian, toByteOffset: bodyStart[i] - 4, as: UInt32.self)
                 // Hash (chain) and CRC (seal) are filled in later.

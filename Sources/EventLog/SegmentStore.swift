@@ -302,10 +302,11 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             for r in group { s.index.prefetch(ids: r.events.lazy.map(\.id)) }
             for r in group {
                 guard let keys = r.keys else { continue }
+                let events = r.events
                 var numbers: [Int32] = []
-                numbers.reserveCapacity(r.events.count)
-                for i in r.events.indices {
-                    if let p = s.index.position(ofEventId: r.events[i].id) { out.knownPositions.append(p) }
+                numbers.reserveCapacity(events.count)
+                for i in events.indices {
+                    if let p = s.index.position(ofEventId: events[i].id) { out.knownPositions.append(p) }
                     let key = keys.key(i)
                     let h = keys.hash(i)
                     let (g, isNew) = out.lookup.streams.insert(key, hash: h)
