@@ -124,7 +124,8 @@ struct CommitEncoder {
         }
     }
 
-    /// `digests[r][i]` is SHA-256 of the payload of `events[r][i]`. `prepared` is used when it
+    /// `digests[r][i]` is SHA-256 of the payload of `events[r][i]`, or `digests[r]` is empty and
+    /// the chain computes them, each alongside the hash before it. `prepared` is used when it
     /// holds exactly these records (a group planned without retries or failures).
     ///
     /// `alongside` runs on another core while the chain is computed (the store indexes the
@@ -158,20 +159,39 @@ struct CommitEncoder {
                 commitEnd: b == blockCount - 1, into: frames.buffer(b))
         }
         let chain: @Sendable () -> Digest32 = {
+            let hasher = ChainHasher()
+            func header(_ i: Int) -> UnsafeMutableRawPointer { bodies.buffers[bodies.recordBlock[i]].baseAddress! + bodies.bodyStart[i] }
+            func payload(_ i: Int) -> UnsafeRawBufferPointer {
+                let h = bodies.headerLength[i]
+                let length = Int(UInt32(bigEndian: header(i).loadUnaligned(fromByteOffset: h - 4, as: UInt32.self)))
+                return UnsafeRawBufferPointer(start: header(i) + h, count: length)
+            }
+            func given(_ i: Int) -> Digest32? {
+                let d = digests[records[i].request]
+                return d.isEmpty ? nil : d[records[i].index]
+            }
             var hash = previous
+            // The digest of record i when the step before computed it alongside its hash.
+            var carried: Digest32?
             for i in 0..<n {
                 let r = records[i]
                 let block = bodies.recordBlock[i]
-                let header = bodies.buffers[block].baseAddress! + bodies.bodyStart[i]
+                let p = header(i)
                 let h = bodies.headerLength[i]
-                header.storeBytes(of: r.position.bigEndian, toByteOffset: RecordCodec.positionOffset, as: UInt64.self)
-                header.storeBytes(of: r.version.bigEndian, toByteOffset: RecordCodec.versionOffset, as: UInt64.self)
-                header.storeBytes(of: r.recordedAt.bigEndian, toByteOffset: RecordCodec.recordedAtOffset, as: Int64.self)
-                hash = RecordCodec.chainHash(
-                    previous: hash, header: UnsafeRawBufferPointer(start: header, count: h),
-                    payloadDigest: digests[r.request][r.index])
-                let payloadLength = Int(UInt32(bigEndian: header.loadUnaligned(fromByteOffset: h - 4, as: UInt32.self)))
-                (header + h + payloadLength).storeBytes(of: hash, as: Digest32.self)
+                p.storeBytes(of: r.position.bigEndian, toByteOffset: RecordCodec.positionOffset, as: UInt64.self)
+                p.storeBytes(of: r.version.bigEndian, toByteOffset: RecordCodec.versionOffset, as: UInt64.self)
+                p.storeBytes(of: r.recordedAt.bigEndian, toByteOffset: RecordCodec.recordedAtOffset, as: Int64.self)
+                let digest = given(i) ?? carried ?? FastSHA256.hash(payload(i))
+                let headerBytes = UnsafeRawBufferPointer(start: p, count: h)
+                if i + 1 < n && given(i + 1) == nil {
+                    let step = hasher.step(previous: hash, header: headerBytes, payloadDigest: digest, next: payload(i + 1))
+                    hash = step.hash
+                    carried = step.nextDigest
+                } else {
+                    hash = RecordCodec.chainHash(previous: hash, header: headerBytes, payloadDigest: digest)
+                    carried = nil
+                }
+                (p + h + payload(i).count).storeBytes(of: hash, as: Digest32.self)
                 if i + 1 == n || bodies.recordBlock[i + 1] != block { progress.chained(through: block) }
             }
             return hash

@@ -252,6 +252,35 @@ struct FastPathTests {
         #expect(try await store.verify().intact)
     }
 
+    /// Payload digests come from the appender, or (writer busy) from the chain itself, each
+    /// alongside the hash before it; a group may mix both. The bytes must not differ.
+    @Test func chainComputesMissingDigestsToTheSameBytes() {
+        let events: [[ProposedEvent]] = (0..<3).map { r in
+            (0..<(r == 1 ? 1 : 300)).map { i in
+                ProposedEvent(
+                    stream: "meter-\(i % 4)", type: "T",
+                    payload: Data(#"{"r":\#(r),"i":\#(i),"pad":"\#(String(repeating: "z", count: (i * 37) % 300))"}"#.utf8))
+            }
+        }
+        var records: [CommitEncoder.Record] = []
+        for (r, batch) in events.enumerated() {
+            for i in batch.indices {
+                records.append(.init(request: r, index: i, position: UInt64(records.count + 1), version: UInt64(i), recordedAt: 42))
+            }
+        }
+        let all = events.map { $0.map { RecordCodec.payloadDigest($0.payload) } }
+        for given in [[true, true, true], [false, false, false], [true, false, true], [false, true, false]] {
+            let digests = zip(all, given).map { $1 ? $0 : [] }
+            for blockBytes in [1 << 10, 128 << 10] {
+                let a = CommitEncoder.encode(records, events: events, digests: all, previous: Digest32(), maxBlockBytes: blockBytes)
+                let b = CommitEncoder.encode(records, events: events, digests: digests, previous: Digest32(), maxBlockBytes: blockBytes)
+                #expect(a.lastHash == b.lastHash, "\(given)")
+                #expect(a.blocks.count == b.blocks.count)
+                #expect((0..<a.blocks.count).allSatisfy { Array(a.blocks[$0]) == Array(b.blocks[$0]) }, "\(given) \(blockBytes)")
+            }
+        }
+    }
+
     /// The SIMD and SWAR string scans must stop at every byte that matters, wherever it sits
     /// relative to their 16- and 8-byte steps.
     @Test func jsonStringScanStopsAtEverySpecialByteAtEveryOffset() {
