@@ -26,10 +26,6 @@ public enum AppendPlanner {
             let (k, isNew) = streams.insert(stream)
             if isNew { versions.append(version) } else { versions[k] = version }
         }
-        /// Records the version of `stream` the first time the group names it.
-        mutating func noteStream(_ stream: String, version: () -> UInt64?) {
-            if streams.insert(stream).inserted { versions.append(version()) }
-        }
     }
 
     /// The plan for one request.

@@ -181,17 +181,14 @@ struct CommitEncoder {
                 p.storeBytes(of: r.position.bigEndian, toByteOffset: RecordCodec.positionOffset, as: UInt64.self)
                 p.storeBytes(of: r.version.bigEndian, toByteOffset: RecordCodec.versionOffset, as: UInt64.self)
                 p.storeBytes(of: r.recordedAt.bigEndian, toByteOffset: RecordCodec.recordedAtOffset, as: Int64.self)
-                let digest = given(i) ?? carried ?? FastSHA256.hash(payload(i))
-                let headerBytes = UnsafeRawBufferPointer(start: p, count: h)
-                if i + 1 < n && given(i + 1) == nil {
-                    let step = hasher.step(previous: hash, header: headerBytes, payloadDigest: digest, next: payload(i + 1))
-                    hash = step.hash
-                    carried = step.nextDigest
-                } else {
-                    hash = RecordCodec.chainHash(previous: hash, header: headerBytes, payloadDigest: digest)
-                    carried = nil
-                }
-                (p + h + payload(i).count).storeBytes(of: hash, as: Digest32.self)
+                let body = payload(i)
+                let step = hasher.step(
+                    previous: hash, header: UnsafeRawBufferPointer(start: p, count: h),
+                    payloadDigest: given(i) ?? carried ?? FastSHA256.hash(body),
+                    next: i + 1 < n && given(i + 1) == nil ? payload(i + 1) : nil)
+                hash = step.hash
+                carried = step.nextDigest
+                (p + h + body.count).storeBytes(of: hash, as: Digest32.self)
                 if i + 1 == n || bodies.recordBlock[i + 1] != block { progress.chained(through: block) }
             }
             return hash

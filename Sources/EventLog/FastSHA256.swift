@@ -77,7 +77,7 @@ enum FastSHA256 {
             return (x.finalize(), y.finalize())
         }
         #endif
-        return (portable(a, .init(start: nil, count: 0), .init(start: nil, count: 0)), portable(b, .init(start: nil, count: 0), .init(start: nil, count: 0)))
+        return (hash(a), hash(b))
     }
 
     /// The swift-crypto path (no SHA extensions, or other CPUs).

@@ -9,19 +9,13 @@ public enum LZ4 {
     /// Compresses `input`; returns nil when compression would not make it smaller, so the
     /// caller can store the bytes raw instead.
     public static func compress(_ input: UnsafeRawBufferPointer) -> [UInt8]? {
-        guard !input.isEmpty, input.count < Int(LZ4_MAX_INPUT_SIZE) else { return nil }
-        let bound = Int(LZ4_compressBound(Int32(input.count)))
-        var written: Int32 = 0
+        var written: Int?
         // Uninitialized output: zero-filling a fresh buffer per block showed in profiles.
-        let out = [UInt8](unsafeUninitializedCapacity: bound) { dst, count in
-            written = LZ4_compress_default(
-                input.baseAddress!.assumingMemoryBound(to: CChar.self),
-                UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: CChar.self),
-                Int32(input.count), Int32(bound))
-            count = max(0, Int(written))
+        let out = [UInt8](unsafeUninitializedCapacity: compressBound(input.count)) { dst, count in
+            written = compress(input, into: UnsafeMutableRawBufferPointer(dst))
+            count = written ?? 0
         }
-        guard written > 0, Int(written) < input.count else { return nil }
-        return out
+        return written == nil ? nil : out
     }
 
     static func compressBound(_ count: Int) -> Int { Int(LZ4_compressBound(Int32(min(count, Int(LZ4_MAX_INPUT_SIZE))))) }

@@ -57,13 +57,10 @@ enum SegmentFormat {
 
     /// Encodes one block around `raw` (the concatenated framed records).
     static func encodeBlock(raw: [UInt8], count: Int, firstPosition: UInt64, commitEnd: Bool) -> [UInt8] {
-        raw.withUnsafeBytes { encodeBlock(raw: $0, count: count, firstPosition: firstPosition, commitEnd: commitEnd) }
-    }
-
-    static func encodeBlock(raw: UnsafeRawBufferPointer, count: Int, firstPosition: UInt64, commitEnd: Bool) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: frameCapacity(rawCount: raw.count)) { out, length in
-            length = encodeBlock(
-                raw: raw, count: count, firstPosition: firstPosition, commitEnd: commitEnd, into: UnsafeMutableRawBufferPointer(out))
+            length = raw.withUnsafeBytes {
+                encodeBlock(raw: $0, count: count, firstPosition: firstPosition, commitEnd: commitEnd, into: UnsafeMutableRawBufferPointer(out))
+            }
         }
     }
 
@@ -78,13 +75,10 @@ enum SegmentFormat {
     ) -> Int {
         precondition(frame.count >= frameCapacity(rawCount: raw.count))
         let storedArea = UnsafeMutableRawBufferPointer(rebasing: frame[blockHeaderSize...])
-        var stored = LZ4.compress(raw, into: storedArea)
-        let compressed = stored != nil
-        if stored == nil {
-            if raw.count > 0 { storedArea.baseAddress!.copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
-            stored = raw.count
-        }
-        let storedCount = stored!
+        let compressedCount = LZ4.compress(raw, into: storedArea)
+        let compressed = compressedCount != nil
+        if !compressed, raw.count > 0 { storedArea.baseAddress!.copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+        let storedCount = compressedCount ?? raw.count
         var w = RawSink(base: frame.baseAddress!, offset: 0)
         w.u32(blockMagic)
         w.u8((compressed ? flagCompressed : 0) | (commitEnd ? flagCommitEnd : 0))

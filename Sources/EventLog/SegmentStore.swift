@@ -304,7 +304,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             out.lookup.streams.reserve(group.reduce(0) { $0 + $1.events.count })
             for r in group { s.index.prefetch(ids: r.events.lazy.map(\.id)) }
             for r in group {
-                guard let keys = r.keys else { continue }
+                // Only verbatim copies come without keys, and they are committed alone.
+                let keys = r.keys!
                 let events = r.events
                 var numbers: [Int32] = []
                 numbers.reserveCapacity(events.count)
