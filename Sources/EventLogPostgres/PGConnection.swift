@@ -298,8 +298,24 @@ struct PGBinaryArray: Sendable {
     private(set) var bytes: [UInt8] = []
     private var count: Int32 = 0
 
-    /// int8[] 1016/20, int4[] 1007/23, text[] 1009/25, uuid[] 2951/2950, bytea[] 1001/17.
-    init(arrayOid: UInt32, elementOid: UInt32, capacity: Int = 0) {
+    /// The element types the log's columns use, with their array and element type OIDs.
+    enum Element {
+        case int8, int4, text, uuid, bytea
+
+        var oids: (array: UInt32, element: UInt32) {
+            switch self {
+            case .int8: (1016, 20)
+            case .int4: (1007, 23)
+            case .text: (1009, 25)
+            case .uuid: (2951, 2950)
+            case .bytea: (1001, 17)
+            }
+        }
+    }
+
+    /// An empty one-dimensional array of `element`, with room for `capacity` bytes of items.
+    init(_ element: Element, capacity: Int = 0) {
+        let (arrayOid, elementOid) = element.oids
         self.arrayOid = arrayOid
         bytes.reserveCapacity(20 + capacity)
         for v in [Int32(1), 0] { withUnsafeBytes(of: v.bigEndian) { bytes += $0 } }
@@ -308,7 +324,7 @@ struct PGBinaryArray: Sendable {
     }
 
     static func int8(_ values: [Int64]) -> PGBinaryArray {
-        var a = PGBinaryArray(arrayOid: 1016, elementOid: 20, capacity: values.count * 12)
+        var a = PGBinaryArray(.int8, capacity: values.count * 12)
         for v in values { a.append(int8: v) }
         return a
     }
