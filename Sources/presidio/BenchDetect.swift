@@ -51,7 +51,7 @@ struct BenchDetect: AsyncParsableCommand {
             let r = s.recall.map { String(format: "%6.3f", $0) } ?? "     -"
             let d = s.medianDelayHours.map { String(format: "%8.1f h", $0) } ?? "         -"
             print(
-                s.kind.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + s.rule.padding(toLength: 29, withPad: " ", startingAt: 0)
+                s.kind.padded(20) + " " + s.rule.padded(29)
                     + String(format: " %6d  %5d  %6d  ", s.truths, s.detected, s.alerts) + p + "  " + r + "  " + d)
         }
     }

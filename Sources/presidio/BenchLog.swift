@@ -191,7 +191,7 @@ struct LogBench: AsyncParsableCommand {
                 let p99 = r.p99Micros.map { String(format: "%8.0f", $0) } ?? "       -"
                 let cpu = r.cpuMicrosPerEvent.map { String(format: "%10.2f", $0) } ?? "         -"
                 print(
-                    r.test.padding(toLength: 24, withPad: " ", startingAt: 0)
+                    r.test.padded(24)
                         + String(format: " %5d %9d %13.0f %9.1f ", r.batch, r.events, r.eventsPerSecond, r.mbPerSecond)
                         + base + "  " + ratio + " " + p50 + " " + p99 + " " + cpu)
             }

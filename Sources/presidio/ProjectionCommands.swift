@@ -139,8 +139,8 @@ struct Projections: AsyncParsableCommand {
             print("projection   position   lag (before catch-up)   events/s   rule set         advisory   firing   snapshot sha256")
             for st in statuses {
                 print(
-                    st.name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %9llu   %21llu   %8.0f   ", st.position, st.lag, st.eventsPerSecond)
-                        + st.ruleSet.label.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + (st.ruleSet.advisory.isEmpty ? "no " : "yes")
+                    st.name.padded(12) + String(format: " %9llu   %21llu   %8.0f   ", st.position, st.lag, st.eventsPerSecond)
+                        + st.ruleSet.label.padded(16) + " " + (st.ruleSet.advisory.isEmpty ? "no " : "yes")
                         + String(format: "        %6d   ", st.alertsFiring) + st.snapshotSHA256)
             }
         }
@@ -171,8 +171,8 @@ struct Alerts: AsyncParsableCommand {
         for a in alerts {
             let sev = a.severity.rawValue.uppercased() + (a.advisory ? "*" : "")
             print(
-                a.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + " " + sev.padding(toLength: 9, withPad: " ", startingAt: 0) + " "
-                    + a.raisedOn + "  " + a.asset.padding(toLength: 19, withPad: " ", startingAt: 0) + " " + a.rule.padding(toLength: 38, withPad: " ", startingAt: 0)
+                a.state.rawValue.padded(9) + " " + sev.padded(9) + " "
+                    + a.raisedOn + "  " + a.asset.padded(19) + " " + a.rule.padded(38)
                     + " " + String(a.evidence.prefix(80)))
         }
         print("\(alerts.count) alerts; * = advisory rule (not yet verified against the official sources); rule sets: \(Set(alerts.map(\.ruleSet)).sorted().joined(separator: ", "))")
@@ -223,7 +223,7 @@ struct Queue: AsyncParsableCommand {
             print("BRIDGE  CdA          LAST INSP.  DUE         DAYS OVERDUE  NAME")
             for o in all.prefix(limit) {
                 print(
-                    o.bridgeId + "  " + (o.overall ?? "n/c").padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + (o.lastInspection ?? "never     ")
+                    o.bridgeId + "  " + (o.overall ?? "n/c").padded(11) + "  " + (o.lastInspection ?? "never     ")
                         + "  " + (o.due ?? "-") + String(format: "  %12d  ", o.daysOverdue) + o.name)
             }
             print("\(all.count) bridges overdue; rule set \(label) (frequencies advisory)")
@@ -244,9 +244,9 @@ struct Queue: AsyncParsableCommand {
             print("RANK  BRIDGE  CdA          DEFECTS      NEXT STEP             DUE         WHY")
             for e in queue {
                 print(
-                    String(format: "%4d  ", e.rank) + e.bridgeId + "  " + e.overall.padding(toLength: 11, withPad: " ", startingAt: 0) + "  "
-                        + e.defectLevel.padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + e.step.padding(toLength: 20, withPad: " ", startingAt: 0)
-                        + "  " + (e.due ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0) + (e.overdue ? "!" : " ") + " " + e.reasons.joined(separator: "; "))
+                    String(format: "%4d  ", e.rank) + e.bridgeId + "  " + e.overall.padded(11) + "  "
+                        + e.defectLevel.padded(11) + "  " + e.step.padded(20)
+                        + "  " + (e.due ?? "-").padded(10) + (e.overdue ? "!" : " ") + " " + e.reasons.joined(separator: "; "))
             }
             print("rule set \(label) (advisory: LG tables to be verified against the official text); ! = overdue")
         }
@@ -266,8 +266,8 @@ struct Queue: AsyncParsableCommand {
             print("RANK  SITE     GRADE  SCORE   LAST INSP.  MUNICIPALITY          WHY")
             for e in queue {
                 print(
-                    String(format: "%4d  ", e.rank) + e.siteId + "   " + e.hazardGrade.padding(toLength: 5, withPad: " ", startingAt: 0) + String(format: "  %6.2f  ", e.score)
-                        + (e.lastInspection ?? "never     ") + "  " + e.municipality.padding(toLength: 20, withPad: " ", startingAt: 0) + "  " + e.reasons.joined(separator: "; "))
+                    String(format: "%4d  ", e.rank) + e.siteId + "   " + e.hazardGrade.padded(5) + String(format: "  %6.2f  ", e.score)
+                        + (e.lastInspection ?? "never     ") + "  " + e.municipality.padded(20) + "  " + e.reasons.joined(separator: "; "))
             }
             print("rule set \(label)\(queue.first?.advisory == true ? " (advisory: weights and frequencies not yet verified)" : "")")
         }
@@ -366,7 +366,7 @@ struct Asset: AsyncParsableCommand {
         }
         print("  alerts:")
         for a in view.alerts {
-            print("    \(a.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(a.severity.rawValue.uppercased())\(a.advisory ? "*" : "") \(a.raisedOn) \(a.rule): \(a.evidence)")
+            print("    \(a.state.rawValue.padded(8)) \(a.severity.rawValue.uppercased())\(a.advisory ? "*" : "") \(a.raisedOn) \(a.rule): \(a.evidence)")
             if let r = a.resolution { print("             resolved \(a.resolvedOn ?? ""): \(r)") }
             for k in a.acknowledgements { print("             acknowledged \(k.at) by \(k.by): \(k.note)") }
         }
@@ -404,4 +404,9 @@ struct PostgresSnapshotStore: SnapshotStore {
     }
 
     func delete(_ name: String) async throws { try await store.deleteSnapshot(name: name) }
+}
+
+extension String {
+    /// This string cut or padded with spaces to `width` characters: one column of a table.
+    func padded(_ width: Int) -> String { padding(toLength: width, withPad: " ", startingAt: 0) }
 }

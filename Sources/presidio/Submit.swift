@@ -7,7 +7,7 @@ import Foundation
 struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate a submission (one JSON object, or an array for an atomic batch) and append it.",
-        discussion: "KIND is one of:\n" + Catalogue.entries.map { "  \($0.kind.padding(toLength: 26, withPad: " ", startingAt: 0)) → \($0.eventType)" }
+        discussion: "KIND is one of:\n" + Catalogue.entries.map { "  \($0.kind.padded(26)) → \($0.eventType)" }
             .joined(separator: "\n")
             + "\n\nOn problems, prints {\"problems\":[{\"path\",\"code\",\"message\"}…]} on stderr and exits with status 2; nothing is appended.")
 
