@@ -110,6 +110,47 @@ struct FastPathTests {
         #expect(seen == truth.count)
     }
 
+    /// Past 2 MiB the next size is made on another thread (`SpareSlots`); the table must grow
+    /// through several such sizes without losing an entry, and a copy taken before a grow must
+    /// keep its own contents when the original grows into the spare.
+    @Test func idTableGrowsIntoSpareSlotsAndStaysAValue() {
+        var t = IdTable()
+        var ids: [UUID] = []
+        let n = 300_000  // 16 → 1 M slots: 131 k, 262 k, 524 k and 1 M are made as spares
+        for i in 1...n {
+            let id = UUID()
+            ids.append(id)
+            t.set(id, UInt64(i))
+            if i == 100_000 {
+                let before = t
+                let extra = UUID()
+                t.set(extra, 7)
+                #expect(before.find(extra) == nil && before.count == 100_000)
+                #expect(t.find(extra) == 7)
+                ids.append(extra)
+            }
+        }
+        #expect(t.count == n + 1)
+        for (k, id) in ids.enumerated() where k % 97 == 0 {
+            let expected: UInt64 = k < 100_000 ? UInt64(k + 1) : (k == 100_000 ? 7 : UInt64(k))
+            #expect(t.find(id) == expected)
+        }
+    }
+
+    @Test func spareSlotsAreZeroAndOfTheSizeAsked() {
+        let spare = SpareSlots<UInt64>()
+        spare.request(count: 1 << 19)
+        spare.request(count: 1 << 19)  // already being made: no second one
+        #expect(spare.take(count: 1 << 18) == nil)
+        guard let slots = spare.take(count: 1 << 19) else {
+            Issue.record("no spare of the size asked")
+            return
+        }
+        #expect(slots.count == 1 << 19)
+        #expect((0..<slots.count).allSatisfy { slots.base[$0] == 0 })
+        #expect(spare.take(count: 1 << 19) == nil)  // taken once
+    }
+
     /// A failed request in the middle of a group leaves no trace: its stream versions are
     /// rolled back and its ids may be used by a later request of the same group.
     @Test func plannerUndoesAFailedRequest() {
