@@ -132,9 +132,14 @@ struct NameTable: Sendable {
 /// halves. Key and value share one 24-byte slot: a lookup in a table far larger than the CPU
 /// caches costs one cache miss, not two.
 ///
-/// The slots live in `ZeroedSlots` (huge pages for large tables) with copy-on-write, so the
-/// table is still a value: an index snapshot taken under the lock stays as it was while the
-/// writer goes on.
+/// The slots live in `ZeroedSlots` with copy-on-write, so the table is still a value: an
+/// index snapshot taken under the lock stays as it was while the writer goes on.
+///
+/// Growing never stops the writer for long. The next size is made ahead on another thread
+/// (`SpareSlots`), and the entries move into it a few slots per insert, not all at once:
+/// rehashing 131 k entries at once took the writer 2.5–3 ms, and it grows with the log (a
+/// 10 M-event log would have stalled every append for about 0.1 s). While entries move, an
+/// id is looked for in the new slots first, then in the old ones.
 struct IdTable: Sendable {
     fileprivate struct Slot {
         var hi: UInt64
@@ -143,12 +148,25 @@ struct IdTable: Sendable {
         var value: UInt64
     }
     private var storage = ZeroedSlots<Slot>(count: 16)
+    /// While growing: the previous slots, whose entries from `moved` on are not yet in
+    /// `storage` (entries before it are, with their current values).
+    private var old: ZeroedSlots<Slot>?
+    private var moved = 0
     private(set) var count = 0
     /// The next size's slots, made and faulted in on another thread (see `SpareSlots`).
     private var spare: SpareSlots<Slot>?
+    /// Old slots moved per insert: all of them have moved after an eighth of the old size of
+    /// inserts, long before the new slots are half full and the table grows again.
+    private static var movePerInsert: Int { 8 }
 
     func find(_ id: UUID) -> UInt64? {
         let (hi, lo) = FastHash.halves(id)
+        if let v = Self.probe(storage, hi, lo) { return v }
+        guard let old else { return nil }
+        return Self.probe(old, hi, lo)
+    }
+
+    private static func probe(_ storage: ZeroedSlots<Slot>, _ hi: UInt64, _ lo: UInt64) -> UInt64? {
         let t = storage.base
         let mask = storage.count - 1
         var i = Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask
@@ -164,12 +182,14 @@ struct IdTable: Sendable {
     /// many cache and TLB misses in flight at once; the probes that follow then hit the cache.
     /// On a table larger than the caches this halves the cost of a batch of lookups.
     func prefetch<S: Sequence>(_ ids: S) where S.Element == UUID {
-        let t = storage.base
-        let mask = storage.count - 1
         var sink: UInt64 = 0
-        for id in ids {
-            let (hi, lo) = FastHash.halves(id)
-            sink &+= t[Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask].value
+        for table in [storage, old].compactMap({ $0 }) {
+            let t = table.base
+            let mask = table.count - 1
+            for id in ids {
+                let (hi, lo) = FastHash.halves(id)
+                sink &+= t[Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask].value
+            }
         }
         withExtendedLifetime(sink) {}
     }
@@ -178,21 +198,31 @@ struct IdTable: Sendable {
     mutating func set(_ id: UUID, _ value: UInt64) {
         precondition(value != 0)
         if (count + 1) * 2 > storage.count {
-            grow(to: storage.count * 2)
+            grow(to: storage.count * 2, gradually: true)
         } else if !isKnownUniquelyReferenced(&storage) {
             storage = storage.copy()
-        } else if count * 8 >= storage.count * 3 && storage.count * 2 >= ZeroedSlots<Slot>.mappedCount {
+        } else if old == nil && count * 8 >= storage.count * 3 && storage.count * 2 >= ZeroedSlots<Slot>.mappedCount {
             // Three eighths full: have the next size made while this one fills up.
             (spare ?? { spare = SpareSlots(); return spare! }()).request(count: storage.count * 2)
         }
         let (hi, lo) = FastHash.halves(id)
+        if old != nil {
+            // An id not moved yet is moved now, with its new value: a later move must not
+            // bring back the old one.
+            if let j = Self.slot(in: old!, hi, lo), j >= moved {
+                if !isKnownUniquelyReferenced(&old) { old = old!.copy() }
+                old!.base[j].value = value
+                moveSome()
+                return
+            }
+            moveSome()
+        }
         if Self.put(storage, hi, lo, value) { count += 1 }
     }
 
     /// Calls `body` for every (id, value).
     func forEach(_ body: (UUID, UInt64) -> Void) {
-        for k in 0..<storage.count where storage.base[k].value != 0 {
-            let s = storage.base[k]
+        func each(_ s: Slot) {
             var t: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
             withUnsafeMutableBytes(of: &t) {
                 $0.storeBytes(of: s.hi, as: UInt64.self)
@@ -200,12 +230,28 @@ struct IdTable: Sendable {
             }
             body(UUID(uuid: t), s.value)
         }
+        for k in 0..<storage.count where storage.base[k].value != 0 { each(storage.base[k]) }
+        if let old {
+            for k in moved..<old.count where old.base[k].value != 0 { each(old.base[k]) }
+        }
     }
 
     mutating func reserve(_ n: Int) {
         var size = storage.count
         while n * 2 > size { size *= 2 }
-        if size > storage.count { grow(to: size) }
+        if size > storage.count { grow(to: size, gradually: false) }
+    }
+
+    /// The slot holding the id, or nil.
+    private static func slot(in storage: ZeroedSlots<Slot>, _ hi: UInt64, _ lo: UInt64) -> Int? {
+        let t = storage.base
+        let mask = storage.count - 1
+        var i = Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask
+        while t[i].value != 0 {
+            if t[i].hi == hi && t[i].lo == lo { return i }
+            i = (i + 1) & mask
+        }
+        return nil
     }
 
     /// Returns true when the id was new.
@@ -224,23 +270,50 @@ struct IdTable: Sendable {
         return true
     }
 
-    private mutating func grow(to size: Int) {
-        let old = storage
-        let new = spare?.take(count: size) ?? ZeroedSlots<Slot>(count: size)
-        for k in 0..<old.count where old.base[k].value != 0 {
-            _ = Self.put(new, old.base[k].hi, old.base[k].lo, old.base[k].value)
+    /// Moves the next few old slots' entries into `storage` (which the caller made unique).
+    private mutating func moveSome() {
+        guard let from = old else { return }
+        let end = min(from.count, moved + Self.movePerInsert)
+        for k in moved..<end where from.base[k].value != 0 {
+            _ = Self.put(storage, from.base[k].hi, from.base[k].lo, from.base[k].value)
         }
+        moved = end
+        if moved == from.count { old = nil }
+    }
+
+    private mutating func grow(to size: Int, gradually: Bool) {
+        let new = spare?.take(count: size) ?? ZeroedSlots<Slot>(count: size)
+        // Entries still to move from an earlier growth go first (only if inserts outran the
+        // moving, which `movePerInsert` rules out for `set`).
+        var sources: [(ZeroedSlots<Slot>, Int)] = [(storage, 0)]
+        if let old { sources.append((old, moved)) }
+        if gradually && sources.count == 1 {
+            old = storage
+            moved = 0
+            storage = new
+            return
+        }
+        for (from, start) in sources {
+            for k in start..<from.count where from.base[k].value != 0 {
+                _ = Self.put(new, from.base[k].hi, from.base[k].lo, from.base[k].value)
+            }
+        }
+        old = nil
+        moved = 0
         storage = new
     }
 }
 
 /// Zero-filled slots for a hash table whose all-zero slot means "empty".
 ///
-/// Tables of 2 MiB and more are mapped on their own and advised onto transparent huge pages:
-/// the event-id table of a large log is tens of MiB probed at random, and with 4 KiB pages
-/// every probe also missed the TLB and every growth took thousands of page faults (a grow of
-/// a 256 k-entry table showed as multi-millisecond stalls of the writer). Where the kernel
-/// refuses huge pages the mapping simply stays on small ones.
+/// Tables of 2 MiB and more are mapped on their own (and unmapped when dropped), on ordinary
+/// 4 KiB pages. Transparent huge pages were tried: they save TLB misses on random probes,
+/// but on these VMs a fresh 2 MiB page is often one the host has taken back, and faulting
+/// those in ran at 0.43 GB/s (96 MiB: 234 ms) against 3.3 GB/s for 4 KiB pages (measured
+/// with a small C probe). While one thread faulted a 12 MiB table in that way, the other
+/// threads' commits and syncs took 3–18 ms, and the 4-in-flight append rate swung between
+/// 1.08 and 1.55 M events/s from run to run; on small pages it held at 1.41–1.48 M/s with the
+/// same median (4 alternations each). The faults are taken off the writer by `SpareSlots`.
 final class ZeroedSlots<Slot>: @unchecked Sendable {
     // @unchecked: only written through a table that holds the sole reference (copy-on-write).
     /// Tables of this many slots and more are mapped on their own (2 MiB).
@@ -255,7 +328,6 @@ final class ZeroedSlots<Slot>: @unchecked Sendable {
         self.count = count
         self.bytes = bytes
         if bytes >= 2 << 20, let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
-            _ = madvise(p, bytes, Int32(MADV_HUGEPAGE))
             base = p.bindMemory(to: Slot.self, capacity: count)
             mapped = true
         } else {
@@ -295,7 +367,7 @@ final class ZeroedSlots<Slot>: @unchecked Sendable {
 /// The next, larger slots of a growing table, made on a background thread.
 ///
 /// Mapping a large table is cheap, but its first touches are not: the kernel has to find and
-/// zero a 2 MiB page for each, and when free memory is fragmented it compacts memory first.
+/// zero a page for each (and on these VMs the host may have to supply it first).
 /// Measured on the writer (200 k events, 4 appenders in flight): growing the event-id table
 /// from 256 k to 512 k slots took 16–27 ms, nearly all of it in those faults, and it was
 /// the p99 of the run. Asked for when the table is three eighths full, the spare is usually

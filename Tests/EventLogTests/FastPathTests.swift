@@ -137,6 +137,53 @@ struct FastPathTests {
         }
     }
 
+    /// While entries move into the grown slots a few per insert, finds, overwrites, copies
+    /// and `forEach` must all see one consistent table.
+    @Test func idTableStaysConsistentWhileEntriesMove() {
+        var t = IdTable()
+        var ids: [UUID] = []
+        var truth: [UUID: UInt64] = [:]
+        func add(_ n: Int) {
+            for _ in 0..<n {
+                let id = UUID()
+                ids.append(id)
+                truth[id] = UInt64(ids.count)
+                t.set(id, UInt64(ids.count))
+            }
+        }
+        // 65,536 entries fill 131 k slots to half: the next insert grows to 262 k slots, and
+        // the old entries move over the next 16 k inserts.
+        add(70_000)
+        let snapshot = t
+        let snapshotTruth = truth
+        // Overwrites of early and late ids while they are (or are not yet) moved.
+        for k in stride(from: 0, to: 70_000, by: 7) {
+            t.set(ids[k], 5_000_000 + UInt64(k))
+            truth[ids[k]] = 5_000_000 + UInt64(k)
+        }
+        #expect(t.count == 70_000)
+        for k in stride(from: 0, to: 70_000, by: 3) { #expect(t.find(ids[k]) == truth[ids[k]]) }
+        add(30_000)  // the move completes
+        #expect(t.count == 100_000)
+        for (id, v) in truth { #expect(t.find(id) == v) }
+        var seen = 0
+        t.forEach { id, v in
+            seen += 1
+            #expect(truth[id] == v)
+        }
+        #expect(seen == truth.count)
+        // The copy taken mid-move kept its own entries and values.
+        #expect(snapshot.count == 70_000)
+        var snapSeen = 0
+        snapshot.forEach { id, v in
+            snapSeen += 1
+            #expect(snapshotTruth[id] == v)
+        }
+        #expect(snapSeen == 70_000)
+        for k in stride(from: 0, to: 70_000, by: 7) { #expect(snapshot.find(ids[k]) == UInt64(k + 1)) }
+        #expect(snapshot.find(ids[80_000]) == nil)
+    }
+
     @Test func spareSlotsAreZeroAndOfTheSizeAsked() {
         let spare = SpareSlots<UInt64>()
         spare.request(count: 1 << 19)
