@@ -56,7 +56,7 @@ struct RawSink: ByteSink {
     }
 }
 
-/// Big-endian writer for the canonical encodings (records, blocks, footers, index snapshots).
+/// Big-endian writer for the canonical encodings (records, blocks, footers, index parts).
 struct ByteWriter: ByteSink {
     var bytes: [UInt8] = []
 

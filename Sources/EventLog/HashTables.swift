@@ -132,8 +132,8 @@ struct NameTable: Sendable {
 /// halves. Key and value share one 24-byte slot: a lookup in a table far larger than the CPU
 /// caches costs one cache miss, not two.
 ///
-/// The slots live in `ZeroedSlots` with copy-on-write, so the table is still a value: an
-/// index snapshot taken under the lock stays as it was while the writer goes on.
+/// The slots live in `ZeroedSlots` with copy-on-write, so the table is still a value: a copy
+/// taken under the lock stays as it was while the writer goes on.
 ///
 /// Growing never stops the writer for long. The next size is made ahead on another thread
 /// (`SpareSlots`), and the entries move into it a few slots per insert, not all at once:

@@ -142,3 +142,37 @@ extension SegmentStore {
         }
     }
 }
+
+extension SegmentStore {
+    /// The stream index of an opened log: each sealed segment's saved part, or a replay of the
+    /// segment (whose part is then saved again unless read-only); the active segment is always
+    /// replayed. The whole-index file of earlier versions is removed: the parts replace it.
+    static func loadIndex(directory: String, opened: Opened, readOnly: Bool, report: inout RecoveryReport) throws -> StreamIndex {
+        var index = StreamIndex()
+        for seg in opened.segments where seg.last >= seg.first {
+            if seg.sealed, let part = IndexPart.load(directory: directory, first: seg.first, last: seg.last) {
+                index.apply(part)
+                report.indexParts += 1
+                continue
+            }
+            var from = seg.first
+            while from <= seg.last {
+                let events = try readSequential(
+                    segments: opened.segments, head: opened.head, from: from, limit: Int(min(65_536, seg.last - from + 1)))
+                guard let last = events.last else { break }
+                for e in events { index.add(position: e.position, stream: e.stream, id: e.id) }
+                report.replayedEvents += UInt64(events.count)
+                from = last.position + 1
+            }
+            if seg.sealed {
+                let part = index.takePart(first: seg.first)
+                if !readOnly {
+                    try part.save(directory: directory)
+                    report.indexPartsRebuilt += 1
+                }
+            }
+        }
+        if !readOnly { unlink(directory + "/index.snapshot") }
+        return index
+    }
+}

@@ -24,10 +24,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         public var maxBlockBytes = 128 << 10
         /// Open without the folder lock, never writing or repairing (audits beside a running server).
         public var readOnly = false
-        /// The index snapshot is rewritten when this many segments were sealed since the last
-        /// one (and on close). Its size grows with the log, so rewriting it at every seal made
-        /// total snapshot work quadratic; this bounds the replay after a crash to a few segments.
-        public var indexSnapshotSegments = 4
         /// Microseconds since the Unix epoch, UTC; injectable for tests.
         public var clock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
 
@@ -42,9 +38,13 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         /// Bytes cut off the active segment because its last commit was incomplete.
         public var truncatedBytes: UInt64 = 0
         public var truncatedSegment: String?
-        /// Events replayed into the stream index (those after the last index snapshot).
+        /// Events replayed into the stream index from the log: those of the active segment and
+        /// of sealed segments without a valid index part.
         public var replayedEvents: UInt64 = 0
-        public var indexFromSnapshot = false
+        /// Sealed segments whose index entries came from their saved `IndexPart`.
+        public var indexParts = 0
+        /// Index parts (re)written because they were missing or damaged.
+        public var indexPartsRebuilt = 0
     }
 
     struct SegmentInfo: Sendable {
@@ -66,7 +66,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         var headHash: Data
         var failure: EventStoreError?
         var closed = false
-        var snapshotPosition: UInt64
     }
 
     /// Fields only the writer thread touches after init. `head`/`hash` are what is written,
@@ -125,6 +124,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     /// The second stage: `fdatasync` and acknowledgement, while the writer encodes the next
     /// commit. At most 8 written commits wait for it.
     private let syncStage = GroupCommitQueue<SyncJob>(maxQueued: 8)
+    /// Saves sealed segments' index parts, in order, off the writer.
+    private let partWriter = DispatchQueue(label: "presidio-log-index-parts")
 
     /// Opens (or creates) the store in `directory`, repairing a torn tail.
     public init(directory: String, options: Options = Options()) throws {
@@ -141,30 +142,9 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         }
         var opened = try Self.openSegments(directory: directory, options: options)
         var report = opened.report
-        // Index: snapshot, then replay what follows it.
-        var index = StreamIndex()
-        if let bytes = try? [UInt8](Data(contentsOf: URL(fileURLWithPath: directory + "/" + StreamIndex.fileName))),
-            let snap = StreamIndex.decode(bytes), snap.position <= opened.head
-        {
-            index = snap
-            report.indexFromSnapshot = true
-        }
-        let snapshotPosition = index.position
-        if index.position < opened.head {
-            var from = index.position + 1
-            while from <= opened.head {
-                let events = try Self.readSequential(segments: opened.segments, head: opened.head, from: from, limit: 65_536)
-                guard let last = events.last else { break }
-                for e in events { index.add(position: e.position, stream: e.stream, id: e.id) }
-                report.replayedEvents += UInt64(events.count)
-                from = last.position + 1
-            }
-        }
+        let index = try Self.loadIndex(directory: directory, opened: opened, readOnly: options.readOnly, report: &report)
         recovery = report
-        state = Mutex(
-            State(
-                segments: opened.segments, index: index, head: opened.head, headHash: opened.headHash,
-                snapshotPosition: snapshotPosition))
+        state = Mutex(State(segments: opened.segments, index: index, head: opened.head, headHash: opened.headHash))
         watcher = HeadWatcher(head: opened.head)
         if !options.readOnly {
             // The writer continues the last segment, or starts a new one after a sealed last segment.
@@ -176,10 +156,10 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             let active = opened.segments[opened.segments.count - 1]
             writer.active = try SegmentFile(path: active.file.path, writable: true)
             writer.writeOffset = active.dataEnd
-            writer.lastSparseOffset = active.sparse.last?.offset ?? 0
+            // (Spelled out: `active.sparse.last?.offset ?? 0` here crashed Swift 6.3.1's optimizer.)
+            if let last = active.sparse.last { writer.lastSparseOffset = last.offset }
             writer.head = opened.head
             writer.hash = Digest32(opened.headHash)
-            if report.replayedEvents > 0 { try writeIndexSnapshot() }
             syncStage.start(name: "presidio-log-sync") { [self] in makeDurable($0) }
             queue.start(
                 name: "presidio-log-writer", isSolo: { !$0.verbatim.isEmpty }, group: { [self] in commit($0) },
@@ -197,8 +177,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         if !options.readOnly {
             queue.stop()
             syncStage.stop()
-            let dirty = state.withLock { $0.index.position != $0.snapshotPosition && $0.failure == nil }
-            if dirty { try? writeIndexSnapshot() }
+            // Parts of segments sealed just before are saved before the folder is released.
+            partWriter.sync {}
         }
         watcher.close()
         lock?.release()
@@ -216,11 +196,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             dataEnd: UInt64(SegmentFormat.headerSize), sparse: [], sealed: false)
     }
 
-    private func writeIndexSnapshot() throws {
-        let index = state.withLock { $0.index }
-        try SegmentFile.writeAtomically(index.encoded(), to: directory + "/" + StreamIndex.fileName)
-        state.withLock { $0.snapshotPosition = index.position }
-    }
 
     // MARK: Append
 
@@ -575,8 +550,15 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             writer.active = try SegmentFile(path: next.file.path, writable: true)
             writer.writeOffset = UInt64(SegmentFormat.headerSize)
             writer.lastSparseOffset = 0
-            let sealedSinceSnapshot = state.withLock { s in s.segments.filter { $0.sealed && $0.last > s.snapshotPosition }.count }
-            if sealedSinceSnapshot >= options.indexSnapshotSegments { try writeIndexSnapshot() }
+            // The sealed segment's index part: taken here (the index holds exactly its events,
+            // the writer having waited for the sync thread), written and synced off the writer.
+            // If the process dies first, the next open replays the segment and saves it then.
+            let part = state.withLock { $0.index.takePart(first: footer.first) }
+            // (A part that does not cover the segment exactly is not saved: open rebuilds it.)
+            if part.count == Int(footer.last - footer.first + 1) {
+                let directory = directory
+                partWriter.async { try? part.save(directory: directory) }
+            }
         } catch {
             let failure = EventStoreError(.io, "sealing a segment failed and the store must be reopened: \(error)")
             state.withLock { $0.failure = failure }

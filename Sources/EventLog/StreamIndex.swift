@@ -2,9 +2,8 @@ import Foundation
 
 /// Per-stream, per-category and per-event-id lookups, so no lookup scans the log.
 ///
-/// Kept in memory and saved as `index.snapshot` (LZ4, CRC) whenever a segment is sealed and
-/// on close; on open only the records after the snapshot's position are replayed, which is at
-/// most one active segment after a crash.
+/// Kept in memory; each sealed segment's entries are saved beside it as an `IndexPart`, so
+/// on open only segments without a valid part (and the active segment) are replayed.
 struct StreamIndex: Sendable {
     /// Stream names → dense stream numbers; positions and category per stream number.
     private var streamNames = NameTable()
@@ -13,6 +12,9 @@ struct StreamIndex: Sendable {
     private var categoryNames = NameTable()
     private var categoryPositions: [[UInt64]] = []
     private var eventIds = IdTable()
+    /// The entries added since the last `takePart`: the active segment's, for its part.
+    private var pendingStreams: [Int32] = []
+    private var pendingIds: [UUID] = []
     /// The index covers positions 1...position.
     var position: UInt64 = 0
 
@@ -79,101 +81,56 @@ struct StreamIndex: Sendable {
         }
         categoryPositions[streamCategory[k]].append(position)
         eventIds.set(id, position)
+        pendingStreams.append(Int32(k))
+        pendingIds.append(id)
         self.position = position
         return k
     }
 
-    static let magic: UInt32 = 0x5049_4458  // PIDX
-    static let fileName = "index.snapshot"
+    /// Number of entries added since the last `takePart`.
+    var pendingCount: Int { pendingIds.count }
 
-    /// `"PIDX" | u32 1 | u64 position | u8 compressed | u64 rawLength | u32 crc(stored) | stored`
-    func encoded() -> [UInt8] {
-        var w = ByteWriter(capacity: 1 << 16)
-        w.u32(UInt32(streamNames.count))
-        for k in 0..<streamNames.count {
-            w.string16(streamNames.name(k))
-            w.u64(UInt64(streamPositions[k].count))
-            for p in streamPositions[k] { w.u64(p) }
+    /// The entries added since the last call, as the part of the segment starting at `first`.
+    mutating func takePart(first: UInt64) -> IndexPart {
+        var local: [Int32: UInt32] = [:]
+        var names: [String] = []
+        var streams: [UInt32] = []
+        streams.reserveCapacity(pendingStreams.count)
+        for k in pendingStreams {
+            if let n = local[k] {
+                streams.append(n)
+            } else {
+                let n = UInt32(names.count)
+                local[k] = n
+                names.append(streamNames.name(Int(k)))
+                streams.append(n)
+            }
         }
-        w.u32(UInt32(categoryNames.count))
-        for c in 0..<categoryNames.count {
-            w.string16(categoryNames.name(c))
-            w.u64(UInt64(categoryPositions[c].count))
-            for p in categoryPositions[c] { w.u64(p) }
-        }
-        w.u64(UInt64(eventIds.count))
-        eventIds.forEach { id, p in
-            w.uuid(id)
-            w.u64(p)
-        }
-        let raw = w.bytes
-        let compressed = raw.withUnsafeBytes { LZ4.compress($0) }
-        var out = ByteWriter(capacity: (compressed?.count ?? raw.count) + 32)
-        out.u32(Self.magic)
-        out.u32(1)
-        out.u64(position)
-        out.u8(compressed != nil ? 1 : 0)
-        out.u64(UInt64(raw.count))
-        let stored = compressed ?? raw
-        out.u32(CRC32C.checksum(stored))
-        out.raw(stored)
-        return out.bytes
+        let part = IndexPart(first: first, names: names, streams: streams, ids: pendingIds)
+        pendingStreams = []
+        pendingIds = []
+        return part
     }
 
-    /// Decodes a snapshot; nil if anything is off (the caller then rebuilds from the log).
-    static func decode(_ bytes: [UInt8]) -> StreamIndex? {
-        bytes.withUnsafeBytes { p -> StreamIndex? in
-            var r = ByteReader(p)
-            guard r.u32() == magic, r.u32() == 1, let position = r.u64(), let compressed = r.u8(),
-                let rawLength = r.u64(), let crc = r.u32()
-            else { return nil }
-            let stored = UnsafeRawBufferPointer(rebasing: p[r.offset...])
-            guard CRC32C.checksum(stored) == crc else { return nil }
-            let raw: [UInt8]
-            if compressed == 1 {
-                guard let d = LZ4.decompress(stored, originalLength: Int(rawLength)) else { return nil }
-                raw = d
+    /// Adds a saved segment's entries (positions `part.first`…, in order); they are not
+    /// pending afterwards, since they are saved already.
+    mutating func apply(_ part: IndexPart) {
+        precondition(pendingIds.isEmpty, "parts are applied in order, before any replay")
+        var numbers = [Int?](repeating: nil, count: part.names.count)
+        for i in 0..<part.count {
+            let n = Int(part.streams[i])
+            let position = part.first + UInt64(i)
+            if let k = numbers[n] {
+                // A known stream number: the name is not looked at.
+                _ = add(position: position, streamId: k, key: UnsafeRawBufferPointer(start: nil, count: 0), hash: 0, id: part.ids[i])
             } else {
-                raw = Array(stored)
-            }
-            return raw.withUnsafeBytes { q -> StreamIndex? in
-                var r = ByteReader(q)
-                var index = StreamIndex()
-                index.position = position
-                func positions(_ r: inout ByteReader) -> [UInt64]? {
-                    guard let n = r.u64(), n <= UInt64(r.remaining / 8) else { return nil }
-                    var a = [UInt64]()
-                    a.reserveCapacity(Int(n))
-                    for _ in 0..<n {
-                        guard let v = r.u64() else { return nil }
-                        a.append(v)
-                    }
-                    return a
+                numbers[n] = NameTable.withBytes(part.names[n]) { key in
+                    let h = FastHash.bytes(key)
+                    return add(position: position, streamId: streamNames.find(key, hash: h), key: key, hash: h, id: part.ids[i])
                 }
-                guard let ns = r.u32() else { return nil }
-                for _ in 0..<ns {
-                    guard let name = r.string16(), let ps = positions(&r), !ps.isEmpty,
-                        index.streamNames.insert(name).inserted
-                    else { return nil }
-                    index.streamPositions.append(ps)
-                    let (c, newCategory) = index.categoryNames.insert(StreamName.category(of: name))
-                    if newCategory { index.categoryPositions.append([]) }
-                    index.streamCategory.append(c)
-                }
-                guard let nc = r.u32(), nc == index.categoryNames.count else { return nil }
-                for _ in 0..<nc {
-                    guard let name = r.string16(), let ps = positions(&r), let c = index.categoryNames.find(name) else { return nil }
-                    index.categoryPositions[c] = ps
-                }
-                guard let ni = r.u64(), ni <= UInt64(r.remaining / 24) else { return nil }
-                index.eventIds.reserve(Int(ni))
-                for _ in 0..<ni {
-                    guard let id = r.uuid(), let pos = r.u64(), pos != 0 else { return nil }
-                    index.eventIds.set(id, pos)
-                }
-                guard r.remaining == 0 else { return nil }
-                return index
             }
         }
+        pendingStreams.removeAll(keepingCapacity: true)
+        pendingIds.removeAll(keepingCapacity: true)
     }
 }

@@ -24,33 +24,72 @@ struct SegmentStoreRecoveryTests {
         try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("segment-") }.sorted().map { dir + "/" + $0 }
     }
 
-    @Test func reopenRestoresIndexWithAndWithoutSnapshot() async throws {
+    static func partFiles(_ dir: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("index-") && $0.hasSuffix(".part") }.sorted()
+            .map { dir + "/" + $0 }
+    }
+
+    /// Each sealed segment's index entries are saved as a part; on open the parts are used, and
+    /// a missing or damaged part is replayed from the log and saved again, with the same index.
+    @Test func reopenRestoresIndexFromPartsAndRebuildsBadOnes() async throws {
         let dir = TempDirectory()
         defer { dir.remove() }
         let opts = SegmentStore.Options(segmentSize: 4 << 10)
         var store = try SegmentStore(directory: dir.path, options: opts)
         let all = try await Self.fill(store, batches: 60, size: 5)
         let streamBefore = try await store.readStream("bridge-3", from: 0, limit: 1000)
+        let categoryBefore = try await store.readCategory("bridge", from: 1, limit: 1000)
         store.close()
-        #expect(try Self.segmentFiles(dir.path).count > 3)
+        let segments = try Self.segmentFiles(dir.path)
+        #expect(segments.count > 3)
+        let parts = try Self.partFiles(dir.path)
+        #expect(parts.count == segments.count - 1)  // every sealed segment, not the active one
+        try #require(parts.count >= 4)
+
+        func check(_ store: SegmentStore) async throws {
+            #expect(try await store.readStream("bridge-3", from: 0, limit: 1000) == streamBefore)
+            #expect(try await store.readCategory("bridge", from: 1, limit: 1000) == categoryBefore)
+            #expect(try await store.streamVersion("bridge-6") == UInt64(streamBefore.count) - 1 - 5)
+            // Idempotency (the event-id index) survives a restart, for early and late events.
+            for k in [0, 10, 150, 299] {
+                let retry = try await store.append([all[k]])
+                #expect(retry.positions == [UInt64(k + 1)] && retry.appended == 0)
+            }
+        }
 
         store = try SegmentStore(directory: dir.path, options: opts)
-        #expect(store.recovery.indexFromSnapshot)
-        #expect(try await store.readStream("bridge-3", from: 0, limit: 1000) == streamBefore)
-        // Idempotency survives a restart.
-        let retry = try await store.append([all[10], all[11]])
-        #expect(retry.positions == [11, 12])
-        #expect(retry.appended == 0)
+        #expect(store.recovery.indexParts == parts.count)
+        #expect(store.recovery.indexPartsRebuilt == 0)
+        #expect(store.recovery.replayedEvents < 300)  // the active segment only
+        try await check(store)
         store.close()
+        let saved = try parts.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
 
-        try FileManager.default.removeItem(atPath: dir.path + "/" + StreamIndex.fileName)
+        // One part missing, one damaged, one naming the wrong range: all three are replayed.
+        try FileManager.default.removeItem(atPath: parts[0])
+        var damaged = saved[1]
+        damaged[damaged.count / 2] ^= 0x20
+        try damaged.write(to: URL(fileURLWithPath: parts[1]))
+        try saved[2].write(to: URL(fileURLWithPath: parts[3]))
         store = try SegmentStore(directory: dir.path, options: opts)
-        defer { store.close() }
-        #expect(!store.recovery.indexFromSnapshot)
-        #expect(store.recovery.replayedEvents == 300)
-        #expect(try await store.readStream("bridge-3", from: 0, limit: 1000) == streamBefore)
-        #expect(try await store.streamVersion("bridge-6") == UInt64(streamBefore.count) - 1 - 5)
+        #expect(store.recovery.indexParts == parts.count - 3)
+        #expect(store.recovery.indexPartsRebuilt == 3)
+        try await check(store)
+        store.close()
+        // Rebuilt parts are byte for byte the ones saved at sealing.
+        #expect(try parts.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == saved)
+
+        // Read-only (an audit beside a running server) uses the parts and writes nothing.
+        try FileManager.default.removeItem(atPath: parts[2])
+        let reader = try SegmentStore(directory: dir.path, options: .init(readOnly: true))
+        #expect(reader.recovery.indexPartsRebuilt == 0)
+        #expect(try await reader.readStream("bridge-3", from: 0, limit: 1000) == streamBefore)
+        reader.close()
+        #expect(!FileManager.default.fileExists(atPath: parts[2]))
+        store = try SegmentStore(directory: dir.path, options: opts)
+        #expect(store.recovery.indexPartsRebuilt == 1)
         #expect(try await store.verify().intact)
+        store.close()
     }
 
     @Test(arguments: [1, 7, 40])
