@@ -172,7 +172,14 @@ extension SegmentStore {
                 }
             }
         }
-        if !readOnly { unlink(directory + "/index.snapshot") }
+        if !readOnly {
+            unlink(directory + "/index.snapshot")
+            // A part whose save was cut short by a crash left only its temporary file.
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            where name.hasPrefix("index-") && name.hasSuffix(".part.tmp") {
+                unlink(directory + "/" + name)
+            }
+        }
         return index
     }
 }

@@ -18,9 +18,12 @@ extension Debug {
         @Option var batch: Int = 3
         @Option(help: "Stop after this many appends per task (default: never).") var count: Int?
         @Option(help: "Stream prefix, so several processes can write distinct streams.") var prefix: String = "crash"
+        @Option(help: "Embedded segment size in bytes: small ones make the writer seal segments and save index parts while it is killed.")
+        var segmentBytes: UInt64?
 
         func run() async throws {
-            let s = try store.open()
+            let s: any EventStore =
+                if let segmentBytes { try SegmentStore(directory: store.dataDirectory, options: .init(segmentSize: segmentBytes)) } else { try store.open() }
             let batch = self.batch
             let count = self.count ?? Int.max
             let prefix = self.prefix

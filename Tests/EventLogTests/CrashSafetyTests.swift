@@ -12,12 +12,14 @@ struct CrashSafetyTests {
         defer { dir.remove() }
         var rng = SystemRandomNumberGenerator()
         var totalAcked = 0
-        for round in 0..<6 {
+        for round in 0..<8 {
             // Odd rounds: large batches from a few tasks, so commits span several blocks, are
-            // indexed on the other core and queue up behind the sync thread.
+            // indexed on the other core and queue up behind the sync thread. From round 4 on,
+            // 64 KiB segments: the writer seals segments and saves index parts as it is killed.
             let (tasks, batch) = round % 2 == 0 ? (8, 3) : (3, 700)
             let acks = try Self.runAndKill(
-                dataDir: dir.path, tasks: tasks, batch: batch, afterMilliseconds: Int.random(in: 30...400, using: &rng))
+                dataDir: dir.path, tasks: tasks, batch: batch, segmentBytes: round >= 4 ? 64 << 10 : nil,
+                afterMilliseconds: Int.random(in: 30...400, using: &rng))
             #expect(!acks.isEmpty, "round \(round): the writer acknowledged nothing before the kill")
             totalAcked += acks.count
             let store = try SegmentStore(directory: dir.path)
@@ -29,16 +31,26 @@ struct CrashSafetyTests {
             #expect(report.intact, "round \(round): \(report)")
             #expect(report.headPosition >= UInt64(acks.map(\.0).max() ?? 0))
             store.close()
+            if round >= 4 {
+                // Every sealed segment has its index part now (saved before the kill, or
+                // rebuilt by the open above), and a second open uses them all.
+                let segments = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("segment-") }
+                let reopened = try SegmentStore(directory: dir.path, options: .init(readOnly: true))
+                #expect(reopened.recovery.indexParts == segments.count - 1, "round \(round): \(reopened.recovery)")
+                for (position, id) in acks.suffix(50) { #expect(try await reopened.position(ofEventId: id) == position) }
+                reopened.close()
+            }
         }
         #expect(totalAcked > 0)
     }
 
     /// Starts `presidio debug crash-writer`, lets it run, kills it with SIGKILL and returns the
     /// complete `ack` lines it printed (each printed only after its append was durable).
-    static func runAndKill(dataDir: String, tasks: Int, batch: Int, afterMilliseconds ms: Int) throws -> [(UInt64, UUID)] {
+    static func runAndKill(dataDir: String, tasks: Int, batch: Int, segmentBytes: Int? = nil, afterMilliseconds ms: Int) throws -> [(UInt64, UUID)] {
         let p = Process()
         p.executableURL = PresidioBinary.url
         p.arguments = ["debug", "crash-writer", "--data", dataDir, "--tasks", String(tasks), "--batch", String(batch)]
+            + (segmentBytes.map { ["--segment-bytes", String($0)] } ?? [])
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

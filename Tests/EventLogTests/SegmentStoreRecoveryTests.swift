@@ -67,6 +67,7 @@ struct SegmentStoreRecoveryTests {
 
         // One part missing, one damaged, one naming the wrong range: all three are replayed.
         try FileManager.default.removeItem(atPath: parts[0])
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: parts[0] + ".tmp"))  // a save cut short by a crash
         var damaged = saved[1]
         damaged[damaged.count / 2] ^= 0x20
         try damaged.write(to: URL(fileURLWithPath: parts[1]))
@@ -74,6 +75,7 @@ struct SegmentStoreRecoveryTests {
         store = try SegmentStore(directory: dir.path, options: opts)
         #expect(store.recovery.indexParts == parts.count - 3)
         #expect(store.recovery.indexPartsRebuilt == 3)
+        #expect(!FileManager.default.fileExists(atPath: parts[0] + ".tmp"))
         try await check(store)
         store.close()
         // Rebuilt parts are byte for byte the ones saved at sealing.
