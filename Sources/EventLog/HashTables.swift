@@ -178,22 +178,6 @@ struct IdTable: Sendable {
         }
     }
 
-    /// Loads the home slot of every id without branching on what it finds, so the CPU keeps
-    /// many cache and TLB misses in flight at once; the probes that follow then hit the cache.
-    /// On a table larger than the caches this halves the cost of a batch of lookups.
-    func prefetch<S: Sequence>(_ ids: S) where S.Element == UUID {
-        var sink: UInt64 = 0
-        for table in [storage, old].compactMap({ $0 }) {
-            let t = table.base
-            let mask = table.count - 1
-            for id in ids {
-                let (hi, lo) = FastHash.halves(id)
-                sink &+= t[Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask].value
-            }
-        }
-        withExtendedLifetime(sink) {}
-    }
-
     /// Sets the value of `id` (insert or overwrite).
     mutating func set(_ id: UUID, _ value: UInt64) {
         precondition(value != 0)

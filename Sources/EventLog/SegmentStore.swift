@@ -277,7 +277,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             var out = LookedUp()
             out.lookup.eventStreams.reserveCapacity(group.count)
             out.lookup.streams.reserve(group.reduce(0) { $0 + $1.events.count })
-            for r in group { s.index.prefetch(ids: r.events.lazy.map(\.id)) }
             for r in group {
                 // Only verbatim copies come without keys, and they are committed alone.
                 let keys = r.keys!
@@ -444,7 +443,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let newHead = records[records.count - 1].position
         let index: @Sendable () -> Void = { [self] in
             state.withLock { s in
-                s.index.prefetch(ids: records.lazy.map { events[$0.request][$0.index].id })
                 guard let streams else {
                     for r in records {
                         s.index.add(position: r.position, stream: events[r.request][r.index].stream, id: events[r.request][r.index].id)

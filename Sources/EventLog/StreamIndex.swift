@@ -44,8 +44,6 @@ struct StreamIndex: Sendable {
 
     func position(ofEventId id: UUID) -> UInt64? { eventIds.find(id) }
 
-    /// See `IdTable.prefetch`: call before a batch of lookups or adds.
-    func prefetch<S: Sequence>(ids: S) where S.Element == UUID { eventIds.prefetch(ids) }
 
     mutating func add(position: UInt64, stream: String, id: UUID) {
         NameTable.withBytes(stream) { key in

@@ -99,7 +99,6 @@ struct FastPathTests {
             truth[id] = UInt64(1_000_000 + k)
         }
         #expect(t.count == truth.count)
-        t.prefetch(truth.keys)
         for (id, v) in truth { #expect(t.find(id) == v) }
         #expect(t.find(UUID()) == nil)
         var seen = 0
