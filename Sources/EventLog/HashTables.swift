@@ -155,6 +155,8 @@ struct IdTable: Sendable {
     private(set) var count = 0
     /// The next size's slots, made and faulted in on another thread (see `SpareSlots`).
     private var spare: SpareSlots<Slot>?
+    /// The size last asked of `spare` (asked once per growth, not at every insert).
+    private var requested = 0
     /// Old slots moved per insert: all of them have moved after an eighth of the old size of
     /// inserts, long before the new slots are half full and the table grows again.
     private static var movePerInsert: Int { 8 }
@@ -185,9 +187,12 @@ struct IdTable: Sendable {
             grow(to: storage.count * 2, gradually: true)
         } else if !isKnownUniquelyReferenced(&storage) {
             storage = storage.copy()
-        } else if old == nil && count * 8 >= storage.count * 3 && storage.count * 2 >= ZeroedSlots<Slot>.mappedCount {
+        } else if old == nil && count * 8 >= storage.count * 3 && storage.count * 2 >= ZeroedSlots<Slot>.mappedCount
+            && requested != storage.count * 2
+        {
             // Three eighths full: have the next size made while this one fills up.
-            (spare ?? { spare = SpareSlots(); return spare! }()).request(count: storage.count * 2)
+            requested = storage.count * 2
+            (spare ?? { spare = SpareSlots(); return spare! }()).request(count: requested)
         }
         let (hi, lo) = FastHash.halves(id)
         if old != nil {
