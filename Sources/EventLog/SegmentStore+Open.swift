@@ -166,10 +166,9 @@ extension SegmentStore {
             }
             if seg.sealed {
                 let part = index.takePart(first: seg.first)
-                if !readOnly {
-                    try part.save(directory: directory)
-                    report.indexPartsRebuilt += 1
-                }
+                // A part is derived data: if it cannot be saved (a full disk), the store still
+                // opens, and the next open replays the segment again.
+                if !readOnly, (try? part.save(directory: directory)) != nil { report.indexPartsRebuilt += 1 }
             }
         }
         if !readOnly {
