@@ -180,6 +180,38 @@ struct IdTable: Sendable {
         }
     }
 
+    /// The indices of `ids` in the order of their home slots, for a batch of finds or sets.
+    ///
+    /// Probes in random order missed the cache and, with 4 KiB pages, the TLB on nearly every
+    /// id; in slot order, neighbouring ids of a large batch share pages and cache lines. A
+    /// counting sort on the slot's top bits costs a few nanoseconds per id. Measured with 16
+    /// batches of 1,000 in flight (3 + 2 alternations): 1.58–1.65 M appends/s against
+    /// 1.28–1.52 M/s, CPU per event 1.11–1.17 µs against 1.19–1.38 µs.
+    func slotOrder(_ count: Int, id: (Int) -> UUID) -> [Int32] {
+        // A small batch (or table) gains nothing, and the bucket counts would cost more.
+        if count < 256 || storage.count < 1 << 16 { return (0..<Int32(count)).map { $0 } }
+        let bits = min(12, storage.count.trailingZeroBitCount)
+        let buckets = 1 << bits
+        let shift = storage.count.trailingZeroBitCount - bits
+        let mask = storage.count - 1
+        var keys = [UInt16](repeating: 0, count: count)
+        var starts = [Int32](repeating: 0, count: buckets + 1)
+        for i in 0..<count {
+            let (hi, lo) = FastHash.halves(id(i))
+            let k = UInt16((Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask) >> shift)
+            keys[i] = k
+            starts[Int(k) + 1] += 1
+        }
+        for b in 0..<buckets { starts[b + 1] += starts[b] }
+        var order = [Int32](repeating: 0, count: count)
+        for i in 0..<count {
+            let k = Int(keys[i])
+            order[Int(starts[k])] = Int32(i)
+            starts[k] += 1
+        }
+        return order
+    }
+
     /// Sets the value of `id` (insert or overwrite).
     mutating func set(_ id: UUID, _ value: UInt64) {
         precondition(value != 0)

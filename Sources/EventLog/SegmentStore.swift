@@ -277,6 +277,11 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             var out = LookedUp()
             out.lookup.eventStreams.reserveCapacity(group.count)
             out.lookup.streams.reserve(group.reduce(0) { $0 + $1.events.count })
+            // Every id of the group in one pass, in slot order (see `IdTable.slotOrder`).
+            let flat = group.indices.flatMap { r in group[r].events.indices.map { (Int32(r), Int32($0)) } }
+            for case let p? in s.index.positions(ofEventIds: flat.count, id: { group[Int(flat[$0].0)].events[Int(flat[$0].1)].id }) {
+                out.knownPositions.append(p)
+            }
             for r in group {
                 // Only verbatim copies come without keys, and they are committed alone.
                 let keys = r.keys!
@@ -284,7 +289,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                 var numbers: [Int32] = []
                 numbers.reserveCapacity(events.count)
                 for i in events.indices {
-                    if let p = s.index.position(ofEventId: events[i].id) { out.knownPositions.append(p) }
                     let key = keys.key(i)
                     let h = keys.hash(i)
                     let (g, isNew) = out.lookup.streams.insert(key, hash: h)
@@ -449,13 +453,15 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                     }
                     return
                 }
+                s.index.setPositions(
+                    ofEventIds: records.count, id: { events[records[$0].request][records[$0].index].id }, position: { records[$0].position })
                 var inIndex = streams.inIndex
                 for r in records {
                     let g = Int(streams.ofEvent[r.request][r.index])
                     let keys = streams.keys[r.request]
                     inIndex[g] = s.index.add(
                         position: r.position, streamId: inIndex[g], key: keys.key(r.index), hash: keys.hash(r.index),
-                        id: events[r.request][r.index].id)
+                        id: events[r.request][r.index].id, indexId: false)
                 }
             }
         }

@@ -44,6 +44,20 @@ struct StreamIndex: Sendable {
 
     func position(ofEventId id: UUID) -> UInt64? { eventIds.find(id) }
 
+    /// Positions of many event ids (nil where unknown), looked up in slot order (see
+    /// `IdTable.slotOrder`).
+    func positions(ofEventIds count: Int, id: (Int) -> UUID) -> [UInt64?] {
+        var out = [UInt64?](repeating: nil, count: count)
+        for i in eventIds.slotOrder(count, id: id) { out[Int(i)] = eventIds.find(id(Int(i))) }
+        return out
+    }
+
+    /// Maps many event ids to their positions, in slot order; `add(…, indexId: false)` adds
+    /// the rest of those events.
+    mutating func setPositions(ofEventIds count: Int, id: (Int) -> UUID, position: (Int) -> UInt64) {
+        for i in eventIds.slotOrder(count, id: id) { eventIds.set(id(Int(i)), position(Int(i))) }
+    }
+
 
     mutating func add(position: UInt64, stream: String, id: UUID) {
         NameTable.withBytes(stream) { key in
@@ -59,7 +73,7 @@ struct StreamIndex: Sendable {
 
     /// Adds an event of stream number `streamId`, or of the stream named by `key` when that is
     /// nil (a new stream); returns the stream's number.
-    mutating func add(position: UInt64, streamId: Int?, key: UnsafeRawBufferPointer, hash: UInt64, id: UUID) -> Int {
+    mutating func add(position: UInt64, streamId: Int?, key: UnsafeRawBufferPointer, hash: UInt64, id: UUID, indexId: Bool = true) -> Int {
         let k: Int
         if let streamId {
             k = streamId
@@ -78,7 +92,7 @@ struct StreamIndex: Sendable {
             }
         }
         categoryPositions[streamCategory[k]].append(position)
-        eventIds.set(id, position)
+        if indexId { eventIds.set(id, position) }
         pendingStreams.append(Int32(k))
         pendingIds.append(id)
         self.position = position

@@ -183,6 +183,30 @@ struct FastPathTests {
         #expect(snapshot.find(ids[80_000]) == nil)
     }
 
+    /// A large batch is ordered by home slot (a permutation, in non-decreasing slot bucket),
+    /// and batch look-ups in that order find what single look-ups find.
+    @Test func idTableSlotOrderIsAPermutationInSlotOrder() {
+        var t = IdTable()
+        var ids: [UUID] = []
+        for i in 1...50_000 {
+            let id = UUID.random()
+            ids.append(id)
+            t.set(id, UInt64(i))
+        }
+        let batch = ids[10_000..<14_000].map { $0 } + (0..<1_000).map { _ in UUID.random() }
+        let order = t.slotOrder(batch.count) { batch[$0] }
+        #expect(Set(order).count == batch.count && order.allSatisfy { $0 >= 0 && Int($0) < batch.count })
+        var index = StreamIndex()
+        for (k, id) in (ids.prefix(40_000) + batch.prefix(4_000)).enumerated() where k < 10_000 || k >= 14_000 {
+            index.add(position: UInt64(index.position + 1), stream: "s-\(k % 7)", id: id)
+        }
+        let found = index.positions(ofEventIds: batch.count) { batch[$0] }
+        for k in 0..<batch.count { #expect(found[k] == index.position(ofEventId: batch[k])) }
+        #expect(found.prefix(4_000).allSatisfy { $0 != nil } && found.suffix(1_000).allSatisfy { $0 == nil })
+        // Small batches keep their order.
+        #expect(t.slotOrder(10) { ids[$0] } == Array(0..<10))
+    }
+
     @Test func spareSlotsAreZeroAndOfTheSizeAsked() {
         let spare = SpareSlots<UInt64>()
         spare.request(count: 1 << 19)
