@@ -126,6 +126,27 @@ struct CLITests {
         r = try PresidioBinary.run(["log", "append", "--stream", "a-b", "--type", "T", "--expect", "seven", "--data", dir.path], stdin: "{}")
         #expect(r.status == 2)
         #expect(r.stderr.contains("--expect"))
+        r = try PresidioBinary.run(["bench", "log", "--inflight", "4,x", "--scratch", dir.path + "/bench"])
+        #expect(r.status == 2)
+        #expect(r.stderr == "presidio: --inflight: give integers ≥ 0 separated by commas (0: only one appender at a time)\n")
+    }
+
+    /// A small run of `bench log` prints one row per in-flight depth asked for, with its baseline.
+    @Test func benchLogPrintsARowPerDepth() throws {
+        let dir = TempDirectory("bench")
+        defer { dir.remove() }
+        let r = try PresidioBinary.run([
+            "bench", "log", "--batch", "100", "--events", "2000", "--inflight", "3,5", "--concurrent-events", "64", "--json",
+            "--scratch", dir.path + "/b",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] ?? []
+        let tests = rows.compactMap { $0["test"] as? String }
+        #expect(tests == ["append", "append-3-in-flight", "append-5-in-flight", "append-concurrent-64", "replay", "replay+verify"])
+        for row in rows.prefix(3) {
+            #expect((row["events"] as? Int) == 2000)
+            #expect(((row["baselineEventsPerSecond"] as? Double) ?? 0) > 0 && ((row["ratioToBaseline"] as? Double) ?? 0) > 0)
+        }
     }
 }
 
