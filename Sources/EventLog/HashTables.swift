@@ -163,21 +163,9 @@ struct IdTable: Sendable {
 
     func find(_ id: UUID) -> UInt64? {
         let (hi, lo) = FastHash.halves(id)
-        if let v = Self.probe(storage, hi, lo) { return v }
-        guard let old else { return nil }
-        return Self.probe(old, hi, lo)
-    }
-
-    private static func probe(_ storage: ZeroedSlots<Slot>, _ hi: UInt64, _ lo: UInt64) -> UInt64? {
-        let t = storage.base
-        let mask = storage.count - 1
-        var i = Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask
-        while true {
-            let s = t[i]
-            if s.value == 0 { return nil }
-            if s.hi == hi && s.lo == lo { return s.value }
-            i = (i + 1) & mask
-        }
+        if let i = Self.slot(in: storage, hi, lo) { return storage.base[i].value }
+        guard let old, let i = Self.slot(in: old, hi, lo) else { return nil }
+        return old.base[i].value
     }
 
     /// The indices of `ids` in the order of their home slots, for a batch of finds or sets.
@@ -224,7 +212,8 @@ struct IdTable: Sendable {
         {
             // Three eighths full: have the next size made while this one fills up.
             requested = storage.count * 2
-            (spare ?? { spare = SpareSlots(); return spare! }()).request(count: requested)
+            if spare == nil { spare = SpareSlots() }
+            spare!.request(count: requested)
         }
         let (hi, lo) = FastHash.halves(id)
         if old != nil {
@@ -263,63 +252,64 @@ struct IdTable: Sendable {
         if size > storage.count { grow(to: size, gradually: false) }
     }
 
-    /// The slot holding the id, or nil.
-    private static func slot(in storage: ZeroedSlots<Slot>, _ hi: UInt64, _ lo: UInt64) -> Int? {
+    /// Where the id's probe ends: the slot holding it (`found`), or the empty slot it would take.
+    private static func locate(_ storage: ZeroedSlots<Slot>, _ hi: UInt64, _ lo: UInt64) -> (index: Int, found: Bool) {
         let t = storage.base
         let mask = storage.count - 1
         var i = Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask
         while t[i].value != 0 {
-            if t[i].hi == hi && t[i].lo == lo { return i }
+            if t[i].hi == hi && t[i].lo == lo { return (i, true) }
             i = (i + 1) & mask
         }
-        return nil
+        return (i, false)
+    }
+
+    /// The slot holding the id, or nil.
+    private static func slot(in storage: ZeroedSlots<Slot>, _ hi: UInt64, _ lo: UInt64) -> Int? {
+        let (i, found) = locate(storage, hi, lo)
+        return found ? i : nil
     }
 
     /// Returns true when the id was new.
     private static func put(_ storage: ZeroedSlots<Slot>, _ hi: UInt64, _ lo: UInt64, _ value: UInt64) -> Bool {
-        let t = storage.base
-        let mask = storage.count - 1
-        var i = Int(truncatingIfNeeded: FastHash.id(hi: hi, lo: lo)) & mask
-        while t[i].value != 0 {
-            if t[i].hi == hi && t[i].lo == lo {
-                t[i].value = value
-                return false
-            }
-            i = (i + 1) & mask
+        let (i, found) = locate(storage, hi, lo)
+        if found {
+            storage.base[i].value = value
+        } else {
+            storage.base[i] = Slot(hi: hi, lo: lo, value: value)
         }
-        t[i] = Slot(hi: hi, lo: lo, value: value)
-        return true
+        return !found
+    }
+
+    /// Puts the entries of `from`'s slots in `range` into `into`.
+    private static func copyEntries(_ from: ZeroedSlots<Slot>, _ range: Range<Int>, into: ZeroedSlots<Slot>) {
+        for k in range where from.base[k].value != 0 {
+            _ = put(into, from.base[k].hi, from.base[k].lo, from.base[k].value)
+        }
     }
 
     /// Moves the next few old slots' entries into `storage` (which the caller made unique).
     private mutating func moveSome() {
         guard let from = old else { return }
         let end = min(from.count, moved + Self.movePerInsert)
-        for k in moved..<end where from.base[k].value != 0 {
-            _ = Self.put(storage, from.base[k].hi, from.base[k].lo, from.base[k].value)
-        }
+        Self.copyEntries(from, moved..<end, into: storage)
         moved = end
         if moved == from.count { old = nil }
     }
 
+    /// Continues in `size` slots: by moving entries a few per insert from now on (`gradually`),
+    /// or all at once. `storage` and `old` are only read, never written: a copy may share them.
     private mutating func grow(to size: Int, gradually: Bool) {
         let new = spare?.take(count: size) ?? ZeroedSlots<Slot>(count: size)
-        // Entries still to move from an earlier growth go first (only if inserts outran the
-        // moving, which `movePerInsert` rules out for `set`).
-        var sources: [(ZeroedSlots<Slot>, Int)] = [(storage, 0)]
-        if let old { sources.append((old, moved)) }
-        if gradually && sources.count == 1 {
+        if gradually && old == nil {
             old = storage
-            moved = 0
-            storage = new
-            return
+        } else {
+            Self.copyEntries(storage, 0..<storage.count, into: new)
+            // Entries still to move from an earlier growth (only if inserts outran the moving,
+            // which `movePerInsert` rules out for `set`).
+            if let old { Self.copyEntries(old, moved..<old.count, into: new) }
+            old = nil
         }
-        for (from, start) in sources {
-            for k in start..<from.count where from.base[k].value != 0 {
-                _ = Self.put(new, from.base[k].hi, from.base[k].lo, from.base[k].value)
-            }
-        }
-        old = nil
         moved = 0
         storage = new
     }

@@ -58,11 +58,12 @@ struct StreamIndex: Sendable {
         for i in eventIds.slotOrder(count, id: id) { eventIds.set(id(Int(i)), position(Int(i))) }
     }
 
-
-    mutating func add(position: UInt64, stream: String, id: UUID) {
+    /// Adds an event by its stream's name; returns the stream's number.
+    @discardableResult
+    mutating func add(position: UInt64, stream: String, id: UUID) -> Int {
         NameTable.withBytes(stream) { key in
             let h = FastHash.bytes(key)
-            _ = add(position: position, streamId: streamNames.find(key, hash: h), key: key, hash: h, id: id)
+            return add(position: position, streamId: streamNames.find(key, hash: h), key: key, hash: h, id: id)
         }
     }
 
@@ -99,9 +100,6 @@ struct StreamIndex: Sendable {
         return k
     }
 
-    /// Number of entries added since the last `takePart`.
-    var pendingCount: Int { pendingIds.count }
-
     /// The entries added since the last call, as the part of the segment starting at `first`.
     mutating func takePart(first: UInt64) -> IndexPart {
         var local: [Int32: UInt32] = [:]
@@ -136,10 +134,7 @@ struct StreamIndex: Sendable {
                 // A known stream number: the name is not looked at.
                 _ = add(position: position, streamId: k, key: UnsafeRawBufferPointer(start: nil, count: 0), hash: 0, id: part.ids[i])
             } else {
-                numbers[n] = NameTable.withBytes(part.names[n]) { key in
-                    let h = FastHash.bytes(key)
-                    return add(position: position, streamId: streamNames.find(key, hash: h), key: key, hash: h, id: part.ids[i])
-                }
+                numbers[n] = add(position: position, stream: part.names[n], id: part.ids[i])
             }
         }
         pendingStreams.removeAll(keepingCapacity: true)
