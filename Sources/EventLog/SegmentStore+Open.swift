@@ -7,6 +7,9 @@ extension SegmentStore {
         var head: UInt64
         var headHash: Data
         var report: RecoveryReport
+        /// Stream and id of each committed record of the active segment, in position order:
+        /// the scan decodes them anyway, so the index need not read the segment again.
+        var activeEntries: [(stream: String, id: UUID)] = []
     }
 
     /// Reads the segment table: footers of sealed segments, a scan of the active one.
@@ -18,6 +21,7 @@ extension SegmentStore {
         var report = RecoveryReport()
         var head: UInt64 = 0
         var headHash = RecordCodec.genesisHash
+        var activeEntries: [(stream: String, id: UUID)] = []
         for (i, (first, name)) in names.enumerated() {
             let path = directory + "/" + name
             let isLast = i == names.count - 1
@@ -44,6 +48,7 @@ extension SegmentStore {
             }
             let scanned = try scanActive(directory: directory, name: name, first: first, previousHash: headHash, options: options)
             segments.append(scanned.info)
+            activeEntries = scanned.entries
             if scanned.info.last >= first {
                 head = scanned.info.last
                 headHash = scanned.lastHash
@@ -53,13 +58,13 @@ extension SegmentStore {
                 report.truncatedSegment = name
             }
         }
-        return Opened(segments: segments, head: head, headHash: headHash, report: report)
+        return Opened(segments: segments, head: head, headHash: headHash, report: report, activeEntries: activeEntries)
     }
 
     /// Scans the active segment block by block, cutting a torn tail back to the last complete commit.
     private static func scanActive(
         directory: String, name: String, first: UInt64, previousHash: Data, options: Options
-    ) throws -> (info: SegmentInfo, lastHash: Data, truncated: UInt64) {
+    ) throws -> (info: SegmentInfo, lastHash: Data, truncated: UInt64, entries: [(stream: String, id: UUID)]) {
         let path = directory + "/" + name
         let file = try SegmentFile(path: path, writable: false)
         let size = try file.size
@@ -76,7 +81,7 @@ extension SegmentStore {
                 return (
                     SegmentInfo(
                         name: name, file: file, first: first, last: first - 1, dataEnd: UInt64(SegmentFormat.headerSize),
-                        sparse: [], sealed: false), previousHash, size
+                        sparse: [], sealed: false), previousHash, size, []
                 )
             }
             throw EventStoreError(.corruption, "segment header is damaged", position: first, segment: name, offset: 0)
@@ -90,6 +95,8 @@ extension SegmentStore {
         var last = first - 1
         var lastHash = previousHash
         var lastSparse: UInt64 = 0
+        var entries: [(stream: String, id: UUID)] = []
+        var committedEntries = 0
         while true {
             guard let step = try cursor.next() else { break }
             switch step {
@@ -103,6 +110,7 @@ extension SegmentStore {
                 case .success(let records):
                     last = block.header.lastPosition
                     lastHash = records[records.count - 1].hash
+                    for r in records { entries.append((r.stream, r.id)) }
                 case .failure(let p):
                     throw EventStoreError(.corruption, "\(p)", position: last + 1, segment: name, offset: block.offset)
                 }
@@ -114,6 +122,7 @@ extension SegmentStore {
                     committedEnd = block.offset + block.header.frameLength
                     committedLast = last
                     committedHash = lastHash
+                    committedEntries = entries.count
                     sparse += pendingSparse
                     pendingSparse = []
                 }
@@ -128,7 +137,7 @@ extension SegmentStore {
         }
         return try finish()
 
-        func finish() throws -> (info: SegmentInfo, lastHash: Data, truncated: UInt64) {
+        func finish() throws -> (info: SegmentInfo, lastHash: Data, truncated: UInt64, entries: [(stream: String, id: UUID)]) {
             let cut = size - committedEnd
             if cut > 0 && !options.readOnly {
                 let w = try SegmentFile(path: path, writable: true)
@@ -138,21 +147,26 @@ extension SegmentStore {
             let info = SegmentInfo(
                 name: name, file: file, first: first, last: committedLast, dataEnd: committedEnd, sparse: sparse,
                 sealed: false)
-            return (info, committedHash, cut)
+            return (info, committedHash, cut, Array(entries[..<committedEntries]))
         }
     }
 }
 
 extension SegmentStore {
     /// The stream index of an opened log: each sealed segment's saved part, or a replay of the
-    /// segment (whose part is then saved again unless read-only); the active segment is always
-    /// replayed. The whole-index file of earlier versions is removed: the parts replace it.
+    /// segment (whose part is then saved again unless read-only); the active segment's entries
+    /// come from the open's scan of it. The whole-index file of earlier versions is removed: the parts replace it.
     static func loadIndex(directory: String, opened: Opened, readOnly: Bool, report: inout RecoveryReport) throws -> StreamIndex {
         var index = StreamIndex()
         for seg in opened.segments where seg.last >= seg.first {
             if seg.sealed, let part = IndexPart.load(directory: directory, first: seg.first, last: seg.last) {
                 index.apply(part)
                 report.indexParts += 1
+                continue
+            }
+            if !seg.sealed && opened.activeEntries.count == Int(seg.last - seg.first + 1) {
+                for (k, e) in opened.activeEntries.enumerated() { index.add(position: seg.first + UInt64(k), stream: e.stream, id: e.id) }
+                report.replayedEvents += UInt64(opened.activeEntries.count)
                 continue
             }
             var from = seg.first

@@ -272,14 +272,14 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
 
     /// Each distinct stream of the group is numbered once here, from the appenders' hashed
     /// names; the planner and the index then use the numbers (`StreamNumbers`).
-    private func lookUp(_ group: [AppendRequest]) -> LookedUp {
+    /// `order` lists the group's events as (request, index), as the commit lays them out.
+    private func lookUp(_ group: [AppendRequest], order: [(request: Int, index: Int)]) -> LookedUp {
         state.withLock { s in
             var out = LookedUp()
             out.lookup.eventStreams.reserveCapacity(group.count)
             out.lookup.streams.reserve(group.reduce(0) { $0 + $1.events.count })
             // Every id of the group in one pass, in slot order (see `IdTable.slotOrder`).
-            let flat = group.indices.flatMap { r in group[r].events.indices.map { (Int32(r), Int32($0)) } }
-            for case let p? in s.index.positions(ofEventIds: flat.count, id: { group[Int(flat[$0].0)].events[Int(flat[$0].1)].id }) {
+            for case let p? in s.index.positions(ofEventIds: order.count, id: { group[order[$0].request].events[order[$0].index].id }) {
                 out.knownPositions.append(p)
             }
             for r in group {
@@ -318,12 +318,10 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let total = events.reduce(0) { $0 + $1.count }
         let next = writer.head + 1
         let maxBlockBytes = options.maxBlockBytes
+        let order = events.indices.flatMap { r in events[r].indices.map { (request: r, index: $0) } }
         let split = Parallel.map(total >= Parallel.smallRecords ? 2 : 1) { i -> (LookedUp?, CommitEncoder.Bodies?) in
-            if i == 1 {
-                let order = events.indices.flatMap { r in events[r].indices.map { (request: r, index: $0) } }
-                return (nil, CommitEncoder.Bodies(events, order: order, maxBlockBytes: maxBlockBytes, lanes: 1))
-            }
-            var looked = self.lookUp(group)
+            if i == 1 { return (nil, CommitEncoder.Bodies(events, order: order, maxBlockBytes: maxBlockBytes, lanes: 1)) }
+            var looked = self.lookUp(group, order: order)
             if looked.knownPositions.isEmpty { looked.plans = AppendPlanner.plan(events, next: next, lookup: looked.lookup) }
             return (looked, nil)
         }
