@@ -95,15 +95,9 @@ struct BlockCursor {
         let problem = window.withUnsafeBytes { p in
             SegmentFormat.openBlock(UnsafeRawBufferPointer(rebasing: p[l2..<l2 + Int(h.frameLength)]), header: h, into: out)
         }
-        let opened: Result<UnsafeRawBufferPointer, SegmentFormat.BlockProblem> =
-            problem.map { .failure($0) } ?? .success(UnsafeRawBufferPointer(rebasing: out[0..<Int(h.rawLength)]))
-        switch opened {
-        case .success(let raw):
-            offset = at + h.frameLength
-            return .success(body(at, h, raw))
-        case .failure(let p):
-            return .failure(Failure(offset: at, problem: p))
-        }
+        if let problem { return .failure(Failure(offset: at, problem: problem)) }
+        offset = at + h.frameLength
+        return .success(body(at, h, UnsafeRawBufferPointer(rebasing: out[0..<Int(h.rawLength)])))
     }
 
     /// Whether any valid block starts after `offset` (used to tell a torn tail from corruption).

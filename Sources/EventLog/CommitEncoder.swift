@@ -91,7 +91,7 @@ struct CommitEncoder {
                 recordBlock[i] = blockSizes.count - 1
                 bodyStart[i] = offset + 4
                 headerLength[i] = header
-                offset += 4 + header + events[order[i].request][order[i].index].payload.count + 32 + 8
+                offset += RecordCodec.framedSize(header: header, payload: events[order[i].request][order[i].index].payload.count)
             }
             if !blockSizes.isEmpty { blockSizes[blockSizes.count - 1] = offset }
             self.order = order

@@ -79,7 +79,7 @@ public enum RecordCodec {
     }
 
     /// Bytes of a framed record: length, header, payload, hash, CRC, length.
-    static func framedSize(_ event: ProposedEvent) -> Int { 4 + headerSize(event) + event.payload.count + 32 + 8 }
+    static func framedSize(header: Int, payload: Int) -> Int { 4 + header + payload + 32 + 8 }
 
     /// The canonical header of a new record (for stores that build records themselves).
     public static func header(position: UInt64, version: UInt64, event: ProposedEvent, recordedAt: Int64) -> [UInt8] {

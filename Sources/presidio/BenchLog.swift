@@ -84,7 +84,6 @@ struct LogBench: AsyncParsableCommand {
             let n = min(events, b * maxSyncs)
             let before = try Self.baseline(payloads: payloads, count: n, batch: b, path: scratch + "/baseline.dat")
             let dir = scratch + "/store-\(b)"
-            let store = try SegmentStore(directory: dir)
             // Events are built before the clock starts: the store is measured, not the client.
             var prepared: [[ProposedEvent]] = []
             var i = 0
@@ -95,40 +94,30 @@ struct LogBench: AsyncParsableCommand {
                 })
                 i += k
             }
-            let c0 = Self.cpuSeconds()
-            let single = try await TimedAppends.run(store, batchesPerTask: [prepared])
-            let secs = single.seconds
-            let cpu = (Self.cpuSeconds() - c0) * 1e6 / Double(n)
-            store.close()
-            // The same batches from several appenders at once (a pipelined bulk import): the
-            // writer encodes one commit while the previous one is being synced. Deeper
-            // pipelines keep both cores busier (at 4 in flight about a third of them idles).
-            var pipelined: [(depth: Int, secs: Double, timed: TimedAppends, cpu: Double)] = []
-            for depth in depths where depth > 1 {
-                let store = try SegmentStore(directory: dir + "-inflight")
+            // One appender at a time, then the same batches from several at once (a pipelined
+            // bulk import: the writer encodes one commit while the previous one is being
+            // synced; deeper pipelines keep both cores busier, at 4 in flight a third idles).
+            // The one-appender store is kept for the replay below.
+            var runs: [(depth: Int, timed: TimedAppends, cpu: Double)] = []
+            for depth in [1] + depths.filter({ $0 > 1 }) {
+                let path = depth == 1 ? dir : dir + "-inflight"
+                let store = try SegmentStore(directory: path)
                 let perTask = (0..<depth).map { t in stride(from: t, to: prepared.count, by: depth).map { prepared[$0] } }
                 let c0 = Self.cpuSeconds()
                 let timed = try await TimedAppends.run(store, batchesPerTask: perTask)
-                let cpu = (Self.cpuSeconds() - c0) * 1e6 / Double(n)
+                runs.append((depth, timed, (Self.cpuSeconds() - c0) * 1e6 / Double(n)))
                 store.close()
-                try? FileManager.default.removeItem(atPath: dir + "-inflight")
-                pipelined.append((depth, timed.seconds, timed, cpu))
+                if depth > 1 { try? FileManager.default.removeItem(atPath: path) }
             }
             let after = try Self.baseline(payloads: payloads, count: n, batch: b, path: scratch + "/baseline.dat")
             let base = (before + after) / 2
-            let eps = Double(n) / secs
-            rows.append(
-                Row(
-                    test: "append", batch: b, events: n, eventsPerSecond: eps, mbPerSecond: eps * Double(payloadBytes) / 1e6,
-                    baselineEventsPerSecond: base, ratioToBaseline: eps / base, p50Micros: single.p50,
-                    p99Micros: single.p99, cpuMicrosPerEvent: cpu))
-            for pipelined in pipelined {
-                let eps = Double(n) / pipelined.secs
+            for run in runs {
+                let eps = Double(n) / run.timed.seconds
                 rows.append(
                     Row(
-                        test: "append-\(pipelined.depth)-in-flight", batch: b, events: n, eventsPerSecond: eps,
+                        test: run.depth == 1 ? "append" : "append-\(run.depth)-in-flight", batch: b, events: n, eventsPerSecond: eps,
                         mbPerSecond: eps * Double(payloadBytes) / 1e6, baselineEventsPerSecond: base, ratioToBaseline: eps / base,
-                        p50Micros: pipelined.timed.p50, p99Micros: pipelined.timed.p99, cpuMicrosPerEvent: pipelined.cpu))
+                        p50Micros: run.timed.p50, p99Micros: run.timed.p99, cpuMicrosPerEvent: run.cpu))
             }
             if largestStore == nil || n > largestStore!.1 { largestStore = (dir, n) }
         }
