@@ -71,6 +71,36 @@ final class SegmentFile: @unchecked Sendable {
         }
     }
 
+    /// One MiB of zeros, shared (never written after it is made).
+    nonisolated(unsafe) private static let zeros: UnsafeRawBufferPointer = {
+        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        b.initializeMemory(as: UInt8.self, repeating: 0)
+        return UnsafeRawBufferPointer(b)
+    }()
+
+    /// Writes zeros over `[from, to)` (not synced: the next commit's sync flushes them).
+    func writeZeros(from: UInt64, to: UInt64) throws {
+        var at = from
+        while at < to {
+            let n = Int(min(UInt64(Self.zeros.count), to - at))
+            try write(UnsafeRawBufferPointer(rebasing: Self.zeros[0..<n]), at: at)
+            at += UInt64(n)
+        }
+    }
+
+    /// The offset just past the last non-zero byte in `[from, to)`, or `from` if all are zero:
+    /// where a segment's data (or a torn write) ends before its preallocated zeros.
+    func endOfNonZero(from: UInt64, to: UInt64) throws -> UInt64 {
+        var hi = to
+        while hi > from {
+            let lo = hi - min(hi - from, 1 << 20)
+            let bytes = try read(at: lo, count: Int(hi - lo))
+            if let k = bytes.lastIndex(where: { $0 != 0 }) { return lo + UInt64(k) + 1 }
+            hi = lo
+        }
+        return from
+    }
+
     /// Data durability only (the size change of an append is data for fdatasync on Linux).
     func sync() throws {
         while fdatasync(fd) != 0 {

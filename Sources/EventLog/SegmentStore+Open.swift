@@ -127,7 +127,9 @@ extension SegmentStore {
                     pendingSparse = []
                 }
             case .failure(let f):
-                if try BlockCursor.hasValidBlock(in: file, after: f.offset, end: size) {
+                // Zeros written ahead (`Options.preallocate`) end the data as the end of the file would.
+                let end = try file.endOfNonZero(from: f.offset, to: size)
+                if end > f.offset, try BlockCursor.hasValidBlock(in: file, after: f.offset, end: end) {
                     throw EventStoreError(
                         .corruption, "\(f.problem) before the tail (valid blocks follow)", position: last + 1, segment: name,
                         offset: f.offset)
@@ -138,7 +140,9 @@ extension SegmentStore {
         return try finish()
 
         func finish() throws -> (info: SegmentInfo, lastHash: Data, truncated: UInt64, entries: [(stream: String, id: UUID)]) {
-            let cut = size - committedEnd
+            // A torn commit is cut off together with the zeros after it (the writer writes
+            // new ones); zeros alone are kept and not reported.
+            let cut = try file.endOfNonZero(from: committedEnd, to: size) - committedEnd
             if cut > 0 && !options.readOnly {
                 let w = try SegmentFile(path: path, writable: true)
                 try w.truncate(to: committedEnd)

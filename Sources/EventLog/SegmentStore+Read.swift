@@ -158,7 +158,8 @@ extension SegmentStore {
             (s.head, s.headHash, s.index.streamCount, s.index.categoryCount, s.segments)
         }
         var bytes: UInt64 = 0
-        for seg in s.4 { bytes += (try? seg.file.size) ?? 0 }
+        // The active segment counts up to its data: the zeros written ahead are not the log's.
+        for seg in s.4 { bytes += seg.sealed ? ((try? seg.file.size) ?? 0) : seg.dataEnd }
         return StoreStats(
             head: s.0, headHash: s.1.hex, events: s.0, streams: UInt64(s.2), categories: UInt64(s.3), bytes: bytes,
             segments: s.4.count, backend: "embedded")

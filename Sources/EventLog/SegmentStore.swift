@@ -24,6 +24,13 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         public var maxBlockBytes = 128 << 10
         /// Open without the folder lock, never writing or repairing (audits beside a running server).
         public var readOnly = false
+        /// Write zeros ahead of the active segment's end (1 MiB ahead at first, up to 16 MiB,
+        /// never past `segmentSize`), so a commit overwrites allocated blocks instead of
+        /// growing the file. Its fdatasync then has no size or allocation to record: measured
+        /// here, 140–150 µs instead of 230–270 µs per 1,000-event commit, and a plain C probe
+        /// gave 157–199 µs against 307–374 µs. PostgreSQL zero-fills its WAL segments for the
+        /// same reason. Open tells these zeros from a torn tail (`SegmentStore+Open`).
+        public var preallocate = true
         /// Microseconds since the Unix epoch, UTC; injectable for tests.
         public var clock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
 
@@ -35,7 +42,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
 
     /// What opening the store had to do.
     public struct RecoveryReport: Sendable, Hashable {
-        /// Bytes cut off the active segment because its last commit was incomplete.
+        /// Bytes of an incomplete last commit cut off the active segment (zeros written
+        /// ahead of it by `Options.preallocate` are not counted).
         public var truncatedBytes: UInt64 = 0
         public var truncatedSegment: String?
         /// Events replayed into the stream index from the log: those of the active segment and
@@ -74,6 +82,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         var active: SegmentFile?
         var writeOffset: UInt64 = 0
         var lastSparseOffset: UInt64 = 0
+        /// End of the zeros written ahead of `writeOffset` (see `Options.preallocate`).
+        var zeroedEnd: UInt64 = 0
         var head: UInt64 = 0
         var hash = Digest32()
     }
@@ -160,6 +170,9 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             if let last = active.sparse.last { writer.lastSparseOffset = last.offset }
             writer.head = opened.head
             writer.hash = Digest32(opened.headHash)
+            // Zeros an earlier run wrote ahead are still there (open keeps them).
+            writer.zeroedEnd = try writer.active!.size
+            zeroAhead()
             syncStage.start(name: "presidio-log-sync") { [self] in makeDurable($0) }
             queue.start(
                 name: "presidio-log-writer", isSolo: { !$0.verbatim.isEmpty }, group: { [self] in commit($0) },
@@ -463,11 +476,16 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                 }
             }
         }
-        let alongside = records.count >= Parallel.smallRecords
+        // A large commit with nothing behind it (one bulk appender waiting for each batch) is
+        // synced on this thread and indexed on the helper meanwhile: the index then costs no
+        // time before the write, and no sync-thread wake-up is added. Otherwise the index runs
+        // alongside the chain, so the writer is free for the next group while the sync runs.
+        let solo = records.count >= Parallel.smallRecords && syncStage.isIdle && !queue.hasPending
+        let alongside = records.count >= Parallel.smallRecords && !solo
         let encoded = CommitEncoder.encode(
             records, events: events, digests: digests, previous: writer.hash, maxBlockBytes: options.maxBlockBytes,
             alongside: alongside ? index : nil, prepared: prepared)
-        if !alongside { index() }
+        if !alongside && !solo { index() }
         var blockStarts: [BlockRef] = []
         var length = 0
         for k in 0..<encoded.blocks.count {
@@ -501,20 +519,62 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         // handing it to the sync thread would only add a thread wake-up to its latency.
         // Otherwise the sync thread takes it and the writer goes on with the next commit.
         let inline = records.count < Parallel.smallEvents && syncStage.isIdle && !queue.hasPending
-        if inline || !syncStage.submit(job) { makeDurable([job]) }
+        if solo {
+            let synced = Mutex<(any Error)?>(nil)
+            Parallel.perform(2) { i in
+                if i == 1 { return index() }
+                do { try active.sync() } catch { synced.withLock { $0 = error } }
+            }
+            makeDurable([job], synced: .some(synced.withLock { $0 }))
+        } else if inline || !syncStage.submit(job) {
+            makeDurable([job])
+        }
         if writer.writeOffset >= options.segmentSize {
             syncStage.drain()
             roll()
+        } else {
+            zeroAhead()
         }
         return nil
     }
 
+    /// Keeps zeros written ahead of the write offset (`Options.preallocate`), on the writer
+    /// thread, after the commit is handed over: the writer is the only one writing this file,
+    /// so the zeros never land on data, and their flush rides on the next commit's sync.
+    /// The space ahead grows with the segment, so a small log stays small on disk; it is
+    /// topped up 2 MiB at most at a time, so the sync that flushes the zeros takes ~1–2 ms
+    /// longer, once per 2 MiB of log.
+    private func zeroAhead() {
+        guard options.preallocate, let active = writer.active else { return }
+        let used = writer.writeOffset
+        let ahead = min(max(used, 1 << 20), 16 << 20)
+        let step = min(ahead / 2, 2 << 20)
+        let limit = max(options.segmentSize, used)
+        guard writer.zeroedEnd < min(used + ahead - step, limit) else { return }
+        let from = max(writer.zeroedEnd, used)
+        let to = min(used + ahead, limit)
+        guard to > from else { return }
+        do {
+            try active.writeZeros(from: from, to: to)
+            writer.zeroedEnd = to
+        } catch {
+            // Only an optimisation: without it commits still work (a full disk then fails
+            // the next commit's own write, with its own error).
+            writer.zeroedEnd = limit
+        }
+    }
+
     /// The sync stage: one `fdatasync` for every job taken, then the new head is published
     /// and the appends acknowledged. Nothing is acknowledged before its bytes are synced.
-    private func makeDurable(_ jobs: [SyncJob]) {
+    /// `synced` is the outcome of a sync the caller already ran (nil: sync here).
+    private func makeDurable(_ jobs: [SyncJob], synced: (any Error)?? = nil) {
         let last = jobs[jobs.count - 1]
         do {
-            try last.file.sync()
+            if let synced {
+                if let error = synced { throw error }
+            } else {
+                try last.file.sync()
+            }
         } catch {
             let failure = EventStoreError(
                 .io, "fdatasync failed and the store must be reopened: \((error as? EventStoreError)?.message ?? "\(error)")")
@@ -542,7 +602,10 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                 let seg = s.segments[s.segments.count - 1]
                 return SegmentFormat.Footer(first: seg.first, last: seg.last, lastHash: s.headHash, sparse: seg.sparse)
             }
-            try active.write(SegmentFormat.encodeFooter(footer), at: writer.writeOffset)
+            let encodedFooter = SegmentFormat.encodeFooter(footer)
+            try active.write(encodedFooter, at: writer.writeOffset)
+            // The footer is found from the end of the file: the zeros written ahead go.
+            try active.truncate(to: writer.writeOffset + UInt64(encodedFooter.count))
             try active.sync()
             let next = try Self.createSegment(directory: directory, first: footer.last + 1)
             state.withLock { s in
@@ -552,6 +615,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             writer.active = try SegmentFile(path: next.file.path, writable: true)
             writer.writeOffset = UInt64(SegmentFormat.headerSize)
             writer.lastSparseOffset = 0
+            writer.zeroedEnd = writer.writeOffset
+            zeroAhead()
             // The sealed segment's index part: taken here (the index holds exactly its events,
             // the writer having waited for the sync thread), written and synced off the writer.
             // If the process dies first, the next open replays the segment and saves it then.

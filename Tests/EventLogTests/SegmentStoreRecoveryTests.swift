@@ -20,6 +20,15 @@ struct SegmentStoreRecoveryTests {
         return all
     }
 
+    /// Fills a new store in `dir` and closes it: its one segment file and where the data ends there.
+    static func filledSegment(_ dir: String, batches: Int, size: Int) async throws -> (path: String, dataEnd: UInt64) {
+        let store = try SegmentStore(directory: dir)
+        _ = try await fill(store, batches: batches, size: size)
+        let dataEnd = try await store.stats().bytes
+        store.close()
+        return (try #require(try segmentFiles(dir).last), dataEnd)
+    }
+
     static func segmentFiles(_ dir: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("segment-") }.sorted().map { dir + "/" + $0 }
     }
@@ -106,22 +115,30 @@ struct SegmentStoreRecoveryTests {
         #expect(!FileManager.default.fileExists(atPath: parts[1]))
     }
 
-    @Test(arguments: [1, 7, 40])
-    func tornTailIsTruncatedAndReported(chop: Int) async throws {
+    /// A torn last commit: its last `chop` bytes never reached the disk. With `zerosAfter`
+    /// the file keeps its size (the zeros written ahead, `Options.preallocate`), without it
+    /// the file ends there (a store written without preallocation).
+    @Test(arguments: [(1, true), (7, true), (40, true), (1, false), (40, false)])
+    func tornTailIsTruncatedAndReported(chop: Int, zerosAfter: Bool) async throws {
         let dir = TempDirectory()
         defer { dir.remove() }
         var store = try SegmentStore(directory: dir.path)
         _ = try await Self.fill(store, batches: 10, size: 4)
         let lastHashBefore = try await store.read(from: 36, limit: 1)[0].hash
+        // One segment: the log's bytes are where its data ends in the file.
+        let dataEnd = try await store.stats().bytes
         store.close()
         let seg = try #require(try Self.segmentFiles(dir.path).last)
         let size = try FileManager.default.attributesOfItem(atPath: seg)[.size] as! UInt64
+        #expect(size > dataEnd, "zeros are written ahead of the data")
         let fh = try FileHandle(forWritingTo: URL(fileURLWithPath: seg))
-        try fh.truncate(atOffset: size - UInt64(chop))
+        try fh.truncate(atOffset: dataEnd - UInt64(chop))
+        if zerosAfter { try fh.truncate(atOffset: size) }
         try fh.close()
 
         store = try SegmentStore(directory: dir.path)
         #expect(store.recovery.truncatedBytes > 0)
+        #expect(store.recovery.truncatedBytes <= 4 * 200)
         #expect(store.recovery.truncatedSegment == (seg as NSString).lastPathComponent)
         #expect(try await store.headPosition() == 36)
         #expect(try await store.stats().headHash == lastHashBefore.hex)
@@ -129,23 +146,54 @@ struct SegmentStoreRecoveryTests {
         // The log continues from the repaired tail.
         let r = try await store.append(Self.ev("bridge-9", 0))
         #expect(r.positions == [37])
+        #expect(try await store.stats().bytes < dataEnd + 200)
         store.close()
-        let size2 = try FileManager.default.attributesOfItem(atPath: seg)[.size] as! UInt64
-        #expect(size2 < size + 200)
+        store = try SegmentStore(directory: dir.path)
+        defer { store.close() }
+        #expect(store.recovery.truncatedBytes == 0)
+        #expect(try await store.headPosition() == 37)
+    }
+
+    @Test func zerosWrittenAheadAreKeptAndNotReported() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let (seg, dataEnd) = try await Self.filledSegment(dir.path, batches: 3, size: 3)
+        let size = try FileManager.default.attributesOfItem(atPath: seg)[.size] as! UInt64
+        #expect(size >= 1 << 20)
+        var store = try SegmentStore(directory: dir.path)
+        #expect(store.recovery.truncatedBytes == 0 && store.recovery.truncatedSegment == nil)
+        #expect(try await store.stats().bytes == dataEnd)
+        #expect(try FileManager.default.attributesOfItem(atPath: seg)[.size] as! UInt64 == size)
+        // Read-only opens see the same log beside the zeros.
+        let reader = try SegmentStore(directory: dir.path, options: .init(readOnly: true))
+        #expect(try await reader.headPosition() == 9)
+        #expect(try await reader.verify().intact)
+        reader.close()
+        store.close()
+
+        // Without preallocation the file holds only the data.
+        var plain = SegmentStore.Options()
+        plain.preallocate = false
+        let dir2 = TempDirectory()
+        defer { dir2.remove() }
+        store = try SegmentStore(directory: dir2.path, options: plain)
+        _ = try await Self.fill(store, batches: 3, size: 3)
+        let plainEnd = try await store.stats().bytes
+        store.close()
+        let seg2 = try #require(try Self.segmentFiles(dir2.path).last)
+        #expect(try FileManager.default.attributesOfItem(atPath: seg2)[.size] as! UInt64 == plainEnd)
     }
 
     @Test func garbageAfterTheLastCommitIsTruncated() async throws {
         let dir = TempDirectory()
         defer { dir.remove() }
-        var store = try SegmentStore(directory: dir.path)
-        _ = try await Self.fill(store, batches: 3, size: 3)
-        store.close()
-        let seg = try #require(try Self.segmentFiles(dir.path).last)
+        let (seg, dataEnd) = try await Self.filledSegment(dir.path, batches: 3, size: 3)
+        // A block header and bytes of a commit cut short, over the zeros written ahead.
         let fh = try FileHandle(forWritingTo: URL(fileURLWithPath: seg))
-        try fh.seekToEnd()
-        try fh.write(contentsOf: Data([0x50, 0x42, 0x4C, 0x4B, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 100)))
+        try fh.seek(toOffset: dataEnd)
+        try fh.write(contentsOf: Data([0x50, 0x42, 0x4C, 0x4B, 0, 0, 0, 1] + [UInt8](repeating: 0xA5, count: 100)))
         try fh.close()
-        store = try SegmentStore(directory: dir.path)
+        let store = try SegmentStore(directory: dir.path)
         defer { store.close() }
         #expect(store.recovery.truncatedBytes == 108)
         #expect(try await store.headPosition() == 9)
