@@ -25,10 +25,7 @@ struct IndexPart: Sendable, Equatable {
 
     var count: Int { ids.count }
 
-    static func fileName(first: UInt64) -> String {
-        let digits = String(first)
-        return "index-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".part"
-    }
+    static func fileName(first: UInt64) -> String { "index-" + SegmentFormat.padded(first) + ".part" }
 
     func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 32 + names.count * 24 + count * 20)

@@ -26,9 +26,12 @@ enum SegmentFormat {
     static let sparseEvery: UInt64 = 64 << 10
     static let maxBlockStored = 64 << 20
 
-    static func fileName(firstPosition: UInt64) -> String {
-        let digits = String(firstPosition)
-        return "segment-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".log"
+    static func fileName(firstPosition: UInt64) -> String { "segment-" + padded(firstPosition) + ".log" }
+
+    /// A position as 20 digits, so file names sort as their positions do.
+    static func padded(_ position: UInt64) -> String {
+        let digits = String(position)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
     }
 
     static func firstPosition(fromFileName name: String) -> UInt64? {

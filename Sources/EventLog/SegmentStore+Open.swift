@@ -128,21 +128,22 @@ extension SegmentStore {
                 }
             case .failure(let f):
                 // Zeros written ahead (`Options.preallocate`) end the data as the end of the file would.
-                let end = try file.endOfNonZero(from: f.offset, to: size)
-                if end > f.offset, try BlockCursor.hasValidBlock(in: file, after: f.offset, end: end) {
+                let tailEnd = try file.endOfNonZero(from: committedEnd, to: size)
+                if tailEnd > f.offset, try BlockCursor.hasValidBlock(in: file, after: f.offset, end: tailEnd) {
                     throw EventStoreError(
                         .corruption, "\(f.problem) before the tail (valid blocks follow)", position: last + 1, segment: name,
                         offset: f.offset)
                 }
-                return try finish()
+                return try finish(tailEnd: tailEnd)
             }
         }
-        return try finish()
+        return try finish(tailEnd: file.endOfNonZero(from: committedEnd, to: size))
 
-        func finish() throws -> (info: SegmentInfo, lastHash: Data, truncated: UInt64, entries: [(stream: String, id: UUID)]) {
+        /// `tailEnd`: just past the last non-zero byte after the last complete commit.
+        func finish(tailEnd: UInt64) throws -> (info: SegmentInfo, lastHash: Data, truncated: UInt64, entries: [(stream: String, id: UUID)]) {
             // A torn commit is cut off together with the zeros after it (the writer writes
             // new ones); zeros alone are kept and not reported.
-            let cut = try file.endOfNonZero(from: committedEnd, to: size) - committedEnd
+            let cut = tailEnd - committedEnd
             if cut > 0 && !options.readOnly {
                 let w = try SegmentFile(path: path, writable: true)
                 try w.truncate(to: committedEnd)

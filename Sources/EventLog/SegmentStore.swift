@@ -218,10 +218,10 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     public func append(_ batch: [ProposedEvent]) async throws -> AppendResult {
         if options.readOnly { throw EventStoreError(.readOnly, "the store was opened read-only") }
         if batch.isEmpty { return AppendResult(positions: [], appended: 0, head: watcher.head) }
-        appendsInProgress.add(1, ordering: .relaxed)
-        defer { appendsInProgress.subtract(1, ordering: .relaxed) }
-        let (digests, keys) = try Self.validateAndDigest(batch, digest: queue.isIdle)
-        return try await enqueue { AppendRequest(events: batch, digests: digests, keys: keys, continuation: $0) }
+        return try await inProgress {
+            let (digests, keys) = try Self.validateAndDigest(batch, digest: queue.isIdle)
+            return try await enqueue { AppendRequest(events: batch, digests: digests, keys: keys, continuation: $0) }
+        }
     }
 
     /// Appends events recorded elsewhere, byte for byte (positions, times, hashes): used by
@@ -229,9 +229,16 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     public func appendVerbatim(_ events: [RecordedEvent]) async throws {
         if options.readOnly { throw EventStoreError(.readOnly, "the store was opened read-only") }
         if events.isEmpty { return }
+        _ = try await inProgress {
+            try await enqueue { AppendRequest(events: [], digests: [], keys: nil, verbatim: events, continuation: $0) }
+        }
+    }
+
+    /// Runs one append call, counted in `appendsInProgress` from before its validation.
+    private func inProgress<T>(_ body: () async throws -> T) async throws -> T {
         appendsInProgress.add(1, ordering: .relaxed)
         defer { appendsInProgress.subtract(1, ordering: .relaxed) }
-        _ = try await enqueue { AppendRequest(events: [], digests: [], keys: nil, verbatim: events, continuation: $0) }
+        return try await body()
     }
 
     private func enqueue(_ make: (CheckedContinuation<AppendResult, any Error>) -> AppendRequest) async throws -> AppendResult {
@@ -530,12 +537,14 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         // Otherwise the sync thread takes it and the writer goes on with the next commit.
         let inline = records.count < Parallel.smallEvents && syncStage.isIdle && !queue.hasPending
         if solo {
-            let synced = Mutex<(any Error)?>(nil)
-            Parallel.perform(2) { i in
-                if i == 1 { return index() }
-                do { try active.sync() } catch { synced.withLock { $0 = error } }
+            let synced = Parallel.map(2) { i -> Result<Void, any Error>? in
+                if i == 1 {
+                    index()
+                    return nil
+                }
+                return Result { try active.sync() }
             }
-            makeDurable([job], synced: .some(synced.withLock { $0 }))
+            acknowledge([job], synced: synced[0]!)
         } else if inline || !syncStage.submit(job) {
             makeDurable([job])
         }
@@ -582,15 +591,16 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
 
     /// The sync stage: one `fdatasync` for every job taken, then the new head is published
     /// and the appends acknowledged. Nothing is acknowledged before its bytes are synced.
-    /// `synced` is the outcome of a sync the caller already ran (nil: sync here).
-    private func makeDurable(_ jobs: [SyncJob], synced: (any Error)?? = nil) {
+    private func makeDurable(_ jobs: [SyncJob]) {
+        acknowledge(jobs, synced: Result { try jobs[jobs.count - 1].file.sync() })
+    }
+
+    /// After the `fdatasync` that covers `jobs`: publishes their head and acknowledges them,
+    /// or fails them and the store if the sync failed.
+    private func acknowledge(_ jobs: [SyncJob], synced: Result<Void, any Error>) {
         let last = jobs[jobs.count - 1]
         do {
-            if let synced {
-                if let error = synced { throw error }
-            } else {
-                try last.file.sync()
-            }
+            try synced.get()
         } catch {
             let failure = EventStoreError(
                 .io, "fdatasync failed and the store must be reopened: \((error as? EventStoreError)?.message ?? "\(error)")")
