@@ -11,7 +11,7 @@ import Foundation
 /// - `events_json` (view): the read-only face for other city modules, payload as `jsonb`.
 public enum PostgresSchema {
     /// The schema version this build needs.
-    public static let current = 2
+    public static let current = 3
 
     static func migrations(_ s: String) -> [(Int, [String])] {
         [
@@ -73,6 +73,21 @@ public enum PostgresSchema {
                     )
                     """,
                     "COMMENT ON TABLE \(s).snapshots IS 'Projection snapshots (read models can always be rebuilt from events).'",
+                ]
+            ),
+            (
+                3,
+                [
+                    """
+                    CREATE TABLE \(s).server_state (
+                        kind       text        NOT NULL,
+                        key        text        NOT NULL,
+                        value      bytea       NOT NULL,
+                        updated_at timestamptz NOT NULL DEFAULT now(),
+                        PRIMARY KEY (kind, key)
+                    )
+                    """,
+                    "COMMENT ON TABLE \(s).server_state IS 'What the API nodes share besides the log: token hashes, idempotency records, feed consumer positions. Not events.'",
                 ]
             ),
         ]

@@ -64,15 +64,7 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
             for e in page {
                 if let until, e.position > until { break pages }
                 if let untilTime, e.recordedAt > untilTime { break pages }
-                let category = e.category
-                if category == "alert" || categories.contains(category), let decoded = try? Catalogue.decode(e) {
-                    if category == "alert" {
-                        state.applyAlertEvent(e, decoded)
-                    } else {
-                        projection.apply(e, decoded, to: &state)
-                    }
-                }
-                position = e.position
+                applyOne(e, categories: categories)
                 sinceSnapshot += 1
             }
             if saveSnapshots && sinceSnapshot >= snapshotEvery {
@@ -83,6 +75,32 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         let secs = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         lastRate = secs > 0 ? Double(position - from) / secs : 0
         if saveSnapshots && position > from { try await saveSnapshot() }
+    }
+
+    /// Applies the events of `page` this runner has not seen yet (a page read once and shared by
+    /// every projection: the follow service's path). Events must be in position order.
+    @discardableResult
+    public func apply(page: [RecordedEvent]) -> Int {
+        let categories = projection.categories
+        var n = 0
+        for e in page where e.position == position + 1 {
+            applyOne(e, categories: categories)
+            n += 1
+        }
+        return n
+    }
+
+    @inline(__always)
+    private func applyOne(_ e: RecordedEvent, categories: Set<String>) {
+        let category = e.category
+        if category == "alert" || categories.contains(category), let decoded = try? Catalogue.decode(e) {
+            if category == "alert" {
+                state.applyAlertEvent(e, decoded)
+            } else {
+                projection.apply(e, decoded, to: &state)
+            }
+        }
+        position = e.position
     }
 
     public func encodedState() throws -> Data {
@@ -99,7 +117,7 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
     /// Appends the alert transitions not yet in the log. Event ids derive from the alert id and
     /// the transition, so a restarted or duplicated worker appends each one only once.
     @discardableResult
-    public func publishAlerts(actor: String? = nil) async throws -> Int {
+    public func publishAlerts(actor: String? = nil, refresh: Bool = true) async throws -> Int {
         var events: [ProposedEvent] = []
         let by = actor ?? "projection:\(projection.name)"
         for a in state.alerts.values.sorted(by: { $0.raisedPosition == $1.raisedPosition ? $0.id < $1.id : $0.raisedPosition < $1.raisedPosition }) {
@@ -122,7 +140,8 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         for chunk in stride(from: 0, to: events.count, by: 2000) {
             appended += try await store.append(Array(events[chunk..<min(events.count, chunk + 2000)])).appended
         }
-        if !events.isEmpty { try await catchUp() }
+        // The follow service reads its own alert events back with the next page instead.
+        if !events.isEmpty && refresh { try await catchUp() }
         return appended
     }
 
@@ -158,10 +177,11 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
 }
 
 /// For replays that must not touch the stored snapshots.
-struct NoSnapshots: SnapshotStore {
-    func load(_ name: String) throws -> Snapshot? { nil }
-    func save(_ snapshot: Snapshot) throws {}
-    func delete(_ name: String) throws {}
+public struct NoSnapshots: SnapshotStore {
+    public init() {}
+    public func load(_ name: String) throws -> Snapshot? { nil }
+    public func save(_ snapshot: Snapshot) throws {}
+    public func delete(_ name: String) throws {}
 }
 
 /// A runner seen without its state type, so commands can drive every projection alike.
@@ -171,6 +191,12 @@ public protocol ProjectionWorker: AnyObject, Sendable {
     @discardableResult func restore() async throws -> Bool
     func catchUp() async throws
     @discardableResult func publishAlerts() async throws -> Int
+    /// Publishes without reading the log back (the follow service reads the next page anyway).
+    @discardableResult func publishAlertsWithoutRefresh() async throws -> Int
+    var position: UInt64 { get }
+    @discardableResult func apply(page: [RecordedEvent]) -> Int
+    func saveSnapshot() async throws
+    func catchUp(until: UInt64?, untilTime: Int64?, saveSnapshots: Bool) async throws
     func dropSnapshot() async throws
     func workerStatus() async throws -> ProjectionStatus
 }
@@ -182,6 +208,7 @@ extension ProjectionRunner: ProjectionWorker {
     public var alertRecords: [AlertRecord] { Array(state.alerts.values) }
     public func catchUp() async throws { try await catchUp(until: nil, untilTime: nil, saveSnapshots: true) }
     public func publishAlerts() async throws -> Int { try await publishAlerts(actor: nil) }
+    public func publishAlertsWithoutRefresh() async throws -> Int { try await publishAlerts(actor: nil, refresh: false) }
     public func dropSnapshot() async throws { try await snapshots.delete(projection.name) }
     public func workerStatus() async throws -> ProjectionStatus {
         let s = try await status()

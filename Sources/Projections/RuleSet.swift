@@ -18,9 +18,20 @@ public struct RuleSetError: Error, CustomStringConvertible, Sendable {
 
 /// Loads `projections/<name>/v<version>.json`, read at run time (never compiled in).
 public enum RuleSetLoader {
-    /// The rules folder: `$PRESIDIO_RULES`, else `./projections`.
+    /// The rules folder: `$PRESIDIO_RULES`, else `./projections` when it holds rule sets, else
+    /// the `projections/` of the checkout the running binary was built in (found by walking up
+    /// from the executable), so commands work from any directory.
     public static var defaultDirectory: String {
-        ProcessInfo.processInfo.environment["PRESIDIO_RULES"] ?? "projections"
+        if let env = ProcessInfo.processInfo.environment["PRESIDIO_RULES"], !env.isEmpty { return env }
+        func holdsRules(_ dir: String) -> Bool { FileManager.default.fileExists(atPath: dir + "/bridges/v1.json") }
+        if holdsRules("projections") { return "projections" }
+        var url = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? ".")).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<8 {
+            let candidate = url.appendingPathComponent("projections").path
+            if holdsRules(candidate) { return candidate }
+            url = url.deletingLastPathComponent()
+        }
+        return "projections"
     }
 
     /// The highest version present for `name`.

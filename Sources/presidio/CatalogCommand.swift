@@ -1,6 +1,7 @@
 import ArgumentParser
 import Domain
 import Foundation
+import Server
 
 /// `presidio catalog write|check`: keeps `events/schemas/` equal to the Swift declarations.
 struct CatalogCommand: AsyncParsableCommand {
@@ -9,7 +10,7 @@ struct CatalogCommand: AsyncParsableCommand {
         subcommands: [Write.self, List.self])
 
     struct Write: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write events/schemas/*.schema.json from the Swift event types.")
+        static let configuration = CommandConfiguration(abstract: "Write events/schemas/*.schema.json from the Swift event types, and events/openapi.json.")
         @Option(help: "The catalogue folder.") var dir: String = "events"
 
         func run() async throws {
@@ -18,7 +19,8 @@ struct CatalogCommand: AsyncParsableCommand {
             for e in Catalogue.entries {
                 try Catalogue.jsonSchemaText(e).write(toFile: "\(folder)/\(e.versionedName).schema.json", atomically: true, encoding: .utf8)
             }
-            print("wrote \(Catalogue.entries.count) schemas to \(folder)")
+            try OpenAPIDocument.text.write(toFile: "\(dir)/openapi.json", atomically: true, encoding: .utf8)
+            print("wrote \(Catalogue.entries.count) schemas to \(folder) and the API's OpenAPI document to \(dir)/openapi.json")
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import Server
 
 extension Log {
     /// Copies a whole log between stores, byte for byte, and proves it: same head, same head hash.
@@ -18,9 +19,9 @@ extension Log {
         @Option(help: "Events per copied batch.") var batch: Int = 5000
 
         func run() async throws {
-            let source = try StoreLocation.open(from, schema: schema, readOnly: true)
+            let source = try StoreLocation(from, schema: schema).open(readOnly: true)
             defer { source.close() }
-            let destination = try StoreLocation.open(to, schema: schema)
+            let destination = try StoreLocation(to, schema: schema).open { printError($0) }
             defer { destination.close() }
             let started = Date()
             let sourceHead = try await source.headPosition()

@@ -1,52 +1,47 @@
 import ArgumentParser
 import Domain
 import EventLog
-import EventLogPostgres
 import Foundation
 import Projections
+import Server
 
 /// Options shared by the projection commands: where the rules and snapshots are.
 struct ProjectionOptions: ParsableArguments {
     @OptionGroup var store: StoreOptions
-    @Option(help: ArgumentHelp("Rule-set folder (default: $PRESIDIO_RULES or ./projections).", valueName: "dir")) var rules: String?
+    @Option(help: ArgumentHelp("Rule-set folder (default: $PRESIDIO_RULES, ./projections, or the one beside the presidio binary's checkout).", valueName: "dir")) var rules: String?
 
     var rulesDirectory: String { rules ?? RuleSetLoader.defaultDirectory }
 
-    /// Snapshots beside the embedded log, or in the PostgreSQL store's `snapshots` table.
-    func snapshots(for s: any EventStore) -> any SnapshotStore {
-        if let pg = s as? PostgresStore { return PostgresSnapshotStore(store: pg) }
-        return FileSnapshotStore(directory: store.dataDirectory + "/projections")
+    /// Every projection over `s`, resuming from (and, for workers, saving) the snapshots.
+    func projectionSet(_ s: any EventStore) throws -> ProjectionSet {
+        try ProjectionSet(store: s, rulesDirectory: rulesDirectory, snapshots: try store.resolved.snapshots(for: s))
     }
 
-    func wasteSites(_ s: any EventStore) throws -> ProjectionRunner<WasteSiteProjection> {
-        let rules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: rulesDirectory)
-        return ProjectionRunner(projection: WasteSiteProjection(rules: rules), store: s, snapshots: snapshots(for: s))
+    /// The read model now, computed without writing anything: resumes from the snapshots and
+    /// applies what follows in memory (reading never writes; only the workers save snapshots).
+    func readModel() async throws -> ReadModel {
+        let s = try store.open(readOnly: true)
+        defer { s.close() }
+        let set = try projectionSet(s)
+        try await set.restore()
+        try await set.catchUp()
+        return set.readModel()
     }
+}
 
-    func meters(_ s: any EventStore) throws -> ProjectionRunner<MeterProjection> {
-        let rules = try RuleSetLoader.load(MeterRules.self, name: "meters", directory: rulesDirectory)
-        return ProjectionRunner(projection: MeterProjection(rules: rules), store: s, snapshots: snapshots(for: s))
-    }
+/// `--url` / `--token`: talk to a running server instead of opening the store.
+struct RemoteOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A running presidio serve (default: $PRESIDIO_URL, or the server holding the data folder).", valueName: "url")) var url: String?
+    @Option(help: ArgumentHelp("Bearer token for --url (default: $PRESIDIO_TOKEN).", valueName: "token")) var token: String?
 
-    func bridges(_ s: any EventStore) throws -> ProjectionRunner<BridgeProjection> {
-        let rules = try RuleSetLoader.load(BridgeRules.self, name: "bridges", directory: rulesDirectory)
-        return ProjectionRunner(projection: BridgeProjection(rules: rules), store: s, snapshots: snapshots(for: s))
-    }
-
-    /// Every projection, or the one named.
-    func workers(_ s: any EventStore, only: String? = nil) throws -> [any ProjectionWorker] {
-        let all: [any ProjectionWorker] = [try bridges(s), try meters(s), try wasteSites(s)]
-        return all.filter { only == nil || $0.name == only }
-    }
-
-    /// Every projection, caught up with the log (resumed from its snapshot).
-    func caughtUp(_ s: any EventStore) async throws -> [any ProjectionWorker] {
-        let ws = try workers(s)
-        for w in ws {
-            try await w.restore()
-            try await w.catchUp()
-        }
-        return ws
+    /// The client to use, if a server is to be used: `--url`, `$PRESIDIO_URL`, or the server
+    /// that holds the embedded folder (with its local token unless one is given).
+    func client(_ store: StoreOptions, actor: String? = nil) -> PresidioClient? {
+        let env = ProcessInfo.processInfo.environment
+        let tok = token ?? env["PRESIDIO_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let u = url ?? env["PRESIDIO_URL"].flatMap({ $0.isEmpty ? nil : $0 }) { return PresidioClient(baseURL: u, token: tok, actor: actor) }
+        if let s = store.server { return PresidioClient(baseURL: s.url, token: tok ?? s.localToken, actor: actor) }
+        return nil
     }
 }
 
@@ -56,40 +51,48 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: try enc.encode(value), as: UTF8.self))
 }
 
+func printRawJSON(_ data: Data) {
+    if let obj = try? JSONSerialization.jsonObject(with: data), let pretty = try? JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+        print(String(decoding: pretty, as: UTF8.self))
+    } else {
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
 struct Projections: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Projection workers: catch up, rebuild, status.", subcommands: [Run.self, Rebuild.self, Status.self])
 
-    static let names = ["bridges", "meters", "wastesites"]
+    static var names: [String] { ProjectionSet.names }
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Catch up from the snapshot, publish alert transitions into the log, then follow new events (Ctrl-C stops).")
+            abstract: "Catch up from the snapshots, publish alert transitions into the log, then follow new events (Ctrl-C stops). `presidio serve` runs the same workers with the API.")
         @OptionGroup var options: ProjectionOptions
         @Flag(help: "Stop after catching up and publishing.") var once = false
 
         func run() async throws {
             let s = try options.store.open()
             defer { s.close() }
-            let workers = try options.workers(s)
-            for w in workers {
-                let resumed = try await w.restore()
-                try await w.catchUp()
+            let set = try options.projectionSet(s)
+            let resumed = try await set.restore()
+            var last = Date()
+            try await set.catchUp { p in
+                if isatty(2) != 0, Date().timeIntervalSince(last) > 1 {
+                    last = Date()
+                    FileHandle.standardError.write(Data("\rcatching up: position \(p)".utf8))
+                }
+            }
+            if isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            for w in set.workers {
                 let published = try await w.publishAlerts()
+                try await w.saveSnapshot()
                 let st = try await w.workerStatus()
-                print("\(st.name): \(resumed ? "resumed from snapshot" : "rebuilt") at position \(st.position), \(published) alert events published, \(st.alertsFiring) firing")
+                print("\(st.name): \(resumed[w.name] == true ? "resumed from snapshot" : "rebuilt") at position \(st.position), \(published) alert events published, \(st.alertsFiring) firing")
             }
             if once { return }
-            var next = try await s.headPosition() + 1
-            for try await e in s.subscribe(from: next) {
-                guard e.position >= next else { continue }
-                for w in workers {
-                    try await w.catchUp()
-                    let n = try await w.publishAlerts()
-                    if n > 0 { print("\(w.name): \(n) alert events published") }
-                }
-                next = try await s.headPosition() + 1
-            }
+            let follow = FollowService(set: set, live: LiveReadModel(), publishes: true, logger: .presidio(label: "projections"))
+            try await follow.run()
         }
     }
 
@@ -107,7 +110,7 @@ struct Projections: AsyncParsableCommand {
         func run() async throws {
             let s = try options.store.open()
             defer { s.close() }
-            for w in try options.workers(s, only: name) {
+            for w in try options.projectionSet(s).workers where name == nil || w.name == name {
                 try await w.dropSnapshot()
                 try await w.restore()
                 try await w.catchUp()
@@ -118,19 +121,19 @@ struct Projections: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Position, lag, rate, rule-set version and snapshot hash of each projection.")
+        static let configuration = CommandConfiguration(abstract: "Position, lag, rate, rule-set version and snapshot hash of each projection (reads only).")
         @OptionGroup var options: ProjectionOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let s = try options.store.open()
+            let s = try options.store.open(readOnly: true)
             defer { s.close() }
             let head = try await s.headPosition()
             var statuses: [ProjectionStatus] = []
-            for w in try options.workers(s) {
+            for w in try options.projectionSet(s).workers {
                 try await w.restore()
-                let before = try await w.workerStatus().position
-                try await w.catchUp()
+                let before = w.position
+                try await w.catchUp(until: nil, untilTime: nil, saveSnapshots: false)
                 var st = try await w.workerStatus()
                 st.lag = head > before ? head - before : 0
                 statuses.append(st)
@@ -148,24 +151,42 @@ struct Projections: AsyncParsableCommand {
 }
 
 struct Alerts: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Alerts from every projection (human table, or --json).")
+    static let configuration = CommandConfiguration(abstract: "Alerts from every projection (human table, or --json); through the server when one runs.")
     @OptionGroup var options: ProjectionOptions
+    @OptionGroup var remote: RemoteOptions
     @Option(help: "firing or resolved.") var state: String?
     @Option(help: "Asset domain (stream category), e.g. wastesite.") var domain: String?
     @Flag(help: "Print JSON.") var json = false
 
+    func validate() throws {
+        if let state, AlertRecord.State(rawValue: state) == nil { throw ValidationError("--state: must be firing or resolved") }
+        if let domain, AssetID.Domain(rawValue: domain) == nil { throw ValidationError("--domain: must be one of \(AssetID.Domain.allCases.map(\.rawValue).joined(separator: ", "))") }
+    }
+
     func run() async throws {
-        let s = try options.store.open()
-        defer { s.close() }
-        let workers = try await options.caughtUp(s)
-        let alerts = workers.flatMap(\.alertRecords)
-            .filter { a in state.map { a.state.rawValue == $0 } ?? true }
-            .filter { a in domain.map { a.asset.hasPrefix($0 + "-") } ?? true }
-            .sorted { a, b in
-                if a.state != b.state { return a.state == .firing }
-                if a.severity != b.severity { return a.severity > b.severity }
-                return a.raisedPosition > b.raisedPosition
-            }
+        var alerts: [AlertRecord]
+        if let client = remote.client(options.store) {
+            alerts = []
+            var cursor: String?
+            repeat {
+                var q: [(String, String)] = [("limit", "1000")]
+                if let state { q.append(("state", state)) }
+                if let domain { q.append(("domain", domain)) }
+                if let cursor { q.append(("cursor", cursor)) }
+                let data = try await client.get("/v1/alerts", query: q)
+                struct Page: Decodable {
+                    var items: [AlertRecord]
+                    var nextCursor: String?
+                }
+                let page = try JSONDecoder().decode(Page.self, from: data)
+                alerts += page.items
+                cursor = page.nextCursor
+            } while cursor != nil
+        } else {
+            alerts = try await options.readModel().alerts
+                .filter { a in state.map { a.state.rawValue == $0 } ?? true }
+                .filter { a in domain.map { a.asset.hasPrefix($0 + "-") } ?? true }
+        }
         if json { return try printJSON(alerts) }
         print("STATE     SEV       RAISED      ASSET               RULE                                   EVIDENCE")
         for a in alerts {
@@ -180,65 +201,70 @@ struct Alerts: AsyncParsableCommand {
 }
 
 struct Queue: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Prioritised queues.", subcommands: [Safety.self, Inspection.self, Overdue.self])
+    static let configuration = CommandConfiguration(abstract: "Prioritised queues (through the server when one runs).", subcommands: [Safety.self, Inspection.self, Overdue.self])
 
     /// `--today`, `--limit`, `--json`, shared by the queue views.
     struct ViewOptions: ParsableArguments {
         @Option(help: "Day the view is computed for (YYYY-MM-DD; default today).") var today: String?
         @Option(help: "At most this many entries.") var limit: Int = 30
         @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            if let today, DomainTime.date(today) == nil { throw ValidationError("--today: must be YYYY-MM-DD (got '\(today)')") }
+            if limit < 1 || limit > 5000 { throw ValidationError("--limit: must be from 1 to 5000") }
+        }
+        var day: Date { today.flatMap(DomainTime.date) ?? Date() }
     }
 
-    /// Opens the store, brings one projection up to date (from its snapshot) and hands it over.
-    static func withCaughtUp<P: Projection, T>(
-        _ options: ProjectionOptions, _ make: (ProjectionOptions, any EventStore) throws -> ProjectionRunner<P>,
-        _ body: (ProjectionRunner<P>) throws -> T
-    ) async throws -> T {
-        let s = try options.store.open()
-        defer { s.close() }
-        let runner = try make(options, s)
-        try await runner.restore()
-        try await runner.catchUp()
-        return try body(runner)
+    struct Remote<T: Decodable>: Decodable {
+        var ruleSet: String
+        var entries: [T]
     }
 
-    static func day(_ today: String?) throws -> Date {
-        guard let today else { return Date() }
-        guard let d = DomainTime.date(today) else { throw CLIFailure(message: "--today: must be YYYY-MM-DD (got '\(today)')", exitCode: 2) }
-        return d
+    /// The queue's entries and rule-set label: from the server, or computed from the store.
+    static func load<T: Decodable>(
+        _ name: String, _ options: ProjectionOptions, _ remote: RemoteOptions, _ view: ViewOptions, local: (ReadModel) -> ([T], String)
+    ) async throws -> ([T], String) {
+        if let client = remote.client(options.store) {
+            var q = [("limit", String(view.limit))]
+            if let t = view.today { q.append(("today", t)) }
+            let r = try JSONDecoder().decode(Remote<T>.self, from: try await client.get("/v1/queues/\(name)", query: q))
+            return (r.entries, r.ruleSet)
+        }
+        let (all, label) = local(try await options.readModel())
+        return (Array(all.prefix(view.limit)), label)
     }
 
     struct Overdue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Bridges whose periodic inspection is past due (frequency per class from the rule set).")
         @OptionGroup var options: ProjectionOptions
+        @OptionGroup var remote: RemoteOptions
         @OptionGroup var view: ViewOptions
 
         func run() async throws {
-            let day = try Queue.day(view.today)
-            let (all, label) = try await Queue.withCaughtUp(options, { try $0.bridges($1) }) { r in
-                (r.projection.overdueInspections(r.state, today: day), r.projection.ruleSet.label)
+            let (rows, label): ([OverdueInspection], String) = try await Queue.load("overdue", options, remote, view) { m in
+                (m.overdueInspections(today: view.day), m.bridgeProjection.ruleSet.label)
             }
-            let limit = view.limit
-            if view.json { return try printJSON(Array(all.prefix(limit))) }
+            if view.json { return try printJSON(rows) }
             print("BRIDGE  CdA          LAST INSP.  DUE         DAYS OVERDUE  NAME")
-            for o in all.prefix(limit) {
+            for o in rows {
                 print(
                     o.bridgeId + "  " + (o.overall ?? "n/c").padded(11) + "  " + (o.lastInspection ?? "never     ")
                         + "  " + (o.due ?? "-") + String(format: "  %12d  ", o.daysOverdue) + o.name)
             }
-            print("\(all.count) bridges overdue; rule set \(label) (frequencies advisory)")
+            print("\(rows.count) bridges shown; rule set \(label) (frequencies advisory)")
         }
     }
 
     struct Safety: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Bridges that need a Level 3/4 safety assessment, most urgent first, with why.")
         @OptionGroup var options: ProjectionOptions
+        @OptionGroup var remote: RemoteOptions
         @OptionGroup var view: ViewOptions
 
         func run() async throws {
-            let day = try Queue.day(view.today)
-            let (queue, label) = try await Queue.withCaughtUp(options, { try $0.bridges($1) }) { r in
-                (Array(r.projection.safetyQueue(r.state, today: day).prefix(view.limit)), r.projection.ruleSet.label)
+            let (queue, label): ([SafetyQueueEntry], String) = try await Queue.load("safety", options, remote, view) { m in
+                (m.safetyQueue(today: view.day), m.bridgeProjection.ruleSet.label)
             }
             if view.json { return try printJSON(queue) }
             print("RANK  BRIDGE  CdA          DEFECTS      NEXT STEP             DUE         WHY")
@@ -255,12 +281,12 @@ struct Queue: AsyncParsableCommand {
     struct Inspection: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Waste-site inspection queue, with the reasons for each place.")
         @OptionGroup var options: ProjectionOptions
+        @OptionGroup var remote: RemoteOptions
         @OptionGroup var view: ViewOptions
 
         func run() async throws {
-            let day = try Queue.day(view.today)
-            let (queue, label) = try await Queue.withCaughtUp(options, { try $0.wasteSites($1) }) { r in
-                (Array(r.projection.inspectionQueue(r.state, today: day).prefix(view.limit)), r.projection.ruleSet.label)
+            let (queue, label): ([InspectionQueueEntry], String) = try await Queue.load("inspection", options, remote, view) { m in
+                (m.inspectionQueue(today: view.day), m.wasteSiteProjection.ruleSet.label)
             }
             if view.json { return try printJSON(queue) }
             print("RANK  SITE     GRADE  SCORE   LAST INSP.  MUNICIPALITY          WHY")
@@ -278,69 +304,33 @@ struct Asset: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "One asset's projected state, why, and its alerts (optionally as of a past position or time).")
     @OptionGroup var options: ProjectionOptions
-    @Argument(help: "Asset stream, e.g. wastesite-WS0001.") var id: String
+    @OptionGroup var remote: RemoteOptions
+    @Argument(help: "Asset id, e.g. bridge-MI0001, meter-SC0001-W1, wastesite-WS0001, building-SC0001.") var id: String
     @Option(help: "Log position to replay up to (auditors).") var asOf: UInt64?
     @Option(help: "Time to replay up to (RFC 3339; events recorded at or before it).") var asOfTime: String?
     @Flag(help: "Print JSON.") var json = false
 
-    struct View: Encodable {
-        init(
-            asset: String, position: UInt64?, ruleSet: String, site: WasteSiteProjection.Site? = nil, meter: MeterProjection.Meter? = nil,
-            bridge: BridgeProjection.Bridge? = nil, nextStep: String? = nil, due: String? = nil, attentionClass: String? = nil, alerts: [AlertRecord]
-        ) {
-            self.attentionClass = attentionClass
-            self.asset = asset
-            self.position = position
-            self.ruleSet = ruleSet
-            self.site = site
-            self.meter = meter
-            self.bridge = bridge
-            self.nextStep = nextStep
-            self.due = due
-            self.alerts = alerts
-        }
-
-        var asset: String
-        var position: UInt64?
-        var ruleSet: String
-        var site: WasteSiteProjection.Site?
-        var meter: MeterProjection.Meter?
-        var bridge: BridgeProjection.Bridge?
-        var nextStep: String?
-        var due: String?
-        var attentionClass: String?
-        var alerts: [AlertRecord]
+    func validate() throws {
+        if AssetID(id) == nil { throw ValidationError("asset ids look like \(AssetID.examples) (got '\(id)')") }
+        if let asOfTime, DomainTime.dateTime(asOfTime) == nil { throw ValidationError("--as-of-time: must be RFC 3339 (got '\(asOfTime)')") }
     }
 
     func run() async throws {
-        let s = try options.store.open()
-        defer { s.close() }
-        var micros: Int64?
-        if let asOfTime {
-            guard let d = DomainTime.dateTime(asOfTime) else { throw CLIFailure(message: "--as-of-time: must be RFC 3339", exitCode: 2) }
-            micros = Int64(d.timeIntervalSince1970 * 1_000_000)
-        }
-        let view: View
-        if id.hasPrefix("wastesite-") {
-            let runner = try options.wasteSites(s)
-            let state = try await replayed(runner, store: s, time: micros)
-            guard let site = state.sites[String(id.dropFirst("wastesite-".count))] else { throw CLIFailure(message: "no asset \(id) in the projection") }
-            view = View(asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, site: site, alerts: Self.alerts(state.alerts, id))
-        } else if id.hasPrefix("meter-") {
-            let runner = try options.meters(s)
-            let state = try await replayed(runner, store: s, time: micros)
-            guard let meter = state.meters[String(id.dropFirst("meter-".count))] else { throw CLIFailure(message: "no asset \(id) in the projection") }
-            view = View(asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, meter: meter, alerts: Self.alerts(state.alerts, id))
-        } else if id.hasPrefix("bridge-") {
-            let runner = try options.bridges(s)
-            let state = try await replayed(runner, store: s, time: micros)
-            guard let bridge = state.bridges[String(id.dropFirst("bridge-".count))] else { throw CLIFailure(message: "no asset \(id) in the projection") }
-            let (step, due) = runner.projection.nextStep(bridge)
-            view = View(
-                asset: id, position: asOf, ruleSet: runner.projection.ruleSet.label, bridge: bridge, nextStep: step, due: due,
-                attentionClass: bridge.attention?.overall.map { runner.projection.rules.classes[$0 - 1] }, alerts: Self.alerts(state.alerts, id))
+        let view: AssetView
+        if let client = remote.client(options.store) {
+            var q: [(String, String)] = []
+            if let asOf { q.append(("asOf", String(asOf))) }
+            if let asOfTime { q.append(("asOfTime", asOfTime)) }
+            let r = try await client.send("GET", "/v1/assets/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)", query: q)
+            guard r.ok else { throw CLIFailure(message: PresidioClient.failure(r).description) }
+            view = try JSONDecoder().decode(AssetView.self, from: r.body)
+        } else if asOf != nil || asOfTime != nil {
+            let s = try options.store.open(readOnly: true)
+            defer { s.close() }
+            let micros = asOfTime.flatMap(DomainTime.dateTime).map { Int64($0.timeIntervalSince1970 * 1_000_000) }
+            view = try await AssetView.asOf(id, store: s, rulesDirectory: options.rulesDirectory, position: asOf, time: micros, timeText: asOfTime)
         } else {
-            throw CLIFailure(message: "asset ids look like bridge-MI0001, meter-SC0001-W1 or wastesite-WS0001 (got '\(id)')", exitCode: 2)
+            do { view = try AssetView.make(id, in: try await options.readModel()) } catch let e as AssetView.LookupError { throw CLIFailure(message: e.description) }
         }
         if json { return try printJSON(view) }
         print("\(view.asset)\(asOf.map { " as of position \($0)" } ?? asOfTime.map { " as of \($0)" } ?? "") — rule set \(view.ruleSet)")
@@ -364,6 +354,9 @@ struct Asset: AsyncParsableCommand {
         if let m = view.meter {
             print("  \(m.kind.rawValue) meter (\(m.usage.rawValue)) of building \(m.buildingId); last reading \(m.lastValue.map { "\($0)" } ?? "-") at \(m.lastAt ?? "-"); \(m.days) days seen")
         }
+        if let b = view.building {
+            print("  \(b.name), \(b.municipality); \(b.floorAreaM2) m²")
+        }
         print("  alerts:")
         for a in view.alerts {
             print("    \(a.state.rawValue.padded(8)) \(a.severity.rawValue.uppercased())\(a.advisory ? "*" : "") \(a.raisedOn) \(a.rule): \(a.evidence)")
@@ -372,38 +365,6 @@ struct Asset: AsyncParsableCommand {
         }
         if view.alerts.isEmpty { print("    none") }
     }
-
-    static func alerts(_ all: [String: AlertRecord], _ id: String) -> [AlertRecord] {
-        all.values.filter { $0.asset == id }.sorted { $0.raisedPosition < $1.raisedPosition }
-    }
-
-    /// Current state (from the snapshot), or replayed up to --as-of / --as-of-time.
-    func replayed<P: Projection>(_ runner: ProjectionRunner<P>, store: any EventStore, time: Int64?) async throws -> P.State {
-        if asOf != nil || time != nil {
-            return try await ProjectionRunner.asOf(projection: runner.projection, store: store, position: asOf, time: time)
-        }
-        try await runner.restore()
-        try await runner.catchUp()
-        return runner.state
-    }
-}
-
-/// Snapshots in PostgreSQL, beside a PostgreSQL log.
-struct PostgresSnapshotStore: SnapshotStore {
-    let store: PostgresStore
-
-    func load(_ name: String) async throws -> Snapshot? {
-        guard let s = try await store.loadSnapshot(name: name) else { return nil }
-        let snap = Snapshot(name: s.name, codeVersion: s.codeVersion, ruleSet: s.ruleSet, position: s.position, state: s.state)
-        return snap.sha256 == s.sha256 ? snap : nil
-    }
-
-    func save(_ s: Snapshot) async throws {
-        try await store.saveSnapshot(
-            .init(name: s.name, position: s.position, codeVersion: s.codeVersion, ruleSet: s.ruleSet, state: s.state, sha256: s.sha256))
-    }
-
-    func delete(_ name: String) async throws { try await store.deleteSnapshot(name: name) }
 }
 
 extension String {

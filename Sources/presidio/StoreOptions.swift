@@ -2,6 +2,7 @@ import ArgumentParser
 import EventLog
 import EventLogPostgres
 import Foundation
+import Server
 
 /// Where the log lives: the embedded store in `--data DIR` (default `$PRESIDIO_DATA`, else
 /// `./presidio-data`), or PostgreSQL with `--store postgres://…` (or `$PRESIDIO_STORE`).
@@ -24,33 +25,27 @@ struct StoreOptions: ParsableArguments {
         return (url?.isEmpty ?? true) ? nil : url
     }
 
+    func validate() throws {
+        if let s = store ?? ProcessInfo.processInfo.environment["PRESIDIO_STORE"], !s.isEmpty, !StoreLocation.isPostgres(s) {
+            throw ValidationError("--store: must be a postgres:// or postgresql:// URL (got '\(s.prefix(60))'); an embedded folder goes in --data")
+        }
+    }
+
+    var resolved: StoreLocation {
+        get throws {
+            do { return try StoreLocation(postgresURL ?? dataDirectory, schema: schema) } catch { throw CLIFailure(message: error.description, exitCode: 2) }
+        }
+    }
+
     /// A human name for error messages and stats.
     var location: String { postgresURL.map(StoreLocation.redacted) ?? dataDirectory }
 
-    /// Opens the configured store, reporting on stderr what recovery had to repair.
+    /// Opens the configured store, reporting on stderr what recovery had to repair. Read-only
+    /// opens never create a folder nor take the writer's lock.
     func open(readOnly: Bool = false) throws -> any EventStore {
-        try StoreLocation.open(postgresURL ?? dataDirectory, schema: schema, readOnly: readOnly)
-    }
-}
-
-enum StoreLocation {
-    static func isPostgres(_ s: String) -> Bool { s.hasPrefix("postgres://") || s.hasPrefix("postgresql://") }
-
-    /// Hides a password in a URL.
-    static func redacted(_ url: String) -> String {
-        guard var c = URLComponents(string: url), c.password != nil else { return url }
-        c.password = "***"
-        return c.string ?? url
+        try resolved.open(readOnly: readOnly) { printError($0) }
     }
 
-    /// A `postgres://` URL opens PostgreSQL; anything else is an embedded data folder.
-    static func open(_ location: String, schema: String = "presidio", readOnly: Bool = false) throws -> any EventStore {
-        if isPostgres(location) { return try PostgresStore(url: location, schema: schema) }
-        let store = try SegmentStore(directory: location, options: .init(readOnly: readOnly))
-        let r = store.recovery
-        if r.truncatedBytes > 0 {
-            printError("recovered: truncated a torn tail of \(r.truncatedBytes) bytes in \(r.truncatedSegment ?? "?") (an unacknowledged write)")
-        }
-        return store
-    }
+    /// The running `presidio serve` that holds this embedded folder, if any.
+    var server: ServerRecord? { postgresURL == nil ? ServerRecord.read(directory: dataDirectory) : nil }
 }

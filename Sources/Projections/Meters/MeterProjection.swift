@@ -8,7 +8,7 @@ import Foundation
 /// consumption detectors for the day it touches: no data must never read as "fine".
 public struct MeterProjection: Projection {
     public let name = "meters"
-    public let codeVersion = 1
+    public let codeVersion = 2  // 2: buildings kept (name, municipality, location) for the GeoJSON layer
     public let rules: MeterRules
     public var ruleSet: RuleSetInfo { rules.info }
     public let categories: Set<String> = ["meter", "building", "tariff"]
@@ -18,9 +18,19 @@ public struct MeterProjection: Projection {
     public struct State: Codable, Sendable, Equatable, AlertHolding {
         public var meters: [String: Meter] = [:]
         public var floorArea: [String: Double] = [:]
+        /// Registered buildings: what the map layer and the asset list show.
+        public var buildings: [String: Building] = [:]
         /// Price per unit by meter kind (latest TariffSet), to cost leaks.
         public var tariffs: [String: Double] = [:]
         public var alerts: [String: AlertRecord] = [:]
+    }
+
+    public struct Building: Codable, Sendable, Equatable {
+        public var buildingId: String
+        public var name: String
+        public var municipality: String
+        public var location: GeoPoint
+        public var floorAreaM2: Double
     }
 
     /// Everything a meter's detectors remember between batches (bounded windows only).
@@ -69,6 +79,8 @@ public struct MeterProjection: Projection {
         switch decoded {
         case let b as BuildingRegistered:
             s.floorArea[b.buildingId] = b.floorAreaM2
+            s.buildings[b.buildingId] = Building(
+                buildingId: b.buildingId, name: b.name, municipality: b.municipality, location: b.location, floorAreaM2: b.floorAreaM2)
         case let t as TariffSet:
             s.tariffs[t.kind.rawValue] = t.pricePerUnitEUR
         case let m as MeterInstalled:

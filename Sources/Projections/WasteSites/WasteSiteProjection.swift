@@ -6,7 +6,7 @@ import Foundation
 /// fire alerts, and the inspection queue (waste-sites brief §4.3–4.4).
 public struct WasteSiteProjection: Projection {
     public let name = "wastesites"
-    public let codeVersion = 1
+    public let codeVersion = 2  // 2: sites keep their location (GeoJSON layer)
     public let rules: WasteSiteRules
     public var ruleSet: RuleSetInfo { rules.info }
     public let categories: Set<String> = ["wastesite"]
@@ -40,6 +40,7 @@ public struct WasteSiteProjection: Projection {
         public var quantityRatio: Double = 0
         public var fires: [String] = []
         public var sanctions = 0
+        public var location: GeoPoint?
     }
 
     public func initialState() -> State { State() }
@@ -51,7 +52,8 @@ public struct WasteSiteProjection: Projection {
         case let r as WasteSiteRegistered:
             s.sites[r.siteId] = Site(
                 siteId: r.siteId, municipality: r.municipality, operatorName: r.operatorName, hazardGrade: r.hazardGrade, registeredOn: r.observedAt,
-                authorisedTonnes: Dictionary(r.areas.map { ($0.areaId, $0.authorisedTonnes) }, uniquingKeysWith: { a, _ in a }), cpiStatus: r.cpiStatus)
+                authorisedTonnes: Dictionary(r.areas.map { ($0.areaId, $0.authorisedTonnes) }, uniquingKeysWith: { a, _ in a }), cpiStatus: r.cpiStatus,
+                location: r.location)
         case let i as WasteSiteInspected:
             guard var site = s.sites[i.siteId] else { return }
             site.lastInspection = i.observedAt
