@@ -46,21 +46,36 @@ public struct PresidioServer: Sendable {
         defer { store.close() }
         let head = try await store.headPosition()
         logger.info("store: \(options.location.description) (\(options.location.dataDirectory == nil ? "PostgreSQL" : "embedded")), head at position \(head)")
-        let state = options.location.serverState(for: store)
-        let tokens = TokenRegistry(state: state)
+        let app = try makeApplication(
+            store: store, state: options.location.serverState(for: store), snapshots: options.location.snapshots(for: store), onRunning: onRunning)
+        try await app.runService()
+        if let dir = options.location.dataDirectory { ServerRecord.remove(directory: dir) }
+        logger.info("stopped; closing the store")
+    }
+
+    /// The whole service over an open store: the API router, the follow service and the
+    /// shutdown watcher, as one Hummingbird application (tests run it with HummingbirdTesting).
+    public func makeApplication(
+        store: any EventStore, state: any ServerStateStore, snapshots: any SnapshotStore, tokens: TokenRegistry? = nil,
+        onRunning: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws -> Application<RouterResponder<APIContext>> {
+        let tokens = tokens ?? TokenRegistry(state: state)
         let local = options.location.dataDirectory != nil ? tokens.makeLocalToken() : nil
-        let snapshots: any SnapshotStore = options.role.publishes ? options.location.snapshots(for: store) : ReadOnlySnapshots(options.location.snapshots(for: store))
-        let set = try ProjectionSet(store: store, rulesDirectory: options.rulesDirectory, snapshots: snapshots)
+        let set = try ProjectionSet(
+            store: store, rulesDirectory: options.rulesDirectory, snapshots: options.role.publishes ? snapshots : ReadOnlySnapshots(snapshots))
         logger.info("rule sets: \(set.readModel().ruleSets.map(\.label).joined(separator: ", ")) from \(options.rulesDirectory)")
         let live = LiveReadModel()
         let shutdown = ShutdownFlag()
-        var env = APIEnvironment(store: store, live: live, tokens: tokens, state: state, rulesDirectory: options.rulesDirectory, role: options.role, shutdown: shutdown, logger: logger)
+        var env = APIEnvironment(
+            store: store, live: live, tokens: tokens, state: state, rulesDirectory: options.rulesDirectory, role: options.role, shutdown: shutdown, logger: logger)
         env.readyLag = options.readyLag
         let follow = FollowService(set: set, live: live, publishes: options.role.publishes, logger: logger)
         let router = PresidioRoutes(env: env).router()
         let location = options.location
         let role = options.role
-        let app = Application(
+        let options = self.options
+        let logger = self.logger
+        return Application(
             router: router,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "presidio"),
             services: [follow, ShutdownWatcher(flag: shutdown)],
@@ -76,9 +91,6 @@ public struct PresidioServer: Sendable {
                 onRunning(url)
             },
             logger: logger)
-        try await app.runService()
-        if let dir = location.dataDirectory { ServerRecord.remove(directory: dir) }
-        logger.info("stopped; closing the store")
     }
 }
 
