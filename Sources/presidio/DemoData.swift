@@ -66,6 +66,7 @@ struct DemoData: AsyncParsableCommand {
         var bytes = 0
         var truths = 0
         var lines: [UInt8] = []
+        var lastProgress = Date()
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
 
@@ -86,6 +87,11 @@ struct DemoData: AsyncParsableCommand {
                 _ = try await target.append(pending)
             }
             pending.removeAll(keepingCapacity: true)
+            // Progress on a terminal only (a log file or a pipe stays clean).
+            if isatty(2) != 0, Date().timeIntervalSince(lastProgress) >= 1 {
+                lastProgress = Date()
+                FileHandle.standardError.write(Data("\rgenerating: \(events) events, \(readings) readings, \(Int(Date().timeIntervalSince(started))) s ".utf8))
+            }
         }
 
         do {
@@ -107,6 +113,7 @@ struct DemoData: AsyncParsableCommand {
             throw CLIFailure(message: "generated data failed validation (a generator bug): \(f.problems.prefix(5).map(\.description).joined(separator: "; "))")
         }
         try outFile?.close()
+        if isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let secs = Date().timeIntervalSince(started)
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

@@ -17,7 +17,7 @@ struct Presidio: AsyncParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            exit(withError: error)
+            usageFailure(error)
         }
         do {
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -34,13 +34,24 @@ struct Presidio: AsyncParsableCommand {
         } catch let e as ExitCode {
             Foundation.exit(e.rawValue)
         } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-            // Help, usage and validation errors raised while running: ArgumentParser prints them.
-            exit(withError: error)
+            usageFailure(error)
         } catch {
             // Anything else is still one line, never a trace.
             printError("\(error)".replacingOccurrences(of: "\n", with: " "))
             Foundation.exit(1)
         }
+    }
+}
+
+extension Presidio {
+    /// Help and --version print as ArgumentParser prints them (status 0); a usage error is one
+    /// line on stderr with status 2, like every other bad input.
+    static func usageFailure(_ error: any Error) -> Never {
+        if exitCode(for: error) == .success { exit(withError: error) }
+        let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "bad usage"
+        let cleaned = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+        printError("\(cleaned) (see presidio --help)")
+        Foundation.exit(2)
     }
 }
 

@@ -41,7 +41,7 @@ struct PostgresStoreTests {
         #expect {
             _ = try PostgresStore(url: try TestDatabase.url(), schema: schema)
         } throws: { error in
-            "\(error)".contains("version 0") && "\(error)".contains("needs 2")
+            "\(error)".contains("version 0") && "\(error)".contains("needs \(PostgresSchema.current)")
         }
     }
 
