@@ -87,16 +87,24 @@ extension PresidioRoutes {
         let asOf = try uint(r, "asOf")
         let asOfTime = query(r, "asOfTime")
         do {
-            if asOf != nil || asOfTime != nil {
-                var micros: Int64?
-                if let t = asOfTime {
-                    guard let d = DomainTime.dateTime(t) else { throw APIProblem.badRequest("asOfTime", "must be an RFC 3339 date-time (got '\(t.prefix(40))')") }
-                    micros = Int64(d.timeIntervalSince1970 * 1_000_000)
-                }
+            let live = try model()
+            var micros: Int64?
+            if let t = asOfTime {
+                guard let d = DomainTime.dateTime(t) else { throw APIProblem.badRequest("asOfTime", "must be an RFC 3339 date-time (got '\(t.prefix(40))')") }
+                micros = Int64(d.timeIntervalSince1970 * 1_000_000)
+            }
+            if let asOf {
+                let head = try await env.store.headPosition()
+                guard asOf <= head else { throw APIProblem.badRequest("asOf", "must be a log position up to the head \(head) (got \(asOf))", code: .range) }
+            }
+            // A replay to now or later is the live view: no replay needed.
+            let timeIsNow = micros.map { $0 >= Int64(Date().timeIntervalSince1970 * 1_000_000) } ?? true
+            let positionIsNow = asOf.map { $0 >= live.position } ?? true
+            if (asOf != nil || asOfTime != nil) && !(timeIsNow && positionIsNow) {
                 let v = try await AssetView.asOf(id, store: env.store, rulesDirectory: env.rulesDirectory, position: asOf, time: micros, timeText: asOfTime)
                 return try Self.json(v)
             }
-            return try Self.json(try AssetView.make(id, in: try model()))
+            return try Self.json(try AssetView.make(id, in: live, asOfPosition: asOf, asOfTime: asOfTime))
         } catch let e as AssetView.LookupError {
             switch e {
             case .malformed: throw APIProblem.badRequest("id", e.description)

@@ -69,6 +69,11 @@ struct CrashSafetyTests {
         while Date() < deadline, !collected.withLock({ String(decoding: $0, as: UTF8.self).contains("ready") }) {
             Thread.sleep(forTimeInterval: 0.01)
         }
+        // Kill only once appends are being acknowledged (on a loaded machine the first large
+        // commit can take longer than the shortest delay), then at a random moment after.
+        while Date() < deadline, !collected.withLock({ String(decoding: $0, as: UTF8.self).contains("\nack ") }) {
+            Thread.sleep(forTimeInterval: 0.002)
+        }
         Thread.sleep(forTimeInterval: Double(ms) / 1000)
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
