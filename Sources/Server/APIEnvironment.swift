@@ -30,6 +30,8 @@ public struct APIEnvironment: Sendable {
     public var shutdown: ShutdownFlag
     public var metrics: APIMetrics
     public var logger: Logger
+    /// The live-feed fan-out (nil: feeds read the store).
+    public var hub: FeedHub?
 
     public init(
         store: any EventStore, live: LiveReadModel, tokens: TokenRegistry, state: any ServerStateStore, rulesDirectory: String, role: ServeRole,

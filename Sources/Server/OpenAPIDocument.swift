@@ -15,7 +15,7 @@ public enum OpenAPIDocument {
 
     static func problemResponses(_ codes: [Int]) -> [String: Any] {
         let reasons = [400: "Bad request (a field named in problems)", 401: "No or unknown bearer token", 403: "The token's role may not do this",
-                       404: "Not found", 409: "Conflict with the log's state", 413: "Body larger than the limit", 415: "Unsupported Content-Type",
+                       404: "Not found", 409: "Conflict with the log's state", 412: "If-Match: the asset moved on", 413: "Body larger than the limit", 415: "Unsupported Content-Type",
                        422: "Invalid content; nothing appended", 503: "Not ready (projections catching up)"]
         var out: [String: Any] = [:]
         for c in codes {
@@ -83,8 +83,8 @@ public enum OpenAPIDocument {
             "required": true,
             "content": ["application/json": ["schema": ["type": "object", "additionalProperties": false, "properties": ["note": ["type": "string"], "reason": ["type": "string"], "observedAt": ["type": "string", "format": "date-time"]]]]],
         ]
-        let actionResponses = ok(ref("Accepted"), "Appended (durable)").merging(["201": ok(ref("Accepted"), "Appended (durable)")]) { a, _ in a }
-            .merging(problemResponses([400, 401, 403, 404, 409, 413, 415, 422, 503])) { a, _ in a }
+        let actionResponses = ["200": ok(ref("Accepted"), "Already appended (a retry)"), "201": ok(ref("Accepted"), "Appended (durable)")]
+            .merging(problemResponses([400, 401, 403, 404, 409, 412, 413, 415, 422, 503])) { a, _ in a }
         let reads = problemResponses([400, 401, 403, 503])
         let paths: [String: Any] = [
             "/healthz": ["get": op("Liveness", tag: "ops", responses: ["200": ok(obj)], secured: false)],
@@ -94,7 +94,8 @@ public enum OpenAPIDocument {
             "/v1/submissions/{kind}": [
                 "post": op(
                     "Submit a survey or registry record (one object or an atomic array); 201 once durable", tag: "submissions",
-                    params: [param("kind", "path", schema: ["type": "string", "enum": kinds.map(\.kind)]), idem, param("intervalMinutes", schema: ["type": "integer", "enum": [15, 60]], required: false, "CSV meter readings only")],
+                    params: [param("kind", "path", schema: ["type": "string", "enum": kinds.map(\.kind)]), idem,
+                             param("If-Match", "header", schema: ["type": "string"], required: false, "registry edits: the asset's stream version (its ETag); 412 when it moved"), param("intervalMinutes", schema: ["type": "integer", "enum": [15, 60]], required: false, "CSV meter readings only")],
                     body: submissionBody, responses: actionResponses)
             ],
             "/v1/assets": ["get": op("Assets with their current state", tag: "read", params: paging + [param("domain", schema: ["type": "string", "enum": ["bridge", "meter", "wastesite", "building"]]), param("municipality"), param("class"), param("state", schema: ["type": "string", "enum": ["alert", "normal", "unclassified"]])], responses: ["200": ok(page)].merging(reads) { a, _ in a })],
@@ -120,7 +121,7 @@ public enum OpenAPIDocument {
             "/v1/public/wastesites/{id}": ["get": op("Public consultation: one waste site", tag: "public", params: [param("id", "path")], responses: ["200": ok(obj)].merging(problemResponses([404, 503])) { a, _ in a }, secured: false)],
             "/v1/tokens": [
                 "get": op("List tokens (admin)", tag: "admin", responses: ["200": ok(obj)].merging(problemResponses([401, 403])) { a, _ in a }),
-                "post": op("Create a token (admin); shown once", tag: "admin", body: ["required": true, "content": ["application/json": ["schema": ["type": "object", "required": ["role", "name"], "additionalProperties": false, "properties": ["role": ["type": "string", "enum": Role.creatable.map(\.rawValue)], "name": ["type": "string", "minLength": 1, "maxLength": 120]]]]]], responses: ["201": ok(obj)].merging(problemResponses([400, 401, 403, 413, 422])) { a, _ in a }),
+                "post": op("Create a token (admin); shown once", tag: "admin", params: [param("Idempotency-Key", "header", schema: ["type": "string"], required: false, "a retry with the same key is a 409 naming the token created")], body: ["required": true, "content": ["application/json": ["schema": ["type": "object", "required": ["role", "name"], "additionalProperties": false, "properties": ["role": ["type": "string", "enum": Role.creatable.map(\.rawValue)], "name": ["type": "string", "minLength": 1, "maxLength": 120]]]]]], responses: ["201": ok(obj)].merging(problemResponses([400, 401, 403, 409, 413, 422])) { a, _ in a }),
             ],
             "/v1/tokens/{id}": ["delete": op("Revoke a token (admin)", tag: "admin", params: [param("id", "path")], responses: ["200": ok(obj)].merging(problemResponses([401, 403, 404, 409])) { a, _ in a })],
         ]

@@ -69,6 +69,8 @@ public struct PresidioServer: Sendable {
         var env = APIEnvironment(
             store: store, live: live, tokens: tokens, state: state, rulesDirectory: options.rulesDirectory, role: options.role, shutdown: shutdown, logger: logger)
         env.readyLag = options.readyLag
+        let hub = options.role.servesAPI ? FeedHub(store: store, logger: logger) : nil
+        env.hub = hub
         let follow = FollowService(set: set, live: live, publishes: options.role.publishes, logger: logger)
         let router = PresidioRoutes(env: env).router()
         let location = options.location
@@ -78,7 +80,7 @@ public struct PresidioServer: Sendable {
         return Application(
             router: router,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "presidio"),
-            services: [follow, ShutdownWatcher(flag: shutdown)],
+            services: [follow, ShutdownWatcher(flag: shutdown)] + (hub.map { [$0] } ?? []),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port
                 let url = "http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(port)"

@@ -104,31 +104,23 @@ extension PresidioRoutes {
             .contentType: sse ? "text/event-stream" : "application/x-ndjson", .cacheControl: "no-store",
             HTTPField.Name("X-Presidio-Feed-From")!: String(start),
         ]
+        let hub = env.hub
         let body = ResponseBody { writer in
             var next = start
             var sent = 0
             var out = ByteBuffer()
+            var lastWrite = Date()
             outer: while !shutdown.isSet {
-                let page = category == nil ? try await store.read(from: next, limit: 1024) : try await store.readCategory(category!, from: next, limit: 1024)
-                if page.isEmpty {
-                    if !follow { break }
-                    if sse { out.writeString(": keep-alive\n\n") }
-                    if out.readableBytes > 0 {
-                        try await writer.write(out)
-                        out.clear()
-                    }
-                    // Wake on an append, or every 15 s to notice a shutdown or a gone client.
-                    let head = try await store.headPosition()
-                    if head < next {
-                        try await Self.waitForAppend(store, after: next - 1, seconds: 15, shutdown: shutdown)
-                    } else if category != nil {
-                        // Nothing of this category up to the head: wait past it.
-                        next = head + 1
-                    }
-                    continue
+                var page: [RecordedEvent]
+                var through: UInt64
+                if let w = hub?.events(from: next, category: category, limit: 1024) {
+                    (page, through) = w
+                } else {
+                    page = category == nil ? try await store.read(from: next, limit: 1024) : try await store.readCategory(category!, from: next, limit: 1024)
+                    through = page.last?.position ?? (next - 1)
+                    if page.isEmpty, category != nil { through = Swift.max(through, try await store.headPosition()) }
                 }
                 for e in page {
-                    next = e.position + 1
                     if let member, !member.owns(e.stream) { continue }
                     let line = EventJSON.line(for: e)
                     if sse {
@@ -140,8 +132,26 @@ extension PresidioRoutes {
                     sent += 1
                     if let max, sent >= max { break outer }
                 }
-                try await writer.write(out)
-                out.clear()
+                let advanced = through >= next
+                next = through + 1
+                if out.readableBytes > 0 {
+                    try await writer.write(out)
+                    out.clear()
+                    lastWrite = Date()
+                }
+                if advanced { continue }
+                // At the head.
+                if !follow { break }
+                if sse, Date().timeIntervalSince(lastWrite) >= 15 {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    lastWrite = Date()
+                }
+                // Wake on an append (through the hub when it runs), or each second to notice a shutdown.
+                if let hub, hub.isRunning {
+                    _ = await hub.wait(after: next - 1, timeout: 1)
+                } else {
+                    try await Self.waitForAppend(store, after: next - 1, seconds: 1, shutdown: shutdown)
+                }
             }
             if out.readableBytes > 0 { try await writer.write(out) }
             try await writer.finish(nil)

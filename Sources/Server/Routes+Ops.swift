@@ -69,8 +69,18 @@ extension PresidioRoutes {
         let name = obj["name"] as? String
         if name == nil { problems.append(Problem("name", .required, "is required: the principal recorded as the actor of every event")) }
         if !problems.isEmpty { throw APIProblem(.unprocessableContent, "the token request has \(problems.count) problem(s)", problems: problems) }
+        // A token is shown once and only its hash is kept, so a retried creation cannot be
+        // answered with the same token: the retry learns which token its key created.
+        var keyScope: String?
+        if let key = r.headers[HTTPField.Name("Idempotency-Key")!] {
+            keyScope = "tokens|" + key
+            if let d = try await env.state.get("idempotency", keyScope!), let id = String(data: d, encoding: .utf8) {
+                throw APIProblem(.conflict, "Idempotency-Key '\(key)' already created token \(id); tokens are shown once (revoke it and create another if it was lost)")
+            }
+        }
         do {
             let (token, record) = try await env.tokens.create(role: role!, name: name!)
+            if let keyScope { try await env.state.put("idempotency", keyScope, Data(record.id.utf8)) }
             struct Created: Encodable {
                 var token: String
                 var record: TokenRecord

@@ -104,7 +104,10 @@ extension PresidioRoutes {
                 let v = try await AssetView.asOf(id, store: env.store, rulesDirectory: env.rulesDirectory, position: asOf, time: micros, timeText: asOfTime)
                 return try Self.json(v)
             }
-            return try Self.json(try AssetView.make(id, in: live, asOfPosition: asOf, asOfTime: asOfTime))
+            var r = try Self.json(try AssetView.make(id, in: live, asOfPosition: asOf, asOfTime: asOfTime))
+            // The stream version: what If-Match on a registry edit of this asset refers to.
+            if let v = try await env.store.streamVersion(id) { r.headers[.eTag] = "\"\(v)\"" }
+            return r
         } catch let e as AssetView.LookupError {
             switch e {
             case .malformed: throw APIProblem.badRequest("id", e.description)

@@ -32,13 +32,31 @@ extension PresidioRoutes {
         let principal = try context.require(roles, "submitting \(kind)")
         let body = try await collect(request, context)
         let json = try SubmissionBody.json(kind: kind, contentType: request.headers[.contentType], body: body, intervalMinutes: query(request, "intervalMinutes").flatMap { Int($0) })
-        return try await idempotent(request, context, principal: principal, fingerprint: Data("\(kind)\n".utf8) + json) { submissionId in
+        let ifMatch = try Self.ifMatch(request)
+        if ifMatch != nil, json.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "[") {
+            throw APIProblem.badRequest("If-Match", "applies to one object (one asset), not to an array")
+        }
+        return try await idempotent(request, context, principal: principal, fingerprint: Data("\(kind)\n\(ifMatch.map(String.init) ?? "")\n".utf8) + json) { submissionId in
             let started = DispatchTime.now().uptimeNanoseconds
-            let r = try await Submitter(store: env.store).submit(kind: kind, json: json, actor: actor(principal, request), submissionId: submissionId)
+            let r: Submitter.Result
+            do {
+                r = try await Submitter(store: env.store).submit(kind: kind, json: json, actor: actor(principal, request), submissionId: submissionId, ifMatch: ifMatch)
+            } catch let e as EventStoreError where e.code == .wrongExpectedVersion && ifMatch != nil {
+                throw APIProblem(.preconditionFailed, e.message, problems: [Problem("If-Match", .inconsistent, e.message)])
+            }
             Timer(label: "presidio_append_duration_seconds").recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
             Counter(label: "presidio_appended_events_total").increment(by: Int64(r.appended))
             return try await accepted(r)
         }
+    }
+
+    /// `If-Match: "5"` (or `5`, `W/"5"`): the stream version a registry edit was made against.
+    static func ifMatch(_ request: Request) throws -> UInt64? {
+        guard var v = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if v.hasPrefix("W/") { v.removeFirst(2) }
+        v = v.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        guard let n = UInt64(v) else { throw APIProblem.badRequest("If-Match", "must be the asset's stream version as its ETag gives it, e.g. \"3\" (got '\(v.prefix(20))')") }
+        return n
     }
 
     /// The actor recorded in the log: the token's principal (a local command names its user).

@@ -7,7 +7,7 @@ import HummingbirdTesting
 import Server
 import Testing
 
-@Suite("HTTP API (live server on loopback)")
+@Suite("HTTP API (live server on loopback)", .timeLimit(.minutes(2)))
 struct APITests {
     @Test("a dangerous defect submitted by an inspector fires an alert visible through GET /v1/alerts; the actor is the token's principal")
     func submissionRaisesAlert() async throws {

@@ -4,7 +4,7 @@ import HummingbirdTesting
 import Server
 import Testing
 
-@Suite("Roles × endpoints")
+@Suite("Roles × endpoints", .timeLimit(.minutes(2)))
 struct RoleMatrixTests {
     struct Endpoint {
         var method: HTTPRequest.Method

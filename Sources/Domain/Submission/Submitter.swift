@@ -23,7 +23,9 @@ public struct Submitter: Sendable {
     /// Validates and appends `json`: one object, or an array of objects (one atomic batch).
     /// Throws `ValidationFailure` listing every problem; nothing is appended then.
     /// With a `submissionId`, event ids derive from it, so a retried submission appends nothing twice.
-    public func submit(kind: String, json: Data, actor: String, submissionId: UUID? = nil) async throws -> Result {
+    /// With `ifMatch` (HTTP `If-Match` on a registry edit), the first item's stream must be at
+    /// exactly that version when validated and when appended, else `EventStoreError.wrongExpectedVersion`.
+    public func submit(kind: String, json: Data, actor: String, submissionId: UUID? = nil, ifMatch: UInt64? = nil) async throws -> Result {
         guard let entry = Catalogue.entry(kind: kind) else {
             throw ValidationFailure([Problem("kind", .enumeration, "unknown kind '\(kind)'; one of \(Catalogue.entries.map(\.kind).joined(separator: ", "))")])
         }
@@ -70,7 +72,15 @@ public struct Submitter: Sendable {
         let streams = Set(events.flatMap { e in [e.stream] + ((e as? any ContextRules)?.relatedStreams ?? []) })
         let directory = AssetDirectory(store: store)
         for s in streams { context.assets[s] = try await directory.facts(stream: s) }
-        let seenVersions = context.assets.mapValues(\.version)
+        var seenVersions = context.assets.mapValues(\.version)
+        if let ifMatch, let stream = events.first?.stream {
+            let current = seenVersions[stream].flatMap { $0 }
+            guard current == ifMatch else {
+                throw EventStoreError(
+                    .wrongExpectedVersion, "If-Match: \(stream) is at version \(current.map(String.init) ?? "none"), not \(ifMatch): read it again and retry")
+            }
+            seenVersions[stream] = ifMatch
+        }
         var proposed: [ProposedEvent] = []
         for (i, e) in events.enumerated() {
             let prefix = isBatch ? "[\(i)]" : ""
