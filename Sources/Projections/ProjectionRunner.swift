@@ -120,7 +120,11 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
     public func publishAlerts(actor: String? = nil, refresh: Bool = true) async throws -> Int {
         var events: [ProposedEvent] = []
         let by = actor ?? "projection:\(projection.name)"
-        for a in state.alerts.values.sorted(by: { $0.raisedPosition == $1.raisedPosition ? $0.id < $1.id : $0.raisedPosition < $1.raisedPosition }) {
+        // Only the alerts with a transition not yet in the log (few), in a stable order.
+        let pending = state.alerts.values.filter { a in
+            !a.raisePublished || a.escalationsPublished < a.escalations.count || (a.state == .resolved && !a.resolutionPublished)
+        }
+        for a in pending.sorted(by: { $0.raisedPosition == $1.raisedPosition ? $0.id < $1.id : $0.raisedPosition < $1.raisedPosition }) {
             if !a.raisePublished {
                 let raised = AlertRaised(
                     alertId: a.id, observedAt: a.raisedOn, rule: a.rule, asset: a.asset, severity: a.severity, evidence: a.evidence,

@@ -1,3 +1,4 @@
+import Domain
 import EventLog
 import Foundation
 import Logging
@@ -30,6 +31,8 @@ public struct APIEnvironment: Sendable {
     public var shutdown: ShutdownFlag
     public var metrics: APIMetrics
     public var logger: Logger
+    /// Validation facts of recently touched assets (streams only grow, so they stay true).
+    public var facts = AssetFactsCache()
     /// The live-feed fan-out (nil: feeds read the store).
     public var hub: FeedHub?
 

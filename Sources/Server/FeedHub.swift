@@ -26,6 +26,24 @@ public final class FeedHub: Service, Sendable {
         self.logger = logger
     }
 
+    /// Takes a page another reader (the follow service) already read, so the log is read once
+    /// for both; pages that do not continue the window are ignored (the hub reads those itself).
+    public func offer(_ page: [RecordedEvent]) {
+        guard let firstPosition = page.first?.position else { return }
+        let advanced = window.withLock { w -> UInt64? in
+            let end = w.first + UInt64(w.events.count)
+            guard firstPosition <= end, let last = page.last?.position, last >= end else { return nil }
+            w.events += page[Int(end - firstPosition)...]
+            if w.events.count > self.capacity {
+                let drop = w.events.count - self.capacity
+                w.events.removeFirst(drop)
+                w.first += UInt64(drop)
+            }
+            return last
+        }
+        if let advanced { held.advance(to: advanced) }
+    }
+
     /// Whether the hub follows the log (its service runs); otherwise feeds read the store.
     public var isRunning: Bool { started.load(ordering: .relaxed) }
     /// The last position the hub holds.
@@ -44,15 +62,7 @@ public final class FeedHub: Service, Sendable {
                     while true {
                         let page = try await self.store.read(from: self.held.reached + 1, limit: 2048)
                         if page.isEmpty { break }
-                        self.window.withLock { w in
-                            w.events += page
-                            if w.events.count > self.capacity {
-                                let drop = w.events.count - self.capacity
-                                w.events.removeFirst(drop)
-                                w.first += UInt64(drop)
-                            }
-                        }
-                        self.held.advance(to: page.last!.position)
+                        self.offer(page)
                     }
                 } catch {
                     if Task.isCancelled { return }

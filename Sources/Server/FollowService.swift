@@ -17,6 +17,8 @@ public final class FollowService: Service, @unchecked Sendable {
     let live: LiveReadModel
     let publishes: Bool
     let logger: Logger
+    /// The feed fan-out, handed each page read here so the log is read once for both.
+    public var hub: FeedHub?
     /// Snapshot after this many events or this many seconds, whichever comes first.
     public var snapshotEvents: UInt64 = 100_000
     public var snapshotSeconds: Double = 60
@@ -46,7 +48,7 @@ public final class FollowService: Service, @unchecked Sendable {
         }
         live.publish(set.readModel(), head: head)
         logger.info(
-            "projections caught up at position \(set.position) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; \(set.readModel().alerts.filter { $0.state == .firing }.count) alerts firing")
+            "projections caught up at position \(set.position) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; \(set.readModel().allAlerts.filter { $0.state == .firing }.count) alerts firing")
         lastSnapshotPosition = from
         if publishes {
             try await publishAlerts()
@@ -91,6 +93,7 @@ public final class FollowService: Service, @unchecked Sendable {
             let page = try await set.store.read(from: set.position + 1, limit: 4096)
             if page.isEmpty { break }
             for w in set.workers { w.apply(page: page) }
+            hub?.offer(page)
             let transitions = page.filter { $0.category == "alert" }
             if transitions.count <= 20 {
                 for e in transitions { logTransition(e) }

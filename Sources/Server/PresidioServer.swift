@@ -72,6 +72,7 @@ public struct PresidioServer: Sendable {
         let hub = options.role.servesAPI ? FeedHub(store: store, logger: logger) : nil
         env.hub = hub
         let follow = FollowService(set: set, live: live, publishes: options.role.publishes, logger: logger)
+        follow.hub = hub
         let router = PresidioRoutes(env: env).router()
         let location = options.location
         let role = options.role

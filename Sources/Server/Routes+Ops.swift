@@ -39,7 +39,7 @@ extension PresidioRoutes {
             Gauge(label: "presidio_log_head").record(Int64(head))
             Gauge(label: "presidio_projection_lag_events").record(Int64(head > m.position ? head - m.position : 0))
             var counts: [String: Int] = [:]
-            for a in m.alerts { counts["\(a.state.rawValue)|\(a.severity.rawValue)", default: 0] += 1 }
+            for a in m.allAlerts { counts["\(a.state.rawValue)|\(a.severity.rawValue)", default: 0] += 1 }
             for state in ["firing", "resolved"] {
                 for sev in AlertSeverity.allCases {
                     Gauge(label: "presidio_alerts", dimensions: [("state", state), ("severity", sev.rawValue)]).record(counts["\(state)|\(sev.rawValue)", default: 0])

@@ -23,7 +23,7 @@ extension PresidioRoutes {
 
     func summaries(_ m: ReadModel) -> [AssetSummary] {
         var firing: [String: Int] = [:]
-        for a in m.alerts where a.state == .firing { firing[a.asset, default: 0] += 1 }
+        for a in m.allAlerts where a.state == .firing { firing[a.asset, default: 0] += 1 }
         func state(_ id: String, classified: Bool = true) -> String { firing[id, default: 0] > 0 ? "alert" : classified ? "normal" : "unclassified" }
         var out: [AssetSummary] = []
         let classes = m.bridgeProjection.rules.classes
@@ -174,11 +174,14 @@ extension PresidioRoutes {
         }
         let asset = query(r, "asset")
         let rule = query(r, "rule")
-        let rows = m.alerts.filter { a in
+        let candidates: [AlertRecord] = asset.map { m.alerts(of: $0) } ?? Array(m.allAlerts)
+        let rows = candidates.filter { a in
             (state == nil || a.state.rawValue == state) && (severity == nil || a.severity.rawValue == severity)
-                && (domain == nil || a.asset.hasPrefix(domain! + "-")) && (asset == nil || a.asset == asset) && (rule == nil || a.rule == rule)
+                && (domain == nil || a.asset.hasPrefix(domain! + "-")) && (rule == nil || a.rule == rule)
         }
-        return try page(rows.sorted { alertKey($0) < alertKey($1) }, key: alertKey, r)
+        // Sort by the cursor key, computed once per alert.
+        let keyed = rows.map { (key: alertKey($0), alert: $0) }.sorted { $0.key < $1.key }
+        return try page(keyed.map(\.alert), key: alertKey, r)
     }
 
     func alert(_ r: Request, _ c: APIContext) throws -> Response {
@@ -209,7 +212,7 @@ extension PresidioRoutes {
         let payload: [String: Any] = ["alertId": a.id, "observedAt": observed, field: text!]
         let json = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
         return try await idempotent(r, c, principal: p, fingerprint: Data("\(kind)\n".utf8) + json) { submissionId in
-            let res = try await Submitter(store: env.store).submit(kind: kind, json: json, actor: actor(p, r), submissionId: submissionId)
+            let res = try await Submitter(store: env.store, cache: env.facts).submit(kind: kind, json: json, actor: actor(p, r), submissionId: submissionId)
             return try await accepted(res)
         }
     }

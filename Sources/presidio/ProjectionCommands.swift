@@ -110,12 +110,32 @@ struct Projections: AsyncParsableCommand {
         func run() async throws {
             let s = try options.store.open()
             defer { s.close() }
-            for w in try options.projectionSet(s).workers where name == nil || w.name == name {
+            let set = try options.projectionSet(s)
+            let head = try await s.headPosition()
+            let chosen = set.workers.filter { name == nil || $0.name == name }
+            for w in chosen {
                 try await w.dropSnapshot()
                 try await w.restore()
-                try await w.catchUp()
+            }
+            // One read of the log for every projection rebuilt; progress on a terminal.
+            let started = Date()
+            var last = Date()
+            while true {
+                let from = chosen.map(\.position).min() ?? head
+                let page = try await s.read(from: from + 1, limit: 4096)
+                if page.isEmpty { break }
+                for w in chosen { w.apply(page: page) }
+                if isatty(2) != 0, Date().timeIntervalSince(last) >= 1 {
+                    last = Date()
+                    FileHandle.standardError.write(Data("\rrebuilding: position \(page.last!.position) of \(head)".utf8))
+                }
+            }
+            if isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            let secs = Date().timeIntervalSince(started)
+            for w in chosen {
+                try await w.saveSnapshot()
                 let st = try await w.workerStatus()
-                print(String(format: "%@: rebuilt over %llu log events at %.0f events/s; snapshot sha256 %@", st.name, st.position, st.eventsPerSecond, st.snapshotSHA256))
+                print(String(format: "%@: rebuilt over %llu log events in %.1f s (%.0f events/s); snapshot sha256 %@", st.name, st.position, secs, secs > 0 ? Double(st.position) / secs : 0, st.snapshotSHA256))
             }
         }
     }

@@ -19,9 +19,16 @@ public struct AssetFacts: Sendable {
 
     public init(stream: String) { self.stream = stream }
 
+    /// The event types that change the facts; the others (inspections, forms …, most of a
+    /// stream) are not decoded at all.
+    static let relevantTypes: Set<String> = [
+        "BridgeCensused", "BridgeCensusAmended", "BuildingRegistered", "WasteSiteRegistered", "MeterInstalled", "MeterReplaced",
+        "MeterReadingsRecorded",
+    ]
+
     /// Folds one recorded event of the asset's stream into the facts (old versions upcast).
     mutating func apply(_ recorded: RecordedEvent) {
-        guard let event = try? Catalogue.decode(recorded) else { return }
+        guard Self.relevantTypes.contains(recorded.type), let event = try? Catalogue.decode(recorded) else { return }
         apply(event)
     }
 
@@ -71,27 +78,63 @@ public struct AssetFacts: Sendable {
     }
 }
 
+/// Facts already folded, by stream and version, shared by the submissions of one process: a
+/// stream only grows, so facts at version v stay true and the next look-up reads only the
+/// events after v (a busy bridge or meter is not re-read from its creation each time).
+public final class AssetFactsCache: @unchecked Sendable {
+    // @unchecked: every access holds `lock`.
+    private let lock = NSLock()
+    private var facts: [String: AssetFacts] = [:]
+    let capacity: Int
+
+    public init(capacity: Int = 100_000) { self.capacity = capacity }
+
+    func get(_ stream: String) -> AssetFacts? { lock.withLock { facts[stream] } }
+
+    func put(_ f: AssetFacts) {
+        lock.withLock {
+            if facts.count >= capacity { facts.removeAll(keepingCapacity: true) }
+            if let old = facts[f.stream]?.version, let new = f.version, old > new { return }
+            facts[f.stream] = f
+        }
+    }
+}
+
 /// Reads asset facts from the log: the stream's first events (creation) and its last one.
 public struct AssetDirectory: Sendable {
     let store: any EventStore
+    let cache: AssetFactsCache?
 
-    public init(store: any EventStore) { self.store = store }
+    public init(store: any EventStore, cache: AssetFactsCache? = nil) {
+        self.store = store
+        self.cache = cache
+    }
 
     public func facts(stream: String) async throws -> AssetFacts {
         var f = AssetFacts(stream: stream)
         guard let version = try await store.streamVersion(stream) else { return f }
+        if let cached = cache?.get(stream), let seen = cached.version, seen <= version, version - seen <= 1000 {
+            f = cached
+            if seen < version {
+                for e in try await store.readStream(stream, from: seen + 1, limit: Int(version - seen)) where e.version <= version { f.apply(e) }
+                f.version = version
+                cache?.put(f)
+            }
+            return f
+        }
         f.version = version
         // Creation, amendments and replacements are few; readings are many. Read the head of
         // the stream fully only for small streams, else the first event and the last one.
         let events: [RecordedEvent]
         if version < 200 {
-            events = try await store.readStream(stream, from: 0, limit: 200)
+            events = try await store.readStream(stream, from: 0, limit: Int(version) + 1)
         } else {
             let head = try await store.readStream(stream, from: 0, limit: 1)
             let tail = try await store.readStream(stream, from: version, limit: 1)
             events = head + tail
         }
-        for e in events { f.apply(e) }
+        for e in events where e.version <= version { f.apply(e) }
+        cache?.put(f)
         return f
     }
 }

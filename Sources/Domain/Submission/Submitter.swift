@@ -10,13 +10,17 @@ public struct Submitter: Sendable {
         public var positions: [UInt64]
         public var appended: Int
         public var streams: [String]
+        /// Each event's stream version, when known without reading the log back (not on a retry).
+        public var versions: [UInt64]?
     }
 
     let store: any EventStore
+    let cache: AssetFactsCache?
     let now: @Sendable () -> Date
 
-    public init(store: any EventStore, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: any EventStore, cache: AssetFactsCache? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
+        self.cache = cache
         self.now = now
     }
 
@@ -70,7 +74,7 @@ public struct Submitter: Sendable {
         //    to an asset created earlier in the same batch).
         var context = ValidationContext(now: now())
         let streams = Set(events.flatMap { e in [e.stream] + ((e as? any ContextRules)?.relatedStreams ?? []) })
-        let directory = AssetDirectory(store: store)
+        let directory = AssetDirectory(store: store, cache: cache)
         for s in streams { context.assets[s] = try await directory.facts(stream: s) }
         var seenVersions = context.assets.mapValues(\.version)
         if let ifMatch, let stream = events.first?.stream {
@@ -82,6 +86,7 @@ public struct Submitter: Sendable {
             seenVersions[stream] = ifMatch
         }
         var proposed: [ProposedEvent] = []
+        var versions: [UInt64] = []
         for (i, e) in events.enumerated() {
             let prefix = isBatch ? "[\(i)]" : ""
             let rules = (e as? any ContextRules)?.problems(in: context) ?? []
@@ -91,6 +96,7 @@ public struct Submitter: Sendable {
             var facts = context.facts(e.stream)
             facts.apply(e)
             facts.version = (facts.version.map { $0 + 1 }) ?? 0
+            versions.append(facts.version ?? 0)
             context.assets[e.stream] = facts
             let first = !proposed.contains { $0.stream == e.stream }
             let expected: ExpectedVersion =
@@ -102,7 +108,9 @@ public struct Submitter: Sendable {
 
         // 3. Append atomically. A retry of the same submission returns the original positions.
         let result = try await appendIdempotently(proposed)
-        return Result(kind: kind, positions: result.positions, appended: result.appended, streams: proposed.map(\.stream))
+        return Result(
+            kind: kind, positions: result.positions, appended: result.appended, streams: proposed.map(\.stream),
+            versions: result.appended == proposed.count ? versions : nil)
     }
 
     static func proposed(

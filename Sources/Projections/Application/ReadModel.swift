@@ -15,6 +15,11 @@ public struct ReadModel: Sendable {
 
     public var ruleSets: [RuleSetInfo] { [bridgeProjection.ruleSet, meterProjection.ruleSet, wasteSiteProjection.ruleSet] }
 
+    /// Every alert of every projection, unordered (filter first, then sort what is left).
+    public var allAlerts: some Sequence<AlertRecord> {
+        [bridges.alerts.values, meters.alerts.values, wasteSites.alerts.values].joined()
+    }
+
     /// Every alert of every projection, firing first, then by severity, newest first.
     public var alerts: [AlertRecord] {
         (Array(bridges.alerts.values) + Array(meters.alerts.values) + Array(wasteSites.alerts.values)).sorted(by: AlertRecord.dashboardOrder)
