@@ -24,6 +24,10 @@ public final class FollowService: Service, @unchecked Sendable {
     public var snapshotSeconds: Double = 60
     private var lastSnapshotPosition: UInt64 = 0
     private var lastSnapshotTime = Date()
+    /// Alert transitions are appended at most this often under a steady load (each pass looks
+    /// at every alert); the read model shows a firing alert at once either way.
+    public var publishEvery: Double = 0.1
+    private var lastPublish = Date.distantPast
 
     public init(set: ProjectionSet, live: LiveReadModel, publishes: Bool, logger: Logger) {
         self.set = set
@@ -60,6 +64,7 @@ public final class FollowService: Service, @unchecked Sendable {
         if publishes {
             do {
                 try await set.catchUp()
+                try await publishAlerts()
                 try await saveSnapshots()
                 logger.info("projections: snapshots saved at position \(set.position)")
             } catch {
@@ -72,7 +77,16 @@ public final class FollowService: Service, @unchecked Sendable {
         var backoff: UInt64 = 100_000_000
         while !Task.isCancelled {
             do {
-                try await set.store.waitForAppend(after: set.position)
+                if needsPublish {
+                    // Publish the deferred transitions when the log goes quiet for a moment.
+                    let appended = try await Self.waitForAppend(set.store, after: set.position, seconds: publishEvery)
+                    if !appended {
+                        try await publishAlerts()
+                        continue
+                    }
+                } else {
+                    try await set.store.waitForAppend(after: set.position)
+                }
                 try await step()
                 backoff = 100_000_000
             } catch is CancellationError {
@@ -83,6 +97,23 @@ public final class FollowService: Service, @unchecked Sendable {
                 try? await Task.sleep(nanoseconds: backoff)
                 backoff = min(backoff * 2, 10_000_000_000)
             }
+        }
+    }
+
+    /// Whether an append came within `seconds`.
+    static func waitForAppend(_ store: any EventStore, after position: UInt64, seconds: Double) async throws -> Bool {
+        try await withThrowingTaskGroup(of: Bool.self) { g in
+            g.addTask {
+                try await store.waitForAppend(after: position)
+                return true
+            }
+            g.addTask {
+                try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+                return false
+            }
+            let first = try await g.next() ?? false
+            g.cancelAll()
+            return first
         }
     }
 
@@ -106,14 +137,22 @@ public final class FollowService: Service, @unchecked Sendable {
         }
         Gauge(label: "presidio_projection_position").record(Int64(set.position))
         if publishes {
-            try await publishAlerts()
+            if Date().timeIntervalSince(lastPublish) >= publishEvery {
+                try await publishAlerts()
+            } else {
+                needsPublish = true
+            }
             if set.position - lastSnapshotPosition >= snapshotEvents || Date().timeIntervalSince(lastSnapshotTime) >= snapshotSeconds {
                 try await saveSnapshots()
             }
         }
     }
 
+    private var needsPublish = false
+
     private func publishAlerts() async throws {
+        lastPublish = Date()
+        needsPublish = false
         for w in set.workers { try await w.publishAlertsWithoutRefresh() }
     }
 

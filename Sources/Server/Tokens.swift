@@ -1,4 +1,5 @@
 import Crypto
+import EventLog
 import Foundation
 import Synchronization
 
@@ -50,7 +51,7 @@ public final class TokenRegistry: Sendable {
         return t
     }
 
-    static func hash(_ token: String) -> String { SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined() }
+    static func hash(_ token: String) -> String { Data(SHA256.hash(data: Data(token.utf8))).hex }
 
     /// Makes a token and stores its hash. The token is returned once and never again.
     public func create(role: Role, name: String) async throws -> (token: String, record: TokenRecord) {

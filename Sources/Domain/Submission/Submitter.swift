@@ -56,7 +56,8 @@ public struct Submitter: Sendable {
                 continue
             }
             do {
-                let data = try JSONSerialization.data(withJSONObject: item)
+                // One object: decode the bytes as sent (no re-serialisation of what was just parsed).
+                let data = isBatch ? try JSONSerialization.data(withJSONObject: item) : json
                 events.append(try JSONDecoder().decode(entry.type, from: data))
             } catch {
                 problems.append(Problem(prefix, .type, "does not match \(entry.eventType): \(Self.describe(error))"))
@@ -116,12 +117,13 @@ public struct Submitter: Sendable {
     static func proposed(
         _ e: any DomainEvent, payload: Data, index: Int, kind: String, actor: String, submissionId: UUID?, expected: ExpectedVersion
     ) throws -> ProposedEvent {
-        var metadata = ["kind": kind]
-        if let submissionId { metadata["submissionId"] = submissionId.uuidString.lowercased() }
+        // Sorted keys, as JSONSerialization wrote them before (retries compare these bytes);
+        // a kind is a catalogue name and an id a UUID, so nothing needs escaping.
+        let metadata = "{\"kind\":\"\(kind)\"" + (submissionId.map { ",\"submissionId\":\"\($0.uuidString.lowercased())\"" } ?? "") + "}"
         return ProposedEvent(
             id: submissionId.map { derivedId($0, index: index) } ?? .random(), stream: e.stream, type: type(of: e).eventType,
             schemaVersion: type(of: e).schemaVersion, payload: payload,
-            metadata: try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]), actor: actor,
+            metadata: Data(metadata.utf8), actor: actor,
             correlationId: submissionId, expected: expected)
     }
 
