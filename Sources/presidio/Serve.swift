@@ -36,6 +36,9 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A log piped into a reader that goes away (`| tee`, a collector restart) must not kill
+        // the service mid-shutdown: a write to a closed pipe fails instead of raising SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         PresidioLogHandler.bootstrap(format: PresidioLogHandler.Format(rawValue: logFormat)!)
         let (host, port) = try hostPort()
         var opts = PresidioServer.Options(
