@@ -1,7 +1,17 @@
+import Crypto
 import Foundation
 import Synchronization
 
 extension UUID {
+    /// A name-based UUID (version-5 layout over SHA-256): the same name always gives the same
+    /// id, which makes retried submissions and re-published alert transitions idempotent.
+    public static func nameBased(_ name: Data) -> UUID {
+        var d = Array(SHA256.hash(data: name).prefix(16))
+        d[6] = (d[6] & 0x0F) | 0x50
+        d[8] = (d[8] & 0x3F) | 0x80
+        return UUID(uuid: (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]))
+    }
+
     /// A random (version 4) UUID from the system CSPRNG (`getrandom`).
     ///
     /// Foundation's `UUID()` on Linux opens and closes `/dev/urandom` per call, which

@@ -153,11 +153,7 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         var problems: [Problem] = []
         FieldType.object(type(of: e).fields).validate(try JSONSerialization.jsonObject(with: try e.payload()), at: "", into: &problems)
         if !problems.isEmpty { throw ValidationFailure(problems) }
-        let digest = Array(SHA256.hash(data: Data("presidio-alert|\(transition)|\(e.assetId)".utf8)).prefix(16))
-        var d = digest
-        d[6] = (d[6] & 0x0F) | 0x50
-        d[8] = (d[8] & 0x3F) | 0x80
-        let id = UUID(uuid: (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]))
+        let id = UUID.nameBased(Data("presidio-alert|\(transition)|\(e.assetId)".utf8))
         return ProposedEvent(
             id: id, stream: e.stream, type: type(of: e).eventType, schemaVersion: type(of: e).schemaVersion, payload: try e.payload(),
             metadata: Data(#"{"source":"projection"}"#.utf8), actor: actor)

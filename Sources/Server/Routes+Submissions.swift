@@ -126,10 +126,7 @@ extension PresidioRoutes {
             r.headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
             return r
         }
-        var d = Array(SHA256.hash(data: scope).prefix(16))
-        d[6] = (d[6] & 0x0F) | 0x50
-        d[8] = (d[8] & 0x3F) | 0x80
-        let submissionId = UUID(uuid: (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]))
+        let submissionId = UUID.nameBased(scope)
         do {
             let (status, data) = try await body(submissionId)
             let rec = IdempotencyRecord(fingerprint: print, status: status.code, body: String(decoding: data, as: UTF8.self), at: Date().timeIntervalSince1970)

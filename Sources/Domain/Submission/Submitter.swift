@@ -168,10 +168,7 @@ public struct Submitter: Sendable {
     static func derivedId(_ submission: UUID, index: Int) -> UUID {
         var bytes = withUnsafeBytes(of: submission.uuid) { Array($0) }
         bytes += Array("#\(index)".utf8)
-        var d = Array(SHA256.hash(data: bytes).prefix(16))
-        d[6] = (d[6] & 0x0F) | 0x50  // version 5 style (name-based, SHA)
-        d[8] = (d[8] & 0x3F) | 0x80
-        return UUID(uuid: (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]))
+        return UUID.nameBased(Data(bytes))
     }
 
     static func describe(_ error: any Error) -> String {
