@@ -50,7 +50,7 @@ public final class FollowService: Service, @unchecked Sendable {
                 logger.info("projections: catching up, position \(position) of \(head)")
             }
         }
-        live.publish(set.readModel(), head: head)
+        live.publish(set.readModel())
         logger.info(
             "projections caught up at position \(set.position) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; \(set.readModel().allAlerts.filter { $0.state == .firing }.count) alerts firing")
         lastSnapshotPosition = from
@@ -79,7 +79,7 @@ public final class FollowService: Service, @unchecked Sendable {
             do {
                 if needsPublish {
                     // Publish the deferred transitions when the log goes quiet for a moment.
-                    let appended = try await Self.waitForAppend(set.store, after: set.position, seconds: publishEvery)
+                    let appended = try await set.store.waitForAppend(after: set.position, seconds: publishEvery)
                     if !appended {
                         try await publishAlerts()
                         continue
@@ -100,23 +100,6 @@ public final class FollowService: Service, @unchecked Sendable {
         }
     }
 
-    /// Whether an append came within `seconds`.
-    static func waitForAppend(_ store: any EventStore, after position: UInt64, seconds: Double) async throws -> Bool {
-        try await withThrowingTaskGroup(of: Bool.self) { g in
-            g.addTask {
-                try await store.waitForAppend(after: position)
-                return true
-            }
-            g.addTask {
-                try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
-                return false
-            }
-            let first = try await g.next() ?? false
-            g.cancelAll()
-            return first
-        }
-    }
-
     /// Applies what the log holds beyond the model, publishes the new model, and (workers)
     /// appends the alert transitions it caused.
     func step() async throws {
@@ -132,7 +115,7 @@ public final class FollowService: Service, @unchecked Sendable {
                 let byType = Dictionary(grouping: transitions, by: \.type).mapValues(\.count).sorted { $0.key < $1.key }
                 logger.info("\(transitions.count) alert events up to position \(page.last!.position): \(byType.map { "\($0.value) \($0.key)" }.joined(separator: ", "))")
             }
-            live.publish(set.readModel(), head: page.last?.position ?? 0)
+            live.publish(set.readModel())
             if page.count < 4096 { break }
         }
         Gauge(label: "presidio_projection_position").record(Int64(set.position))

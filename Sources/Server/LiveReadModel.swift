@@ -7,18 +7,14 @@ import Synchronization
 public final class LiveReadModel: Sendable {
     private let current = Mutex<ReadModel?>(nil)
     private let applied = PositionWaiters()
-    /// The log's head when the model was last published (for lag and readiness).
-    private let headSeen = Mutex<UInt64>(0)
 
     public init() {}
 
     public var model: ReadModel? { current.withLock { $0 } }
     public var position: UInt64 { current.withLock { $0?.position ?? 0 } }
-    public var head: UInt64 { headSeen.withLock { $0 } }
 
-    public func publish(_ m: ReadModel, head: UInt64) {
+    public func publish(_ m: ReadModel) {
         current.withLock { $0 = m }
-        headSeen.withLock { $0 = max($0, head) }
         applied.advance(to: m.position)
     }
 

@@ -150,27 +150,12 @@ extension PresidioRoutes {
                 if let hub, hub.isRunning {
                     _ = await hub.wait(after: next - 1, timeout: 1)
                 } else {
-                    try await Self.waitForAppend(store, after: next - 1, seconds: 1, shutdown: shutdown)
+                    _ = try await store.waitForAppend(after: next - 1, seconds: 1)
                 }
             }
             if out.readableBytes > 0 { try await writer.write(out) }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
-    }
-
-    /// Waits for an append after `position`, at most `seconds`, ending early on shutdown.
-    static func waitForAppend(_ store: any EventStore, after position: UInt64, seconds: Double, shutdown: ShutdownFlag) async throws {
-        await withTaskGroup(of: Void.self) { g in
-            g.addTask { try? await store.waitForAppend(after: position) }
-            g.addTask {
-                let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
-                while !shutdown.isSet && DispatchTime.now().uptimeNanoseconds < end && !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: 200_000_000)
-                }
-            }
-            await g.next()
-            g.cancelAll()
-        }
     }
 }

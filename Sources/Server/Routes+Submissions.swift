@@ -38,21 +38,13 @@ extension PresidioRoutes {
         }
         return try await idempotent(request, context, principal: principal, fingerprint: Data("\(kind)\n\(ifMatch.map(String.init) ?? "")\n".utf8) + json) { submissionId in
             let started = DispatchTime.now().uptimeNanoseconds
-            var r: Submitter.Result?
-            // Two inspectors on one bridge at once: the second append finds the stream moved
-            // since it was validated; validate again against the new facts (a few times) rather
-            // than hand the tablet a 409. With If-Match the client asked for exactly that 412.
-            var attempt = 0
-            while r == nil {
-                do {
-                    r = try await Submitter(store: env.store, cache: env.facts).submit(kind: kind, json: json, actor: actor(principal, request), submissionId: submissionId, ifMatch: ifMatch)
-                } catch let e as EventStoreError where e.code == .wrongExpectedVersion {
-                    if ifMatch != nil { throw APIProblem(.preconditionFailed, e.message, problems: [Problem("If-Match", .inconsistent, e.message)]) }
-                    attempt += 1
-                    if attempt >= 5 { throw e }
-                }
+            let result: Submitter.Result
+            do {
+                result = try await Submitter(store: env.store, cache: env.facts).submit(
+                    kind: kind, json: json, actor: actor(principal, request), submissionId: submissionId, ifMatch: ifMatch)
+            } catch let e as EventStoreError where e.code == .wrongExpectedVersion && ifMatch != nil {
+                throw APIProblem(.preconditionFailed, e.message, problems: [Problem("If-Match", .inconsistent, e.message)])
             }
-            let result = r!
             Timer(label: "presidio_append_duration_seconds").recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
             Counter(label: "presidio_appended_events_total").increment(by: Int64(result.appended))
             return try await accepted(result)

@@ -44,11 +44,15 @@ public final class TokenRegistry: Sendable {
 
     /// Makes the process's local token (role `local`), written only to the 0600 `server.json`.
     public func makeLocalToken() -> String {
-        var bytes = [UInt8](repeating: 0, count: 24)
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-        let t = "prl_" + bytes.map { String(format: "%02x", $0) }.joined()
+        let t = "prl_" + Data(Self.randomBytes(24)).hex
         localToken.withLock { $0 = t }
         return t
+    }
+
+    /// Secret bytes from the system's CSPRNG (Swift's default generator).
+    static func randomBytes(_ n: Int) -> [UInt8] {
+        var g = SystemRandomNumberGenerator()
+        return (0..<n).map { _ in UInt8.random(in: 0...255, using: &g) }
     }
 
     static func hash(_ token: String) -> String { Data(SHA256.hash(data: Data(token.utf8))).hex }
@@ -58,9 +62,7 @@ public final class TokenRegistry: Sendable {
         guard !name.isEmpty, name.count <= 120, !name.contains(where: { $0.isNewline || $0 == "\0" }) else {
             throw TokenError(description: "name: must be 1–120 characters on one line")
         }
-        var bytes = [UInt8](repeating: 0, count: 24)
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-        let token = "prs_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        let token = "prs_" + Data(Self.randomBytes(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         let h = Self.hash(token)
         let record = TokenRecord(id: String(h.prefix(12)), name: name, role: role, createdAt: ISO8601DateFormatter().string(from: Date()))
         try await state.put(Self.kind, h, try JSONEncoder().encode(record))

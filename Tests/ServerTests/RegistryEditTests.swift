@@ -1,4 +1,5 @@
 import EventLog
+import Domain
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -70,5 +71,25 @@ struct RegistryEditTests {
             #expect(((list.json["tokens"] as? [[String: Any]]) ?? []).filter { $0["name"] as? String == "ing. Neri" }.count == 1)
             #expect(!list.text.contains("prs_"), "a token (not its hash) leaked into the list")
         }
+    }
+
+    @Test("eight inspectors submitting on one bridge at once: every submission is validated again and appended, none refused")
+    func concurrentSubmissionsOnOneAsset() async throws {
+        let h = try await ServerHarness()
+        defer { h.close() }
+        let submitter = Submitter(store: h.store, cache: AssetFactsCache(), now: { ISO8601DateFormatter().date(from: "2025-06-01T12:00:00Z")! })
+        try await withThrowingTaskGroup(of: Submitter.Result.self) { g in
+            for i in 0..<8 {
+                g.addTask {
+                    try await submitter.submit(
+                        kind: "bridge-inspection", json: Data(dangerousInspection.replacingOccurrences(of: "anchorage washed out", with: "inspector \(i)").utf8),
+                        actor: "inspector \(i)")
+                }
+            }
+            for try await r in g { #expect(r.appended == 1) }
+        }
+        let events = try await h.store.readStream("bridge-MI0001", from: 0, limit: 100)
+        #expect(events.filter { $0.type == "BridgeInspected" }.count == 8)
+        #expect(events.map(\.version) == Array(0..<UInt64(events.count)))
     }
 }

@@ -29,7 +29,21 @@ public struct Submitter: Sendable {
     /// With a `submissionId`, event ids derive from it, so a retried submission appends nothing twice.
     /// With `ifMatch` (HTTP `If-Match` on a registry edit), the first item's stream must be at
     /// exactly that version when validated and when appended, else `EventStoreError.wrongExpectedVersion`.
+    /// When another writer changes an asset between validation and append (two inspectors on
+    /// one bridge), the submission is validated again against the new facts, a few times,
+    /// rather than refused; with `ifMatch` the caller asked for exactly that refusal.
     public func submit(kind: String, json: Data, actor: String, submissionId: UUID? = nil, ifMatch: UInt64? = nil) async throws -> Result {
+        var attempt = 0
+        while true {
+            do {
+                return try await submitOnce(kind: kind, json: json, actor: actor, submissionId: submissionId, ifMatch: ifMatch)
+            } catch let e as EventStoreError where e.code == .wrongExpectedVersion && ifMatch == nil && attempt < 4 {
+                attempt += 1
+            }
+        }
+    }
+
+    private func submitOnce(kind: String, json: Data, actor: String, submissionId: UUID?, ifMatch: UInt64?) async throws -> Result {
         guard let entry = Catalogue.entry(kind: kind) else {
             throw ValidationFailure([Problem("kind", .enumeration, "unknown kind '\(kind)'; one of \(Catalogue.entries.map(\.kind).joined(separator: ", "))")])
         }
