@@ -76,8 +76,8 @@ public enum EventJSON {
         }
         var schemaVersion: UInt32 = 1
         if fields["schemaVersion"] != nil {
-            guard let n = integer("schemaVersion"), n >= 1, n <= UInt64(UInt32.max) else {
-                throw LineError(field: "schemaVersion", reason: "must be an integer ≥ 1")
+            guard let n = integer("schemaVersion"), n >= 1, n <= UInt64(RecordCodec.maxSchemaVersion) else {
+                throw LineError(field: "schemaVersion", reason: "must be an integer between 1 and \(RecordCodec.maxSchemaVersion)")
             }
             schemaVersion = UInt32(n)
         }

@@ -10,6 +10,9 @@ import Foundation
 /// hashing. Depth is capped to keep recursion bounded.
 public enum JSONSyntax {
     public static let maxDepth = 128
+    /// Number literals stay within what every store and the SQL view (jsonb numeric) hold.
+    public static let maxExponent = 400
+    public static let maxNumberBytes = 100
 
     /// Why `data` is not a single JSON object, or nil.
     public static func objectProblem(_ data: Data) -> String? {
@@ -21,6 +24,18 @@ public enum JSONSyntax {
             if let e = p.value(depth: 0) { return e }
             p.ws()
             if p.i != b.count { return "unexpected data after the JSON object at byte \(p.i)" }
+            return nil
+        }
+    }
+
+    /// Why `data` is not a single JSON value (any kind), or nil; the reason names the byte.
+    public static func valueProblem(_ data: Data) -> String? {
+        data.withUnsafeBytes { raw -> String? in
+            let b = raw.bindMemory(to: UInt8.self)
+            var p = Parser(b: b)
+            if let e = p.value(depth: 0) { return e }
+            p.ws()
+            if p.i != b.count { return "unexpected data after the JSON value at byte \(p.i)" }
             return nil
         }
     }
@@ -163,9 +178,19 @@ public enum JSONSyntax {
                         UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         i += 1
                     case UInt8(ascii: "u"):
-                        guard i + 4 < b.count else { return err("short \\u escape") }
-                        for k in 1...4 where !isHex(b[i + k]) { return err("bad \\u escape") }
-                        i += 5
+                        // NUL and unpaired surrogates are refused: PostgreSQL's jsonb (the SQL
+                        // view) cannot hold them, and both stores accept exactly the same events.
+                        guard let u = hex4(at: i + 1) else { return err("bad \\u escape") }
+                        if u == 0 { return err("\\u0000 (NUL) is not allowed in a string") }
+                        if (0xDC00...0xDFFF).contains(u) { return err("lone low surrogate \\u\(String(u, radix: 16))") }
+                        if (0xD800...0xDBFF).contains(u) {
+                            guard i + 10 < b.count, b[i + 5] == UInt8(ascii: "\\"), b[i + 6] == UInt8(ascii: "u"),
+                                let low = hex4(at: i + 7), (0xDC00...0xDFFF).contains(low)
+                            else { return err("lone high surrogate \\u\(String(u, radix: 16))") }
+                            i += 11
+                        } else {
+                            i += 5
+                        }
                     default: return err("bad escape")
                     }
                     continue
@@ -209,6 +234,18 @@ public enum JSONSyntax {
             }
         }
 
+        /// The value of the four hex digits at `k`, or nil.
+        func hex4(at k: Int) -> Int? {
+            guard k + 3 < b.count else { return nil }
+            var v = 0
+            for j in k..<(k + 4) {
+                let c = b[j]
+                guard isHex(c) else { return nil }
+                v = v << 4 | Int(c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10)
+            }
+            return v
+        }
+
         func isHex(_ c: UInt8) -> Bool {
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
         }
@@ -228,8 +265,15 @@ public enum JSONSyntax {
                 i += 1
                 if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
                 guard i < b.count, isDigit(b[i]) else { return err("digit expected in exponent") }
-                while i < b.count, isDigit(b[i]) { i += 1 }
+                var exponent = 0
+                while i < b.count, isDigit(b[i]) {
+                    exponent = min(exponent * 10 + Int(b[i] - 0x30), 1_000_000)
+                    i += 1
+                }
+                // Beyond any double, and beyond what PostgreSQL's numeric takes in the SQL view.
+                if exponent > JSONSyntax.maxExponent { return err("number exponent beyond ±\(JSONSyntax.maxExponent)") }
             }
+            if i - start > JSONSyntax.maxNumberBytes { return err("number longer than \(JSONSyntax.maxNumberBytes) characters") }
             return nil
         }
     }

@@ -24,6 +24,8 @@ public enum RecordCodec {
     public static let maxPayloadBytes = 4 << 20
     public static let maxMetadataBytes = 64 << 10
     public static let maxNameBytes = 255
+    /// The largest schema version every store holds (PostgreSQL's `integer`).
+    public static let maxSchemaVersion = UInt32(Int32.max)
 
     /// Why `event` cannot be stored, or nil. Shared by every store so they refuse the same things.
     public static func problem(with event: ProposedEvent) -> String? {
@@ -38,7 +40,10 @@ public enum RecordCodec {
         if event.type.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F }) { return "type: must not contain spaces or control characters" }
         if event.actor.isEmpty { return "actor: must not be empty" }
         if event.actor.utf8.count > maxNameBytes { return "actor: must be at most \(maxNameBytes) bytes" }
-        if event.schemaVersion == 0 { return "schemaVersion: must be 1 or more" }
+        if event.actor.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return "actor: must not contain control characters (NUL, line breaks …)" }
+        if event.schemaVersion == 0 || event.schemaVersion > maxSchemaVersion {
+            return "schemaVersion: must be between 1 and \(maxSchemaVersion) (got \(event.schemaVersion))"
+        }
         if event.payload.count > maxPayloadBytes { return "data: must be at most \(maxPayloadBytes) bytes (got \(event.payload.count))" }
         if event.metadata.count > maxMetadataBytes { return "metadata: must be at most \(maxMetadataBytes) bytes (got \(event.metadata.count))" }
         if let p = JSONSyntax.objectProblem(event.payload) { return "data: \(p)" }

@@ -135,7 +135,7 @@ public final class PostgresStore: EventStore, @unchecked Sendable {
             out.append(
                 RecordedEvent(
                     position: UInt64(try rows.int8(i, 0)), stream: try rows.text(i, 1), version: UInt64(try rows.int8(i, 2)),
-                    id: try rows.uuid(i, 3)!, type: try rows.text(i, 4), schemaVersion: UInt32(try rows.int4(i, 5)),
+                    id: try rows.uuid(i, 3)!, type: try rows.text(i, 4), schemaVersion: UInt32(truncatingIfNeeded: try rows.int4(i, 5)),
                     recordedAt: try rows.int8(i, 6), actor: try rows.text(i, 7), correlationId: try rows.uuid(i, 8),
                     causationId: try rows.uuid(i, 9), metadata: Data(try rows.bytes(i, 10)), payload: Data(try rows.bytes(i, 11)),
                     hash: Data(try rows.bytes(i, 12))))

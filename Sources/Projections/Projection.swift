@@ -13,7 +13,9 @@ public protocol Projection: Sendable {
     /// Stream categories this projection reads; others are skipped without decoding.
     var categories: Set<String> { get }
     func initialState() -> State
-    func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to state: inout State)
+    /// Applies one validated event. Throws `CannotApply` (before changing `state`) when the
+    /// event cannot be applied; the runner then parks it and goes on.
+    func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to state: inout State) throws
 }
 
 /// What an alert looks like in a projection's state.
@@ -61,6 +63,8 @@ public struct AlertRecord: Codable, Sendable, Equatable {
 /// A state that carries alerts (every projection's does, possibly none).
 public protocol AlertHolding {
     var alerts: [String: AlertRecord] { get set }
+    /// Events the projection could not apply (see `ParkedEvents`).
+    var parked: ParkedEvents { get set }
 }
 
 extension AlertHolding {
@@ -104,26 +108,31 @@ extension AlertHolding {
         _ id: String, rule: String, asset: String, severity: AlertSeverity, evidence: String, ruleSet: RuleSetInfo, advisory: Bool,
         on day: String, at instant: String? = nil, position: UInt64
     ) {
+        // Every text fits the limits of AlertRaised, so the alert can always be published.
+        let id = AlertText.id(id)
         guard alerts[id] == nil else { return }
         alerts[id] = AlertRecord(
-            id: id, rule: rule, asset: asset, severity: severity, state: .firing, evidence: evidence, ruleSet: ruleSet.label,
-            advisory: advisory, raisedOn: day, raisedAt: instant, raisedPosition: position)
+            id: id, rule: AlertText.fit(rule, max: 120), asset: AlertText.fit(asset, max: 120), severity: severity, state: .firing,
+            evidence: AlertText.fit(evidence, max: 2000), ruleSet: AlertText.fit(ruleSet.label, max: 60), advisory: advisory, raisedOn: day,
+            raisedAt: instant, raisedPosition: position)
     }
 
     /// Raises the severity of a firing alert (published as AlertEscalated).
     public mutating func escalate(_ id: String, to severity: AlertSeverity, reason: String, on day: String, position: UInt64) {
+        let id = AlertText.id(id)
         guard var a = alerts[id], a.state == .firing else { return }
-        a.escalations.append(.init(severity: max(severity, a.severity), on: day, reason: reason, position: position))
+        a.escalations.append(.init(severity: max(severity, a.severity), on: day, reason: AlertText.fit(reason, max: 2000), position: position))
         a.severity = max(severity, a.severity)
         alerts[id] = a
     }
 
     public mutating func resolve(_ id: String, reason: String, on day: String, position: UInt64) {
+        let id = AlertText.id(id)
         guard var a = alerts[id], a.state == .firing else { return }
         a.state = .resolved
         a.resolvedOn = day
         a.resolvedPosition = position
-        a.resolution = reason
+        a.resolution = AlertText.fit(reason, max: 2000)
         alerts[id] = a
     }
 }

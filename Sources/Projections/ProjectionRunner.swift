@@ -14,6 +14,8 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
     public private(set) var state: P.State
     public private(set) var position: UInt64 = 0
     public private(set) var lastRate: Double = 0
+    /// Alert ids whose events failed their own validation (kept out of later publications).
+    public private(set) var unpublishable: Set<String> = []
     /// Snapshot after this many applied events (and at the end of every catch-up).
     public var snapshotEvery = 200_000
 
@@ -34,6 +36,11 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         public var eventsPerSecond: Double
         public var snapshotSHA256: String
         public var alertsFiring: Int
+        /// Events this projection could not apply (position, stream, type, reason), newest last.
+        public var parkedEvents: Int
+        public var parked: [ParkedEvent]
+        /// Alerts that could not be published (should be none: their texts are fitted).
+        public var unpublishable: [String]
     }
 
     /// Loads the snapshot if it was made by this code and rule-set version; otherwise starts from
@@ -90,14 +97,22 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         return n
     }
 
+    /// Applies one event, or parks it: an event that does not decode, fails the catalogue's
+    /// field checks, or that the projection cannot apply is recorded with its reason and an
+    /// operator alert, and the projection goes on (it never stops, and never stops the others).
     @inline(__always)
     private func applyOne(_ e: RecordedEvent, categories: Set<String>) {
         let category = e.category
-        if category == "alert" || categories.contains(category), let decoded = try? Catalogue.decode(e) {
-            if category == "alert" {
-                state.applyAlertEvent(e, decoded)
-            } else {
-                projection.apply(e, decoded, to: &state)
+        if category == "alert" || categories.contains(category) {
+            do {
+                let decoded = try Catalogue.decodeChecked(e)
+                if category == "alert" {
+                    state.applyAlertEvent(e, decoded)
+                } else {
+                    try projection.apply(e, decoded, to: &state)
+                }
+            } catch {
+                state.park(e, reason: "\(error)", projection: projection.name, ruleSet: projection.ruleSet)
             }
         }
         position = e.position
@@ -122,22 +137,30 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         let by = actor ?? "projection:\(projection.name)"
         // Only the alerts with a transition not yet in the log (few), in a stable order.
         let pending = state.alerts.values.filter { a in
-            !a.raisePublished || a.escalationsPublished < a.escalations.count || (a.state == .resolved && !a.resolutionPublished)
+            (!a.raisePublished || a.escalationsPublished < a.escalations.count || (a.state == .resolved && !a.resolutionPublished))
+                && !unpublishable.contains(a.id)
         }
         for a in pending.sorted(by: { $0.raisedPosition == $1.raisedPosition ? $0.id < $1.id : $0.raisedPosition < $1.raisedPosition }) {
-            if !a.raisePublished {
-                let raised = AlertRaised(
-                    alertId: a.id, observedAt: a.raisedOn, rule: a.rule, asset: a.asset, severity: a.severity, evidence: a.evidence,
-                    ruleSet: a.ruleSet, advisory: a.advisory, triggerPosition: Int(a.raisedPosition))
-                events.append(try Self.proposed(raised, transition: "raised", actor: by))
-            }
-            for (k, x) in a.escalations.enumerated() where k >= a.escalationsPublished {
-                let escalated = AlertEscalated(alertId: a.id, observedAt: x.on, severity: x.severity, reason: x.reason, triggerPosition: Int(x.position))
-                events.append(try Self.proposed(escalated, transition: "escalated-\(k)", actor: by))
-            }
-            if a.state == .resolved, !a.resolutionPublished, let on = a.resolvedOn {
-                let resolved = AlertResolved(alertId: a.id, observedAt: on, reason: a.resolution ?? "condition cleared", triggerPosition: a.resolvedPosition.map { Int($0) })
-                events.append(try Self.proposed(resolved, transition: "resolved", actor: by))
+            // One alert that cannot be published must not hold back the others.
+            let before = events.count
+            do {
+                if !a.raisePublished {
+                    let raised = AlertRaised(
+                        alertId: a.id, observedAt: a.raisedOn, rule: a.rule, asset: a.asset, severity: a.severity, evidence: a.evidence,
+                        ruleSet: a.ruleSet, advisory: a.advisory, triggerPosition: Int(a.raisedPosition))
+                    events.append(try Self.proposed(raised, transition: "raised", actor: by))
+                }
+                for (k, x) in a.escalations.enumerated() where k >= a.escalationsPublished {
+                    let escalated = AlertEscalated(alertId: a.id, observedAt: x.on, severity: x.severity, reason: x.reason, triggerPosition: Int(x.position))
+                    events.append(try Self.proposed(escalated, transition: "escalated-\(k)", actor: by))
+                }
+                if a.state == .resolved, !a.resolutionPublished, let on = a.resolvedOn {
+                    let resolved = AlertResolved(alertId: a.id, observedAt: on, reason: a.resolution ?? "condition cleared", triggerPosition: a.resolvedPosition.map { Int($0) })
+                    events.append(try Self.proposed(resolved, transition: "resolved", actor: by))
+                }
+            } catch {
+                events.removeSubrange(before...)
+                unpublishable.insert(a.id)
             }
         }
         var appended = 0
@@ -165,7 +188,8 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         return Status(
             name: projection.name, codeVersion: projection.codeVersion, ruleSet: projection.ruleSet, position: position, head: head,
             lag: head > position ? head - position : 0, eventsPerSecond: lastRate, snapshotSHA256: sha,
-            alertsFiring: state.alerts.values.filter { $0.state == .firing }.count)
+            alertsFiring: state.alerts.values.filter { $0.state == .firing }.count, parkedEvents: state.parked.total,
+            parked: Array(state.parked.events.suffix(20)), unpublishable: unpublishable.sorted())
     }
 
     /// The state as of a past position or time, replayed from the start (for auditors).
@@ -214,6 +238,7 @@ extension ProjectionRunner: ProjectionWorker {
         let s = try await status()
         return ProjectionStatus(
             name: s.name, codeVersion: s.codeVersion, ruleSet: s.ruleSet, position: s.position, head: s.head, lag: s.lag,
-            eventsPerSecond: s.eventsPerSecond, snapshotSHA256: s.snapshotSHA256, alertsFiring: s.alertsFiring)
+            eventsPerSecond: s.eventsPerSecond, snapshotSHA256: s.snapshotSHA256, alertsFiring: s.alertsFiring, parkedEvents: s.parkedEvents,
+            parked: s.parked, unpublishable: s.unpublishable)
     }
 }

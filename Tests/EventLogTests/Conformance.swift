@@ -14,6 +14,7 @@ enum Conformance {
         "batchIsAtomic": batchIsAtomic,
         "idempotentRetry": idempotentRetry,
         "invalidEventsAreRefused": invalidEventsAreRefused,
+        "edgeEventsAcceptedAlike": edgeEventsAcceptedAlike,
         "concurrentAppenders": concurrentAppenders,
         "contendedStream": contendedStream,
         "subscriptionCatchUpThenLive": subscriptionCatchUpThenLive,
@@ -159,6 +160,47 @@ enum Conformance {
         #expect(try await store.headPosition() == 0)
     }
 
+    /// One definition of a valid event for every store (and PostgreSQL's jsonb view): what one
+    /// store refuses, the other refuses; what one keeps, the other keeps byte for byte.
+    static func edgeEventsAcceptedAlike(_ store: any EventStore) async throws {
+        let refused: [(ProposedEvent, String)] = [
+            (event("bridge-1", "T", json: #"{"name":"a\u0000b"}"#), "data"),
+            (event("bridge-1", "T", json: #"{"name":"\ud800"}"#), "data"),
+            (event("bridge-1", "T", json: #"{"name":"\udc00x"}"#), "data"),
+            (event("bridge-1", "T", json: #"{"name":"\ud800\u0041"}"#), "data"),
+            (event("bridge-1", "T", json: #"{"\u0000":1}"#), "data"),
+            (event("bridge-1", "T", json: #"{"n":1e999999}"#), "data"),
+        ]
+        for (e, field) in refused {
+            await expectStoreError(.invalidEvent, containing: [field]) { try await store.append(e) }
+        }
+        var nulActor = event("bridge-1")
+        nulActor.actor = "ins\u{0}pector"
+        await expectStoreError(.invalidEvent, containing: ["actor"]) { try await store.append(nulActor) }
+        var lineActor = event("bridge-1")
+        lineActor.actor = "inspector\n"
+        await expectStoreError(.invalidEvent, containing: ["actor"]) { try await store.append(lineActor) }
+        var bigVersion = event("bridge-1")
+        bigVersion.schemaVersion = UInt32(Int32.max) + 1
+        await expectStoreError(.invalidEvent, containing: ["schemaVersion"]) { try await store.append(bigVersion) }
+        var nulMeta = event("bridge-1")
+        nulMeta.metadata = Data(#"{"m":"\u0000"}"#.utf8)
+        await expectStoreError(.invalidEvent, containing: ["metadata"]) { try await store.append(nulMeta) }
+        #expect(try await store.headPosition() == 0)
+
+        // Kept: a surrogate pair, the largest schema version, exponents and odd characters.
+        var maxVersion = event("bridge-2", json: #"{"name":"\ud83c\udf09 ponte","n":-1.5e308,"m":1E-300}"#)
+        maxVersion.schemaVersion = UInt32(Int32.max)
+        maxVersion.actor = "ispettore è"
+        let r = try await store.append(maxVersion)
+        #expect(r.appended == 1)
+        let back = try #require(try await store.read(from: 1, limit: 1).first)
+        #expect(back.schemaVersion == UInt32(Int32.max))
+        #expect(back.payload == maxVersion.payload)
+        #expect(back.actor == "ispettore è")
+        #expect(try await store.verify().intact)
+    }
+
     static func concurrentAppenders(_ store: any EventStore) async throws {
         let writers = 64
         let perWriter = 20
@@ -275,7 +317,7 @@ enum Conformance {
         let batch = (0..<1500).map { i in
             ProposedEvent(
                 stream: "bridge-Città\\\(i % 7)", type: "Odd\\Type", payload: Data(#"{"s":"tab\there \"q\" \\ ünï 😀","i":\#(i),"pad":"\#(String(repeating: "z", count: i % 300))"}"#.utf8),
-                metadata: Data(#"{"note":"line1\nline2"}"#.utf8), actor: "ispettore \\ Rossi\tè", correlationId: i % 2 == 0 ? UUID() : nil)
+                metadata: Data(#"{"note":"line1\nline2"}"#.utf8), actor: "ispettore \\ Rossi è", correlationId: i % 2 == 0 ? UUID() : nil)
         }
         let r = try await store.append(batch)
         #expect(r.positions == Array(1...1500))

@@ -107,6 +107,17 @@ struct PostgresStoreTests {
         // Exact bytes are kept in the table (the hash covers them).
         let raw = try c.exec("SELECT payload FROM \(schema).events WHERE position = 1")
         #expect(String(decoding: try raw.bytes(0, 0), as: UTF8.self) == #"{"km": 12.50, "name":"Ponte"}"#)
+        // The edge events the store accepts are readable through the view too (every row, not
+        // only count(*), which does not touch jsonb).
+        var edge = ProposedEvent(
+            stream: "bridge-MI8", type: "T", payload: Data(#"{"name":"\ud83c\udf09 \u2028","n":-1.5e308,"m":1E-300,"big":1e400}"#.utf8),
+            metadata: Data(#"{"note":"\u00e8"}"#.utf8), actor: "ispettore è")
+        edge.schemaVersion = UInt32(Int32.max)
+        try await store.append(edge)
+        let all = try c.exec("SELECT count(data->>'name')::text, count(metadata->>'note')::text, max(schema_version)::text FROM \(schema).events_json")
+        #expect(try all.text(0, 0) == "2")
+        #expect(try all.text(0, 1) == "1")
+        #expect(try all.text(0, 2) == String(Int32.max))
     }
 
     /// PostgreSQL restarted in the middle of appends: in-flight appends fail with a retryable

@@ -40,7 +40,7 @@ struct BridgeProjectionTests {
             $0.commercialFrequency = .bassa; $0.roadClass = .D; $0.aadt = 8000; $0.frequentPedestrians = false; $0.alternativeRoute = true
             $0.crossedFeatureClass = .bassa
         }
-        let a = r.attentionClass(census: c, defectLevel: 5)
+        let a = try r.attentionClass(census: c, defectLevel: 5)
         #expect(a.structural == 5)
         #expect(a.exposure == 5)  // vector 5
         #expect(a.trace.contains("V1 = post1980[defect level Bassa] = Medio-Bassa"))
@@ -59,7 +59,7 @@ struct BridgeProjectionTests {
             $0.material = .prestressedConcrete; $0.staticScheme = .simplySupportedBeams; $0.spans = 4; $0.spanLengths = [26, 26, 26, 26]; $0.totalLength = 104
             $0.commercialFrequency = .alta; $0.roadClass = .A
         }
-        let a = r.attentionClass(census: c, defectLevel: 3)
+        let a = try r.attentionClass(census: c, defectLevel: 3)
         #expect(a.trace.contains("V1 = 1945to1980[defect level Media] = Media"))
         #expect(a.trace.contains("V2 = salts.A[V1] = Medio-Alta"))
         #expect(a.trace.contains(where: { $0.hasPrefix("V4 = scheme[prestressedConcrete.simplySupportedBeams]") && $0.hasSuffix("= Medio-Alta") }))
@@ -72,21 +72,21 @@ struct BridgeProjectionTests {
         let c = try Self.census {
             $0.roadClass = .E; $0.aadt = 5000; $0.spanLengths = [6, 6, 6]; $0.totalLength = 18; $0.alternativeRoute = true; $0.commercialFrequency = .bassa
         }
-        let a = r.attentionClass(census: c, defectLevel: 1)
+        let a = try r.attentionClass(census: c, defectLevel: 1)
         #expect(a.override && a.overall == 1)
-        let small = r.attentionClass(census: try Self.census { $0.spans = 1; $0.spanLengths = [5.5]; $0.totalLength = 5.5 }, defectLevel: 5)
+        let small = try r.attentionClass(census: try Self.census { $0.spans = 1; $0.spanLengths = [5.5]; $0.totalLength = 5.5 }, defectLevel: 5)
         #expect(small.outOfScope && small.overall == nil)
     }
 
     @Test func vectors4_6_10_andTableProperties() throws {
         let r = try Self.rules()
-        let big = r.attentionClass(census: try Self.census { $0.aadt = 30000; $0.spans = 1; $0.spanLengths = [60]; $0.totalLength = 60 }, defectLevel: 5)
+        let big = try r.attentionClass(census: try Self.census { $0.aadt = 30000; $0.spans = 1; $0.spanLengths = [60]; $0.totalLength = 60 }, defectLevel: 5)
         #expect(big.trace.contains(where: { $0.contains("TGM 30000") }))
         #expect(big.exposure == 1)
         #expect(r.hazard["A"]?["A"] == 1)  // vector 6
-        let seismic = r.attentionClass(census: try Self.census { $0.seismicAg = 0.045; $0.topography = .T1; $0.subsoil = .B }, defectLevel: 5)
+        let seismic = try r.attentionClass(census: try Self.census { $0.seismicAg = 0.045; $0.topography = .T1; $0.subsoil = .B }, defectLevel: 5)
         #expect(seismic.seismicHazard == 5)
-        let seismic2 = r.attentionClass(census: try Self.census { $0.seismicAg = 0.06; $0.subsoil = .C }, defectLevel: 5)
+        let seismic2 = try r.attentionClass(census: try Self.census { $0.seismicAg = 0.06; $0.subsoil = .C }, defectLevel: 5)
         #expect(seismic2.seismicHazard == 3)
         // Vector 7: corners, and no single-key worsening ever improves the class.
         let t = r.structuralTable
@@ -121,7 +121,7 @@ struct BridgeProjectionTests {
         f.generalErosionHazard = 5
         f.localErosionHazard = 5
         var trace: [String] = []
-        let v12 = r.hydraulicClass(f, exposure: 3, trace: &trace)
+        let v12 = try r.hydraulicClass(f, exposure: 3, trace: &trace)
         #expect(trace[0].contains("CdA hydraulic = more severe"))
         #expect(trace[0].contains("overtopping T[Alta][Medio-Alta][Media] = Medio-Alta"))
         #expect(v12 == 1)  // erosion here is Alta (local erosion on shallow foundations with debris), more severe than overtopping

@@ -8,25 +8,90 @@ public enum DomainTime {
         return c
     }()
 
-    /// `YYYY-MM-DD` → midnight UTC of that day; nil unless it is a real calendar date.
+    /// The years the platform records: nothing it knows of happened before 1800, and a year
+    /// like 0001 or 9999 is a typing error, not a fact.
+    public static let years = 1800...2199
+    static let yearText = "\(years.lowerBound)–\(years.upperBound)"
+
+    /// `YYYY-MM-DD` → midnight UTC of that day; nil unless it is exactly that shape (ASCII
+    /// digits, nothing before or after) and a real calendar date within `years`.
     public static func date(_ s: String) -> Date? {
-        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
-        guard s.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
-            parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, (1...12).contains(m), (1...31).contains(d)
-        else { return nil }
-        let c = DateComponents(calendar: calendar, year: y, month: m, day: d)
-        guard let date = calendar.date(from: c), calendar.component(.day, from: date) == d else { return nil }
-        return date
+        let u = Array(s.utf8)
+        guard u.count == 10 else { return nil }
+        return date(u, 0)
     }
 
-    /// RFC 3339 with an explicit zone (`Z` or `±hh:mm`), optional fractional seconds.
+    /// Days from 1970-01-01 to y-m-d (proleptic Gregorian), or nil for an impossible date.
+    static func days(_ y: Int, _ m: Int, _ d: Int) -> Int? {
+        guard years.contains(y), (1...12).contains(m), d >= 1 else { return nil }
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard d <= lengths[m - 1] else { return nil }
+        // Howard Hinnant's days_from_civil.
+        let yy = m <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    private static func number(_ u: [UInt8], _ at: Int, _ n: Int) -> Int? {
+        guard at + n <= u.count else { return nil }
+        var v = 0
+        for k in at..<(at + n) {
+            let c = u[k]
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            v = v * 10 + Int(c - 0x30)
+        }
+        return v
+    }
+
+    private static func date(_ u: [UInt8], _ at: Int) -> Date? {
+        guard u.count >= at + 10, u[at + 4] == UInt8(ascii: "-"), u[at + 7] == UInt8(ascii: "-"),
+            let y = number(u, at, 4), let m = number(u, at + 5, 2), let d = number(u, at + 8, 2), let n = days(y, m, d)
+        else { return nil }
+        return Date(timeIntervalSince1970: Double(n) * 86_400)
+    }
+
+    /// RFC 3339 `date-time`, strictly: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, `T` and `Z`
+    /// in either case, nothing before or after. Hours 00–23, minutes and seconds 00–59 (a leap
+    /// second cannot be told from a typing error here and no gateway sends one), offsets up
+    /// to ±23:59, the date a real one within `years`.
     public static func dateTime(_ s: String) -> Date? {
-        guard s.count >= 20, s.count <= 35 else { return nil }
-        let plain = Date.ISO8601FormatStyle(includingFractionalSeconds: false)
-        let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-        if let d = try? plain.parse(s) { return d }
-        if let d = try? fractional.parse(s) { return d }
-        return nil
+        let u = Array(s.utf8)
+        guard u.count >= 20, u.count <= 40, let day = date(u, 0) else { return nil }
+        guard u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: "t"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
+            let hh = number(u, 11, 2), let mm = number(u, 14, 2), let ss = number(u, 17, 2), hh <= 23, mm <= 59, ss <= 59
+        else { return nil }
+        var i = 19
+        var fraction = 0.0
+        if u[i] == UInt8(ascii: ".") {
+            i += 1
+            var scale = 0.1
+            let first = i
+            while i < u.count, u[i] >= 0x30 && u[i] <= 0x39 {
+                fraction += Double(u[i] - 0x30) * scale
+                scale /= 10
+                i += 1
+            }
+            guard i > first, i - first <= 9 else { return nil }
+        }
+        guard i < u.count else { return nil }
+        var offset = 0
+        switch u[i] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            i += 1
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard i + 6 == u.count, u[i + 3] == UInt8(ascii: ":"), let oh = number(u, i + 1, 2), let om = number(u, i + 4, 2), oh <= 23, om <= 59
+            else { return nil }
+            offset = (oh * 3600 + om * 60) * (u[i] == UInt8(ascii: "-") ? -1 : 1)
+            i += 6
+        default: return nil
+        }
+        guard i == u.count else { return nil }
+        let seconds = Double(hh * 3600 + mm * 60 + ss - offset) + fraction
+        return day.addingTimeInterval(seconds)
     }
 
     public static func dayString(_ d: Date) -> String {

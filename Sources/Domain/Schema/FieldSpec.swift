@@ -50,12 +50,14 @@ extension FieldType {
         switch self {
         case .string(let minLength, let maxLength, let pattern):
             guard let s = value as? String else { return problems.append(Self.typeProblem(path, "a string", value)) }
-            if s.count < minLength {
+            // Lengths in Unicode code points, as JSON Schema's minLength/maxLength count them.
+            let length = s.unicodeScalars.count
+            if length < minLength {
                 problems.append(Problem(path, .length, minLength == 1 ? "must not be empty" : "must have at least \(minLength) characters"))
             }
-            if s.count > maxLength { problems.append(Problem(path, .length, "must have at most \(maxLength) characters (got \(s.count))")) }
+            if length > maxLength { problems.append(Problem(path, .length, "must have at most \(maxLength) characters (got \(length))")) }
             if let pattern, !PatternCache.matches(s, pattern) {
-                problems.append(Problem(path, .pattern, "must match \(pattern) (got '\(s)')"))
+                problems.append(Problem(path, .pattern, "must match \(pattern) (got \(Self.quoted(s)))"))
             }
         case .enumeration(let values):
             guard let s = value as? String else { return problems.append(Self.typeProblem(path, "a string", value)) }
@@ -80,11 +82,14 @@ extension FieldType {
             if !Self.isBool(value) { problems.append(Self.typeProblem(path, "true or false", value)) }
         case .date:
             guard let s = value as? String else { return problems.append(Self.typeProblem(path, "a date (YYYY-MM-DD)", value)) }
-            if DomainTime.date(s) == nil { problems.append(Problem(path, .format, "must be a date YYYY-MM-DD (got '\(s)')")) }
+            if DomainTime.date(s) == nil {
+                problems.append(Problem(path, .format, "must be a date YYYY-MM-DD, year \(DomainTime.yearText) (got \(Self.quoted(s)))"))
+            }
         case .dateTime:
             guard let s = value as? String else { return problems.append(Self.typeProblem(path, "a timestamp", value)) }
             if DomainTime.dateTime(s) == nil {
-                problems.append(Problem(path, .format, "must be an RFC 3339 timestamp with zone, e.g. 2026-03-12T09:30:00Z (got '\(s)')"))
+                problems.append(
+                    Problem(path, .format, "must be an RFC 3339 timestamp with zone, e.g. 2026-03-12T09:30:00Z, year \(DomainTime.yearText) (got \(Self.quoted(s)))"))
             }
         case .uuid:
             guard let s = value as? String else { return problems.append(Self.typeProblem(path, "a UUID", value)) }
@@ -139,6 +144,21 @@ extension FieldType {
         x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
     }
 
+    /// A value shown in a problem: quoted, with invisible and line-breaking characters escaped
+    /// (so `MI0001\u{2028}` does not look like `MI0001`), and cut when long.
+    static func quoted(_ s: String) -> String {
+        var out = "'"
+        for (k, u) in s.unicodeScalars.enumerated() {
+            if k == 80 { out += "…"; break }
+            if u.value < 0x20 || (0x7F...0x9F).contains(u.value) || [0x2028, 0x2029, 0x200B, 0xFEFF, 0x85].contains(u.value) {
+                out += "\\u{\(String(u.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out + "'"
+    }
+
     static func typeProblem(_ path: String, _ expected: String, _ got: Any) -> Problem {
         Problem(path, .type, "must be \(expected) (got \(describe(got)))")
     }
@@ -161,7 +181,9 @@ enum PatternCache {
     static func matches(_ s: String, _ pattern: String) -> Bool {
         let re = cache.withLock { c -> NSRegularExpression? in
             if let r = c[pattern] { return r }
-            let r = try? NSRegularExpression(pattern: "^(?:\(pattern))$")
+            // \A…\z: the whole string. `$` would also match before a final line terminator,
+            // which let "MI0001\u{2028}" pass as a bridge id.
+            let r = try? NSRegularExpression(pattern: "\\A(?:\(pattern))\\z")
             c[pattern] = r
             return r
         }

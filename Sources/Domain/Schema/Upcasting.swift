@@ -50,3 +50,46 @@ extension Catalogue {
         try decode(type: e.type, schemaVersion: e.schemaVersion, payload: e.payload)
     }
 }
+
+/// Why a recorded event cannot be read as a domain event (the log may hold events written by
+/// other tools, `log import`, or older versions).
+public struct UnreadableEvent: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+extension Catalogue {
+    /// Decodes a recorded event and checks it as a submission is checked: the same field
+    /// declarations (types, ranges, patterns, strict timestamps), and a payload that names the
+    /// stream it is on. What passes is safe for the projections to apply.
+    public static func decodeChecked(_ e: RecordedEvent) throws(UnreadableEvent) -> any DomainEvent {
+        guard let current = entries.filter({ $0.eventType == e.type }).max(by: { $0.schemaVersion < $1.schemaVersion }) else {
+            throw UnreadableEvent(description: "unknown event type '\(e.type)' (v\(e.schemaVersion))")
+        }
+        // The current version is checked as stored (unknown fields too); an older one after
+        // upcasting, against the shape the projections will see.
+        let candidate: (any DomainEvent)?
+        let object: Any
+        do {
+            candidate = e.schemaVersion != current.schemaVersion ? try decode(e) : nil
+            object = try JSONSerialization.jsonObject(with: try candidate?.payload() ?? e.payload)
+        } catch {
+            throw UnreadableEvent(description: "cannot decode: \(error)")
+        }
+        var problems: [Problem] = []
+        FieldType.object(current.type.fields).validate(object, at: "", into: &problems)
+        if !problems.isEmpty {
+            let shown = problems.prefix(3).map(\.description).joined(separator: "; ")
+            throw UnreadableEvent(description: "invalid payload: \(shown)\(problems.count > 3 ? " (and \(problems.count - 3) more)" : "")")
+        }
+        let decoded: any DomainEvent
+        do {
+            decoded = try candidate ?? JSONDecoder().decode(current.type, from: e.payload)
+        } catch {
+            throw UnreadableEvent(description: "cannot decode: \(error)")
+        }
+        if decoded.stream != e.stream {
+            throw UnreadableEvent(description: "payload is about stream '\(decoded.stream)' but the event is on '\(e.stream)'")
+        }
+        return decoded
+    }
+}

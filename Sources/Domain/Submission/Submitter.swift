@@ -47,6 +47,9 @@ public struct Submitter: Sendable {
         guard let entry = Catalogue.entry(kind: kind) else {
             throw ValidationFailure([Problem("kind", .enumeration, "unknown kind '\(kind)'; one of \(Catalogue.entries.map(\.kind).joined(separator: ", "))")])
         }
+        // The log's own syntax check first: it names the byte, and refuses what no store may
+        // hold (NUL, lone surrogates) before anything else looks at the values.
+        if let p = JSONSyntax.valueProblem(json) { throw ValidationFailure([Problem("", .format, "is not valid JSON: \(p)")]) }
         let parsed: Any
         do {
             parsed = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed])

@@ -35,7 +35,7 @@ extension BridgeRules {
     /// The chain of bridges.md §4.2 for one census record and defect level.
     public func attentionClass(
         census c: BridgeCensused, defectLevel dl: Int, hydraulicForm: HydraulicFormRecorded? = nil, landslideForm: LandslideFormRecorded? = nil
-    ) -> AttentionClass {
+    ) throws(CannotApply) -> AttentionClass {
         var trace: [String] = []
         var gaps: [String] = []
         let outOfScope = c.totalLength <= 6.0
@@ -46,19 +46,19 @@ extension BridgeRules {
         // Vulnerability.
         let year = c.lastMajorInterventionYear ?? c.yearBuilt
         let period = year <= 1945 ? "pre1945" : year < 1980 ? "1945to1980" : "post1980"
-        let v1 = periodVulnerability[period]![dl - 1]
+        let v1 = try (periodVulnerability[period] ?? []).cell(dl, "periodVulnerability.\(period)")
         trace.append("V1 = \(period)[defect level \(name(dl))] = \(name(v1))")
         let codeTable = c.deicingSalts ? codeVulnerability.salts : codeVulnerability.noSalts
-        let v2 = codeTable[c.designCodeClass.rawValue]![v1 - 1]
+        let v2 = try (codeTable[c.designCodeClass.rawValue] ?? []).cell(v1, "codeVulnerability.\(c.designCodeClass.rawValue)")
         trace.append("V2 = \(c.deicingSalts ? "salts" : "noSalts").\(c.designCodeClass.rawValue)[V1] = \(name(v2))")
         let key = "\(c.material.rawValue).\(c.staticScheme.rawValue)"
-        let row = schemeVulnerability[key] ?? schemeVulnerability["default"]!
+        let row = schemeVulnerability[key] ?? schemeVulnerability["default"] ?? []
         let longest = c.spanLengths.max() ?? c.totalLength
-        let v4 = row[band(longest, spanBandsMetres)]
+        let v4 = try row.cell(band(longest, spanBandsMetres) + 1, "schemeVulnerability.\(key)")
         trace.append(String(format: "V4 = scheme[%@][longest span %.1f m] = %@", schemeVulnerability[key] == nil ? "default" : key, longest, name(v4)))
         let v5 = c.spans > manySpansAbove ? max(1, v4 - 1) : v4
         trace.append("V5 = \(c.spans) spans → \(name(v5))")
-        let v = combinedVulnerability[v5 - 1][v2 - 1]
+        let v = try combinedVulnerability.cell(v5, "combinedVulnerability").cell(v2, "combinedVulnerability[V5]")
         trace.append("V = combined[V5][V2] = \(name(v))")
         // Exposure.
         let tgm = c.aadt >= exposure.aadtAltaAtLeast ? 1 : c.aadt >= exposure.aadtMediaAtLeast ? 2 : 3
@@ -72,7 +72,7 @@ extension BridgeRules {
         e = max(1, min(5, e))
         trace.append(String(format: "E = TGM %d + mean span %.0f m → %@ (pedestrians %@, alternative %@, crossed %@)", c.aadt, meanSpan, name(e),
             c.frequentPedestrians ? "yes" : "no", c.alternativeRoute ? "yes" : "no", c.crossedFeatureClass.rawValue))
-        let sf = structuralTable[p - 1][v - 1][e - 1]
+        let sf = try structural(p, v, e)
         trace.append("CdA structural-foundational = T[P][V][E] = \(name(sf))")
         // Seismic chain (§4.3).
         let sz = seismic
@@ -91,20 +91,20 @@ extension BridgeRules {
         if sz.assumeVulnerabilityElements || sz.assumeNonSeismicDesign {
             trace.append("seismic V3 = \(name(sv)) (census lacks vulnerability elements / design criteria: unfavourable case assumed)")
         }
-        let svf = sz.defectCombination[sv - 1][dl - 1]
+        let svf = try sz.defectCombination.cell(sv, "seismic.defectCombination").cell(dl, "seismic.defectCombination[V]")
         let se = c.strategic ? max(1, e - 1) : e
-        let sCdA = structuralTable[sh - 1][svf - 1][se - 1]
+        let sCdA = try structural(sh, svf, se)
         trace.append("seismic V = \(name(svf)); E = \(name(se))\(c.strategic ? " (strategic)" : ""); CdA seismic = T[P][V][E] = \(name(sCdA))")
         // Hydraulic (form 28) and landslide (form 29): exposure as for the seismic class.
         var hCdA: Int?
         if let h = hydraulicForm {
-            hCdA = hydraulicClass(h, exposure: se, trace: &trace)
+            hCdA = try hydraulicClass(h, exposure: se, trace: &trace)
         } else if c.hydraulicRisk != .absent {
             gaps.append("hydraulic CdA: census says '\(c.hydraulicRisk.rawValue)' but no L1 form 28 is recorded")
         }
         var lCdA: Int?
         if let l = landslideForm {
-            lCdA = landslideClass(l, exposure: se, trace: &trace)
+            lCdA = try landslideClass(l, exposure: se, trace: &trace)
         } else if c.landslideRisk != .absent {
             gaps.append("landslide CdA: census says '\(c.landslideRisk.rawValue)' but no L1 form 29 is recorded")
         }
@@ -121,8 +121,13 @@ extension BridgeRules {
 }
 
 extension BridgeRules {
+    /// T[P][V][E] of the structural table, bounds-checked.
+    func structural(_ p: Int, _ v: Int, _ e: Int) throws(CannotApply) -> Int {
+        try structuralTable.cell(p, "structuralTable (P)").cell(v, "structuralTable[P] (V)").cell(e, "structuralTable[P][V] (E)")
+    }
+
     /// Hydraulic CdA: overtopping and erosion each through T[P][V][E]; the more severe of the two.
-    func hydraulicClass(_ h: HydraulicFormRecorded, exposure e: Int, trace: inout [String]) -> Int {
+    func hydraulicClass(_ h: HydraulicFormRecorded, exposure e: Int, trace: inout [String]) throws(CannotApply) -> Int {
         func count(_ xs: [Bool]) -> Int { xs.filter { $0 }.count }
         let o = h.overtopping
         var vo: [Int] = []
@@ -153,10 +158,10 @@ extension BridgeRules {
         if l.deepFoundations && count([l.toeProtection, l.checkDam]) >= 2 { vl.append(4) }
         if l.deepFoundations && l.toeProtection { vl.append(5) }
         let vLoc = vl.min() ?? 3
-        let over = structuralTable[h.overtoppingHazard - 1][vOver - 1][e - 1]
-        let gen = structuralTable[h.generalErosionHazard - 1][vGen - 1][e - 1]
-        let loc = structuralTable[h.localErosionHazard - 1][vLoc - 1][e - 1]
-        let erosion = hydraulic.erosionCombination[gen - 1][loc - 1]
+        let over = try structural(h.overtoppingHazard, vOver, e)
+        let gen = try structural(h.generalErosionHazard, vGen, e)
+        let loc = try structural(h.localErosionHazard, vLoc, e)
+        let erosion = try hydraulic.erosionCombination.cell(gen, "hydraulic.erosionCombination").cell(loc, "hydraulic.erosionCombination[general]")
         let result = min(over, erosion)
         trace.append(
             "hydraulic (form 28 of \(h.observedAt)): overtopping T[\(name(h.overtoppingHazard))][\(name(vOver))][\(name(e))] = \(name(over)); erosion general \(name(gen)), local \(name(loc)) → \(name(erosion)); CdA hydraulic = more severe = \(name(result))")
@@ -164,13 +169,16 @@ extension BridgeRules {
     }
 
     /// Landslide CdA from form 29: susceptibility (instability, reliability, mitigation), vulnerability, exposure.
-    func landslideClass(_ f: LandslideFormRecorded, exposure e: Int, trace: inout [String]) -> Int {
-        let a = LandslideActivity.allCases.firstIndex(of: f.activity)!
-        let inst = landslide.instability[a][f.maxVelocityClass - 1][f.magnitudeClass - 1]
-        let s1 = landslide.reliability[inst - 1][f.reliability == .limited ? 0 : 1]
-        let p = landslide.mitigation[s1 - 1][LandslideMitigation.allCases.firstIndex(of: f.mitigation)!]
-        let v = landslide.vulnerability[f.structuralTypeClass - 1][LandslideInterference.allCases.firstIndex(of: f.interference)!]
-        let cda = landslide.cdaTable[p - 1][e - 1][v - 1]
+    func landslideClass(_ f: LandslideFormRecorded, exposure e: Int, trace: inout [String]) throws(CannotApply) -> Int {
+        let a = (LandslideActivity.allCases.firstIndex(of: f.activity) ?? 0) + 1
+        let inst = try landslide.instability.cell(a, "landslide.instability").cell(f.maxVelocityClass, "landslide.instability[activity] (velocity class)")
+            .cell(f.magnitudeClass, "landslide.instability[activity][velocity] (magnitude class)")
+        let s1 = try landslide.reliability.cell(inst, "landslide.reliability").cell(f.reliability == .limited ? 1 : 2, "landslide.reliability[instability]")
+        let p = try landslide.mitigation.cell(s1, "landslide.mitigation")
+            .cell((LandslideMitigation.allCases.firstIndex(of: f.mitigation) ?? 0) + 1, "landslide.mitigation[reliability]")
+        let v = try landslide.vulnerability.cell(f.structuralTypeClass, "landslide.vulnerability (structural type class)")
+            .cell((LandslideInterference.allCases.firstIndex(of: f.interference) ?? 0) + 1, "landslide.vulnerability[type]")
+        let cda = try landslide.cdaTable.cell(p, "landslide.cdaTable").cell(e, "landslide.cdaTable[P]").cell(v, "landslide.cdaTable[P][E]")
         trace.append(
             "landslide (form 29 of \(f.observedAt)): instability \(name(inst)), reliability \(f.reliability.rawValue) → \(name(s1)), mitigation \(f.mitigation.rawValue) → P \(name(p)); V \(name(v)); E \(name(e)); CdA landslide = \(name(cda))")
         return cda

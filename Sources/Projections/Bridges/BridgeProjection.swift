@@ -7,7 +7,7 @@ import Foundation
 /// alerts and the safety-assessment queue.
 public struct BridgeProjection: Projection {
     public let name = "bridges"
-    public let codeVersion = 1
+    public let codeVersion = 2  // 2: poison events parked (ParkedEvents), alert texts fitted
     public let rules: BridgeRules
     public var ruleSet: RuleSetInfo { rules.info }
     public let categories: Set<String> = ["bridge"]
@@ -17,6 +17,7 @@ public struct BridgeProjection: Projection {
     public struct State: Codable, Sendable, Equatable, AlertHolding {
         public var bridges: [String: Bridge] = [:]
         public var alerts: [String: AlertRecord] = [:]
+        public var parked = ParkedEvents()
     }
 
     public struct Bridge: Codable, Sendable, Equatable {
@@ -40,11 +41,11 @@ public struct BridgeProjection: Projection {
 
     public func initialState() -> State { State() }
 
-    public func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) {
+    public func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) throws {
         switch decoded {
         case let c as BridgeCensused:
             var b = Bridge(census: c)
-            b.attention = rules.attentionClass(census: c, defectLevel: 5)
+            b.attention = try rules.attentionClass(census: c, defectLevel: 5)
             s.bridges[c.bridgeId] = b
             // Missing input is "not classifiable" and a data gap, never a silent favourable default.
             for (risk, flag) in [("hydraulic", c.hydraulicRisk), ("landslide", c.landslideRisk)] where flag == .toVerify {
@@ -56,13 +57,13 @@ public struct BridgeProjection: Projection {
         case let a as BridgeCensusAmended:
             guard var b = s.bridges[a.bridgeId] else { return }
             b.census = AssetFacts.amend(b.census, with: a.changes)
-            b.attention = rules.attentionClass(census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
+            b.attention = try rules.attentionClass(census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
             s.bridges[a.bridgeId] = b
         case let i as BridgeInspected:
             guard var b = s.bridges[i.bridgeId] else { return }
             let dl = rules.defectLevel(i.defects)
             b.lastInspection = i.observedAt
-            b.attention = rules.attentionClass(census: b.census, defectLevel: dl, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
+            b.attention = try rules.attentionClass(census: b.census, defectLevel: dl, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
             let dangerous = i.defects.filter(rules.dangerousDefect.matches)
             let psSevere = i.defects.contains { $0.status == .present && $0.ps && ($0.g ?? 0) >= 4 }
             if (b.attention?.overall ?? 5) <= 3 || psSevere {
@@ -81,14 +82,14 @@ public struct BridgeProjection: Projection {
         case let h as HydraulicFormRecorded:
             guard var b = s.bridges[h.bridgeId] else { return }
             b.hydraulicForm = h
-            b.attention = rules.attentionClass(
+            b.attention = try rules.attentionClass(
                 census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: h, landslideForm: b.landslideForm)
             resolveDataGap(&s, stream: event.stream, risk: "hydraulic", on: h.observedAt, position: event.position)
             s.bridges[h.bridgeId] = b
         case let l as LandslideFormRecorded:
             guard var b = s.bridges[l.bridgeId] else { return }
             b.landslideForm = l
-            b.attention = rules.attentionClass(
+            b.attention = try rules.attentionClass(
                 census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: l)
             resolveDataGap(&s, stream: event.stream, risk: "landslide", on: l.observedAt, position: event.position)
             s.bridges[l.bridgeId] = b
@@ -148,7 +149,7 @@ public struct BridgeProjection: Projection {
         if special { return ("special inspection (Annex D)", nil) }
         let cls = b.attention?.overall ?? 5
         if let last = b.lastInspection.flatMap(DomainTime.date) {
-            let months = rules.inspectionFrequencyMonths[cls - 1]
+            let months = rules.inspectionFrequencyMonths[max(1, min(rules.inspectionFrequencyMonths.count, cls)) - 1]
             return ("periodic inspection", DomainTime.dayString(last.addingTimeInterval(Double(months) * 30.44 * 86400)))
         }
         return ("first inspection", nil)
@@ -170,7 +171,7 @@ extension BridgeProjection {
     public func overdueInspections(_ state: State, today: Date) -> [OverdueInspection] {
         state.bridges.values.compactMap { b -> OverdueInspection? in
             let cls = b.attention?.overall ?? 5
-            let months = rules.inspectionFrequencyMonths[cls - 1]
+            let months = rules.inspectionFrequencyMonths[max(1, min(rules.inspectionFrequencyMonths.count, cls)) - 1]
             let last = b.lastInspection.flatMap(DomainTime.date) ?? DomainTime.date(b.census.observedAt)
             guard let last else { return nil }
             let due = last.addingTimeInterval(Double(months) * 30.44 * 86400)

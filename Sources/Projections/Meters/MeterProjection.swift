@@ -8,7 +8,7 @@ import Foundation
 /// consumption detectors for the day it touches: no data must never read as "fine".
 public struct MeterProjection: Projection {
     public let name = "meters"
-    public let codeVersion = 2  // 2: buildings kept (name, municipality, location) for the GeoJSON layer
+    public let codeVersion = 3  // 2: buildings kept (name, municipality, location) for the GeoJSON layer; 3: poison events parked
     public let rules: MeterRules
     public var ruleSet: RuleSetInfo { rules.info }
     public let categories: Set<String> = ["meter", "building", "tariff"]
@@ -23,6 +23,7 @@ public struct MeterProjection: Projection {
         /// Price per unit by meter kind (latest TariffSet), to cost leaks.
         public var tariffs: [String: Double] = [:]
         public var alerts: [String: AlertRecord] = [:]
+        public var parked = ParkedEvents()
     }
 
     public struct Building: Codable, Sendable, Equatable {
@@ -75,7 +76,7 @@ public struct MeterProjection: Projection {
 
     func advisory(_ r: String) -> Bool { rules.advisory.contains(r) }
 
-    public func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) {
+    public func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) throws {
         switch decoded {
         case let b as BuildingRegistered:
             s.floorArea[b.buildingId] = b.floorAreaM2

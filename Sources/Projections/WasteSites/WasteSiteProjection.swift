@@ -6,7 +6,7 @@ import Foundation
 /// fire alerts, and the inspection queue (waste-sites brief §4.3–4.4).
 public struct WasteSiteProjection: Projection {
     public let name = "wastesites"
-    public let codeVersion = 2  // 2: sites keep their location (GeoJSON layer)
+    public let codeVersion = 3  // 2: sites keep their location (GeoJSON layer); 3: poison events parked
     public let rules: WasteSiteRules
     public var ruleSet: RuleSetInfo { rules.info }
     public let categories: Set<String> = ["wastesite"]
@@ -16,6 +16,7 @@ public struct WasteSiteProjection: Projection {
     public struct State: Codable, Sendable, Equatable, AlertHolding {
         public var sites: [String: Site] = [:]
         public var alerts: [String: AlertRecord] = [:]
+        public var parked = ParkedEvents()
     }
 
     public struct OpenItem: Codable, Sendable, Equatable {
@@ -47,7 +48,7 @@ public struct WasteSiteProjection: Projection {
 
     func advisory(_ rule: String) -> Bool { rules.advisory.contains(rule) }
 
-    public func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) {
+    public func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) throws {
         switch decoded {
         case let r as WasteSiteRegistered:
             s.sites[r.siteId] = Site(
