@@ -24,12 +24,20 @@ final class PGConnection: @unchecked Sendable {
     private func connect() throws {
         if let conn { PQfinish(conn) }
         prepared = [:]
+        // A connection string libpq cannot parse is a usage error, not a retryable failure.
+        let parsed = ConnInfo.parse(conninfo)
+        if let problem = parsed.problem {
+            throw PostgresError(code: .invalidConnectionString, message: ConnInfo.redact(problem, conninfo: conninfo, password: nil))
+        }
         conn = PQconnectdb(conninfo)
         guard let c = conn, PQstatus(c) == CONNECTION_OK else {
-            let msg = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            let raw = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             if let c = conn { PQfinish(c) }
             conn = nil
-            throw PostgresError(code: .connectFailed, message: msg.trimmingCharacters(in: .whitespacesAndNewlines))
+            let msg = ConnInfo.redact(raw.trimmingCharacters(in: .whitespacesAndNewlines), conninfo: conninfo, password: parsed.password)
+            // libpq checks some values (sslmode, …) only when connecting: "invalid …" is still a usage error.
+            let code: PostgresError.Code = msg.hasPrefix("invalid ") ? .invalidConnectionString : ConnInfo.isRejection(msg) ? .connectRejected : .connectFailed
+            throw PostgresError(code: code, message: msg)
         }
         // Deterministic session: UTC and no surprises from the server's defaults.
         _ = try? exec("SET TIME ZONE 'UTC'")

@@ -11,6 +11,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
             case deadlock = "deadlock detected"
             case connectionLost = "connection lost"
             case connectFailed = "cannot connect"
+            case connectRejected = "connection rejected"
+            case invalidConnectionString = "invalid connection string"
             case undefinedTable = "undefined table"
             case adminShutdown = "server shutting down"
             case queryCanceled = "query canceled"
@@ -25,6 +27,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         public static let deadlock = Code(.deadlock)
         public static let connectionLost = Code(.connectionLost)
         public static let connectFailed = Code(.connectFailed)
+        /// The server answered and refused (password, role, database, pg_hba): retrying the
+        /// same thing cannot help.
+        public static let connectRejected = Code(.connectRejected)
+        public static let invalidConnectionString = Code(.invalidConnectionString)
         public static let undefinedTable = Code(.undefinedTable)
         public static let adminShutdown = Code(.adminShutdown)
         public static let queryCanceled = Code(.queryCanceled)
@@ -62,6 +68,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
 
     /// The event-store view of this failure.
     var storeError: EventStoreError {
-        EventStoreError(isRetryable ? .retryable : .io, "PostgreSQL \(description)")
+        let code: EventStoreError.Code =
+            isRetryable ? .retryable : self.code == .invalidConnectionString ? .invalidArgument : self.code == .connectRejected ? .connection : .io
+        return EventStoreError(code, "PostgreSQL \(description)")
     }
 }

@@ -212,6 +212,8 @@ public struct NoSnapshots: SnapshotStore {
 public protocol ProjectionWorker: AnyObject, Sendable {
     var name: String { get }
     var alertRecords: [AlertRecord] { get }
+    /// Events this projection could not apply.
+    var parked: ParkedEvents { get }
     @discardableResult func restore() async throws -> Bool
     func catchUp() async throws
     @discardableResult func publishAlerts() async throws -> Int
@@ -230,6 +232,7 @@ public typealias ProjectionStatus = ProjectionRunner<WasteSiteProjection>.Status
 extension ProjectionRunner: ProjectionWorker {
     public var name: String { projection.name }
     public var alertRecords: [AlertRecord] { Array(state.alerts.values) }
+    public var parked: ParkedEvents { state.parked }
     public func catchUp() async throws { try await catchUp(until: nil, untilTime: nil, saveSnapshots: true) }
     public func publishAlerts() async throws -> Int { try await publishAlerts(actor: nil) }
     public func publishAlertsWithoutRefresh() async throws -> Int { try await publishAlerts(actor: nil, refresh: false) }

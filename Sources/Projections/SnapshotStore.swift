@@ -61,7 +61,26 @@ public struct FileSnapshotStore: SnapshotStore {
         return s.sha256 == h.sha256 ? s : nil
     }
 
+    /// Saves atomically; a failure (disk full, permissions) is one clear `EventStoreError.io`
+    /// naming the file and the cause, and leaves the previous snapshot in place.
     public func save(_ s: Snapshot) throws {
+        do {
+            try write(s)
+        } catch {
+            try? FileManager.default.removeItem(atPath: path(s.name) + ".tmp")
+            throw EventStoreError(.io, "cannot save the \(s.name) snapshot to \(path(s.name)): \(Self.cause(error))")
+        }
+    }
+
+    /// The operating system's words for a Foundation file error ("No space left on device").
+    static func cause(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(u.code))) }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        return ns.localizedDescription
+    }
+
+    private func write(_ s: Snapshot) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let compressed = LZ4.compress(s.state)
         let header = try JSONEncoder().encode(
@@ -77,9 +96,7 @@ public struct FileSnapshotStore: SnapshotStore {
         try h.write(contentsOf: out)
         try h.synchronize()
         try h.close()
-        guard rename(tmp, path(s.name)) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path(s.name)])
-        }
+        guard rename(tmp, path(s.name)) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }
 
     public func delete(_ name: String) throws {

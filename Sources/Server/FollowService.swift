@@ -51,6 +51,10 @@ public final class FollowService: Service, @unchecked Sendable {
             }
         }
         live.publish(set.readModel())
+        for w in set.workers where w.parked.total > 0 {
+            Gauge(label: "presidio_projection_parked_events", dimensions: [("projection", w.name)]).record(w.parked.total)
+            logger.error("projections: \(w.name) has \(w.parked.total) parked events (could not be applied; see `presidio projections status`)")
+        }
         logger.info(
             "projections caught up at position \(set.position) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; \(set.readModel().allAlerts.filter { $0.state == .firing }.count) alerts firing")
         lastSnapshotPosition = from
@@ -106,7 +110,11 @@ public final class FollowService: Service, @unchecked Sendable {
         while true {
             let page = try await set.store.read(from: set.position + 1, limit: 4096)
             if page.isEmpty { break }
-            for w in set.workers { w.apply(page: page) }
+            for w in set.workers {
+                let before = w.parked.total
+                w.apply(page: page)
+                if w.parked.total > before { logParked(w, since: before) }
+            }
             hub?.offer(page)
             let transitions = page.filter { $0.category == "alert" }
             if transitions.count <= 20 {
@@ -143,6 +151,21 @@ public final class FollowService: Service, @unchecked Sendable {
         try await set.saveSnapshots()
         lastSnapshotPosition = set.position
         lastSnapshotTime = Date()
+    }
+
+    /// Parked events are logged as errors: the projection went on without them, an operator
+    /// must look (`presidio projections status` lists them).
+    private func logParked(_ w: any ProjectionWorker, since before: Int) {
+        let p = w.parked
+        Gauge(label: "presidio_projection_parked_events", dimensions: [("projection", w.name)]).record(p.total)
+        // The kept list only grows (up to ParkedEvents.keep): what lies past `before` is new.
+        let new = before < p.events.count ? p.events[before...] : []
+        for e in new.prefix(20) {
+            logger.error("projections: \(w.name) parked event \(e.position) (\(e.type) v\(e.schemaVersion) on \(e.stream)): \(e.reason)")
+        }
+        if p.total - before > new.prefix(20).count {
+            logger.error("projections: \(w.name) parked \(p.total - before) events up to position \(w.position); \(p.total) in all")
+        }
     }
 
     private func logTransition(_ e: RecordedEvent) {

@@ -26,8 +26,10 @@ struct Presidio: AsyncParsableCommand {
                 try command.run()
             }
         } catch let e as EventStoreError {
-            printError(e.description)
-            Foundation.exit(1)
+            // One line (libpq's messages have a second, indented one); bad arguments exit 2
+            // like every other bad input.
+            printError(e.description.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))
+            Foundation.exit(e.code == .invalidArgument ? 2 : 1)
         } catch let e as CLIFailure {
             printError(e.message)
             Foundation.exit(e.exitCode)

@@ -159,12 +159,20 @@ struct Projections: AsyncParsableCommand {
                 statuses.append(st)
             }
             if json { return try printJSON(statuses) }
-            print("projection   position   lag (before catch-up)   events/s   rule set         advisory   firing   snapshot sha256")
+            print("projection   position   lag (before catch-up)   events/s   rule set         advisory   firing   parked   snapshot sha256")
             for st in statuses {
                 print(
                     st.name.padded(12) + String(format: " %9llu   %21llu   %8.0f   ", st.position, st.lag, st.eventsPerSecond)
                         + st.ruleSet.label.padded(16) + " " + (st.ruleSet.advisory.isEmpty ? "no " : "yes")
-                        + String(format: "        %6d   ", st.alertsFiring) + st.snapshotSHA256)
+                        + String(format: "        %6d   %6d   ", st.alertsFiring, st.parkedEvents) + st.snapshotSHA256)
+            }
+            // Parked events: what an operator must look at (the projection went on without them).
+            for st in statuses where st.parkedEvents > 0 {
+                print("\n\(st.name): \(st.parkedEvents) event\(st.parkedEvents == 1 ? "" : "s") parked (could not be applied; a rebuild after a fix applies them)\(st.parkedEvents > st.parked.count ? ", the latest \(st.parked.count):" : ":")")
+                for p in st.parked { print("  position \(p.position)  \(p.type) v\(p.schemaVersion) on \(p.stream): \(p.reason)") }
+            }
+            for st in statuses where !st.unpublishable.isEmpty {
+                print("\n\(st.name): alerts that could not be published: \(st.unpublishable.joined(separator: ", "))")
             }
         }
     }

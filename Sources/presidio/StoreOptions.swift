@@ -27,7 +27,8 @@ struct StoreOptions: ParsableArguments {
 
     func validate() throws {
         if let s = store ?? ProcessInfo.processInfo.environment["PRESIDIO_STORE"], !s.isEmpty, !StoreLocation.isPostgres(s) {
-            throw ValidationError("--store: must be a postgres:// or postgresql:// URL (got '\(s.prefix(60))'); an embedded folder goes in --data")
+            // Not echoed: a libpq key=value string may hold a password.
+            throw ValidationError("--store: must be a postgres:// or postgresql:// URL (the value given is not shown: it may hold a password); an embedded folder goes in --data")
         }
     }
 

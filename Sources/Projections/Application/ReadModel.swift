@@ -25,6 +25,11 @@ public struct ReadModel: Sendable {
         (Array(bridges.alerts.values) + Array(meters.alerts.values) + Array(wasteSites.alerts.values)).sorted(by: AlertRecord.dashboardOrder)
     }
 
+    /// Events each projection could not apply (the poison-event policy), by projection name.
+    public var parked: [String: ParkedEvents] {
+        [bridgeProjection.name: bridges.parked, meterProjection.name: meters.parked, wasteSiteProjection.name: wasteSites.parked]
+    }
+
     public func alert(id: String) -> AlertRecord? { bridges.alerts[id] ?? meters.alerts[id] ?? wasteSites.alerts[id] }
 
     public func alerts(of asset: String) -> [AlertRecord] {
