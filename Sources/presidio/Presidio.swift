@@ -29,7 +29,7 @@ struct Presidio: AsyncParsableCommand {
             // One line (libpq's messages have a second, indented one); bad arguments exit 2
             // like every other bad input.
             printError(e.description.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))
-            Foundation.exit(e.code == .invalidArgument ? 2 : 1)
+            Foundation.exit(e.code == .invalidArgument || e.code == .invalidEvent ? 2 : 1)
         } catch let e as CLIFailure {
             printError(e.message)
             Foundation.exit(e.exitCode)
@@ -63,8 +63,18 @@ struct CLIFailure: Error {
     var exitCode: Int32 = 1
 }
 
+/// One line on stderr, always: line breaks and other invisible characters that came from the
+/// input (an id ending in U+2028) are shown escaped, so a message cannot forge a second line.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("presidio: \(message)\n".utf8))
+    var line = ""
+    for u in message.unicodeScalars {
+        if u.value < 0x20 || (0x7F...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
+            line += u == "\t" ? " " : "\\u{\(String(u.value, radix: 16))}"
+        } else {
+            line.unicodeScalars.append(u)
+        }
+    }
+    FileHandle.standardError.write(Data("presidio: \(line)\n".utf8))
 }
 
 /// Writes to stdout through a buffer (NDJSON output can be millions of lines).

@@ -38,6 +38,10 @@ extension BridgeCensusAmended: ContextRules {
         let (f, problems) = existingBridge(bridgeId, observedAt, ctx)
         var p = problems
         if changes.isEmpty { p.append(Problem("changes", .count, "must change at least one field")) }
+        // `changes` is stored as sent: a null would break the published schema (and mean nothing).
+        for (k, v) in changes.sorted(by: { $0.key < $1.key }) where v == .null {
+            p.append(Problem("changes.\(k)", .type, "must not be null (leave the field out to keep its value)"))
+        }
         if let c = f.bridge {
             let amended = AssetFacts.amend(c, with: changes)
             var check = amended.problems(in: ValidationContext(now: ctx.now))
