@@ -18,6 +18,13 @@ extension PostgresStore {
     /// `log copy`. They must continue this log's head and its hash chain exactly.
     public func appendVerbatim(_ events: [RecordedEvent]) async throws {
         if events.isEmpty { return }
+        // The same definition of a valid event as every append (an older embedded log may hold
+        // one this store cannot: refused with its position, never a trap).
+        for e in events {
+            if let p = RecordCodec.problem(with: e.asProposed) {
+                throw EventStoreError(.invalidEvent, "event at position \(e.position) cannot be copied: \(p)", stream: e.stream, position: e.position)
+            }
+        }
         _ = try await enqueue(.verbatim(events))
     }
 
