@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The CLI fuzz harness behind ops/fuzz-cli.
 
-Mutates the catalogue's examples (every kind) and raw import/append lines, runs submit, log
+Mutates the catalogue's examples (all 25 kinds) and raw import/append lines, runs submit, log
 import, log append, the projections and the read commands of the real binary on a throwaway
 data folder, and fails on:
   - any signal (a trap, SIGILL/SIGSEGV) or any exit status other than the documented ones;
@@ -39,6 +39,11 @@ SCENARIO = [
     ("meter-replacement", "MeterReplaced"), ("tariff", "TariffSet"), ("wastesite", "WasteSiteRegistered"),
     ("wastesite-inspection", "WasteSiteInspected"), ("wastesite-sanction", "WasteSiteSanctioned"),
     ("wastesite-follow-up", "WasteSiteFollowUpRecorded"), ("wastesite-fire", "WasteSiteFireReported"),
+]
+# The alert kinds: people act on alerts with them (they need an alert id that exists).
+ALERT_KINDS = [
+    ("alert-raised", "AlertRaised"), ("alert-resolution", "AlertResolved"), ("alert-acknowledgement", "AlertAcknowledged"),
+    ("alert-escalation", "AlertEscalated"), ("alert-reopening", "AlertReopened"),
 ]
 STREAM_OF = {
     "bridge": lambda o: "bridge-" + str(o.get("bridgeId", "MI0001")), "building": lambda o: "building-" + str(o.get("buildingId", "SC0001")),
@@ -308,7 +313,7 @@ class Harness:
         rng = self.rng
         r = rng.random()
         if r < 0.55:
-            kind, t = rng.choice(SCENARIO)
+            kind, t = rng.choice(SCENARIO + ALERT_KINDS)
             value = mutate_value(rng, EXAMPLES[t])
             if rng.random() < 0.1:
                 value = [value, mutate_value(rng, EXAMPLES[t])]
