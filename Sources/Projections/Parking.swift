@@ -7,6 +7,11 @@ import Foundation
 public struct CannotApply: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ reason: String) { description = reason }
+
+    /// An event about an asset this projection does not know: never dropped without a word.
+    static func unknown(_ noun: String, _ id: String, _ creation: String) -> CannotApply {
+        CannotApply("no \(noun) \(id) in this projection: its \(creation) is not in the log, or was parked")
+    }
 }
 
 /// An event a projection could not apply, kept in its state (the poison-event policy).

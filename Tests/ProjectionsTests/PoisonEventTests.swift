@@ -148,6 +148,36 @@ struct PoisonEventTests {
         }
     }
 
+    @Test func aParkedCensusIsNoFactForLaterSubmissionsAndEventsOfUnknownAssetsAreParked() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let store = try SegmentStore(directory: dir.path + "/log")
+        defer { store.close() }
+        // A census that decodes but breaks its own field rules (a year the catalogue refuses).
+        _ = try await store.append(Self.raw("bridge-MI0001", "BridgeCensused", try Self.example("BridgeCensused.v1") { $0["yearBuilt"] = 99999 }))
+        let submitter = Submitter(store: store, now: { ISO8601DateFormatter().date(from: "2025-06-01T12:00:00Z")! })
+        await #expect {
+            _ = try await submitter.submit(kind: "bridge-inspection", json: try Paths.example("BridgeInspected.v1"), actor: "t")
+        } throws: { e in
+            ((e as? ValidationFailure)?.problems ?? []).contains { $0.code == .notFound && $0.path == "bridgeId" }
+        }
+        // What another writer appended anyway is parked with the reason, never dropped silently.
+        _ = try await store.append(Self.raw("bridge-MI0001", "BridgeInspected", String(decoding: try Paths.example("BridgeInspected.v1"), as: UTF8.self)))
+        let set = try ProjectionSet(store: store, rulesDirectory: Paths.rules, snapshots: NoSnapshots())
+        try await set.catchUp()
+        let reasons = set.bridges.state.parked.events.map(\.reason)
+        #expect(reasons.count == 2)
+        #expect(reasons.last?.contains("no bridge MI0001 in this projection") == true)
+        // The fix: file the census again (the stream exists, its registration does not).
+        _ = try await submitter.submit(kind: "bridge-census", json: try Paths.example("BridgeCensused.v1"), actor: "t")
+        _ = try await submitter.submit(kind: "bridge-inspection", json: try Paths.example("BridgeInspected.v1"), actor: "t")
+        await #expect(throws: ValidationFailure.self) {
+            _ = try await submitter.submit(kind: "bridge-census", json: try Paths.example("BridgeCensused.v1"), actor: "t")
+        }
+        try await set.catchUp()
+        #expect(set.bridges.state.bridges["MI0001"]?.lastInspection == "2024-03-12")
+    }
+
     @Test func aFloodOfForeignEventsKeepsTheStateBounded() async throws {
         let dir = TempDir()
         defer { dir.remove() }

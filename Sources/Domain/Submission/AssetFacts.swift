@@ -15,7 +15,12 @@ public struct AssetFacts: Sendable {
     /// Time and value of the last known register reading.
     public var lastReading: (at: Date, value: Double)?
 
+    /// Whether the stream holds anything (an append must then expect its version).
     public var exists: Bool { version != nil }
+    /// Whether the stream holds a valid creation event (census, registration, installation).
+    /// A stream whose creation was parked exists but is not registered: the creation may be
+    /// filed again, and nothing else is accepted until it is.
+    public var registered: Bool { createdAt != nil }
 
     public init(stream: String) { self.stream = stream }
 
@@ -27,8 +32,10 @@ public struct AssetFacts: Sendable {
     ]
 
     /// Folds one recorded event of the asset's stream into the facts (old versions upcast).
+    /// An event the projections would park (it fails the catalogue's checks) is no fact either:
+    /// submissions are checked against what the projections will show.
     mutating func apply(_ recorded: RecordedEvent) {
-        guard Self.relevantTypes.contains(recorded.type), let event = try? Catalogue.decode(recorded) else { return }
+        guard Self.relevantTypes.contains(recorded.type), let event = try? Catalogue.decodeChecked(recorded) else { return }
         apply(event)
     }
 

@@ -76,10 +76,23 @@ enum DateRules {
     }
 
     static func exists(_ f: AssetFacts, path: String, noun: String) -> [Problem] {
-        f.exists ? [] : [Problem(path, .notFound, "\(noun) '\(f.stream.split(separator: "-", maxSplits: 1).last ?? "")' is not registered")]
+        let id = f.stream.split(separator: "-", maxSplits: 1).last ?? ""
+        // Alerts are created by the projections' AlertRaised, not folded into facts.
+        if noun == "alert" { return f.exists ? [] : [Problem(path, .notFound, "alert '\(id)' is not registered")] }
+        if f.registered { return [] }
+        if f.exists {
+            return [
+                Problem(
+                    path, .notFound,
+                    "\(noun) '\(id)' has no valid registration in the log (the one recorded was parked: see `presidio projections status`); file it again first")
+            ]
+        }
+        return [Problem(path, .notFound, "\(noun) '\(id)' is not registered")]
     }
 
+    /// A creation is refused when the asset is registered; a stream whose creation event was
+    /// parked may receive a valid one.
     static func new(_ f: AssetFacts, path: String, noun: String) -> [Problem] {
-        f.exists ? [Problem(path, .alreadyExists, "\(noun) is already registered (stream \(f.stream) at version \(f.version!))")] : []
+        f.registered ? [Problem(path, .alreadyExists, "\(noun) is already registered (stream \(f.stream) at version \(f.version!))")] : []
     }
 }

@@ -55,12 +55,12 @@ public struct BridgeProjection: Projection {
                     ruleSet: ruleSet, advisory: false, on: c.observedAt, position: event.position)
             }
         case let a as BridgeCensusAmended:
-            guard var b = s.bridges[a.bridgeId] else { return }
+            guard var b = s.bridges[a.bridgeId] else { throw CannotApply.unknown("bridge", a.bridgeId, "census") }
             b.census = AssetFacts.amend(b.census, with: a.changes)
             b.attention = try rules.attentionClass(census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
             s.bridges[a.bridgeId] = b
         case let i as BridgeInspected:
-            guard var b = s.bridges[i.bridgeId] else { return }
+            guard var b = s.bridges[i.bridgeId] else { throw CannotApply.unknown("bridge", i.bridgeId, "census") }
             let dl = rules.defectLevel(i.defects)
             b.lastInspection = i.observedAt
             b.attention = try rules.attentionClass(census: b.census, defectLevel: dl, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
@@ -80,25 +80,26 @@ public struct BridgeProjection: Projection {
             }
             s.bridges[i.bridgeId] = b
         case let h as HydraulicFormRecorded:
-            guard var b = s.bridges[h.bridgeId] else { return }
+            guard var b = s.bridges[h.bridgeId] else { throw CannotApply.unknown("bridge", h.bridgeId, "census") }
             b.hydraulicForm = h
             b.attention = try rules.attentionClass(
                 census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: h, landslideForm: b.landslideForm)
             resolveDataGap(&s, stream: event.stream, risk: "hydraulic", on: h.observedAt, position: event.position)
             s.bridges[h.bridgeId] = b
         case let l as LandslideFormRecorded:
-            guard var b = s.bridges[l.bridgeId] else { return }
+            guard var b = s.bridges[l.bridgeId] else { throw CannotApply.unknown("bridge", l.bridgeId, "census") }
             b.landslideForm = l
             b.attention = try rules.attentionClass(
                 census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: l)
             resolveDataGap(&s, stream: event.stream, risk: "landslide", on: l.observedAt, position: event.position)
             s.bridges[l.bridgeId] = b
         case let x as SpecialInspectionConcluded:
+            guard s.bridges[x.bridgeId] != nil else { throw CannotApply.unknown("bridge", x.bridgeId, "census") }
             s.bridges[x.bridgeId]?.specialInspection = x.outcome
             s.bridges[x.bridgeId]?.specialInspectionOn = x.observedAt
             if x.outcome != .defectsModest, s.bridges[x.bridgeId]?.findingOn == nil { s.bridges[x.bridgeId]?.findingOn = x.observedAt }
         case let a as AssessmentConcluded:
-            guard var b = s.bridges[a.bridgeId] else { return }
+            guard var b = s.bridges[a.bridgeId] else { throw CannotApply.unknown("bridge", a.bridgeId, "census") }
             if a.level == 3 {
                 b.lastL3 = a.observedAt
                 if a.outcome == .level4NotRequired { b.findingOn = nil; b.immediate = false }
@@ -114,13 +115,13 @@ public struct BridgeProjection: Projection {
             }
             s.bridges[a.bridgeId] = b
         case let t as TrafficMeasureChanged:
-            guard var b = s.bridges[t.bridgeId] else { return }
+            guard var b = s.bridges[t.bridgeId] else { throw CannotApply.unknown("bridge", t.bridgeId, "census") }
             b.traffic = t.measure == .reopening ? nil : t.measure
             if t.measure == .loadLimit { b.loadLimitTonnes = t.loadLimitTonnes }
             if t.measure == .reopening { b.loadLimitTonnes = nil }
             s.bridges[t.bridgeId] = b
         case let iv as InterventionCompleted:
-            guard var b = s.bridges[iv.bridgeId] else { return }
+            guard var b = s.bridges[iv.bridgeId] else { throw CannotApply.unknown("bridge", iv.bridgeId, "census") }
             if [.repair, .strengthening, .replacement].contains(iv.kind), let id = b.dangerAlert {
                 s.resolve(id, reason: "\(iv.kind.rawValue) completed on \(iv.observedAt)", on: iv.observedAt, position: event.position)
                 b.dangerAlert = nil

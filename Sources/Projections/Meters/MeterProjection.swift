@@ -91,10 +91,11 @@ public struct MeterProjection: Projection {
                 interval: m.intervalMinutes,
                 lastValue: m.initialReading, lastAt: m.observedAt)
         case let r as MeterReplaced:
+            guard s.meters[r.meterId] != nil else { throw CannotApply.unknown("meter", r.meterId, "installation") }
             s.meters[r.meterId]?.lastValue = r.newInitialReading
             s.meters[r.meterId]?.registerDigits = r.registerDigits
         case let r as MeterReadingsRecorded:
-            guard var m = s.meters[r.meterId] else { return }
+            guard var m = s.meters[r.meterId] else { throw CannotApply.unknown("meter", r.meterId, "installation") }
             readings(r, event: event, meter: &m, state: &s)
             s.meters[r.meterId] = m
         default: break

@@ -56,7 +56,7 @@ public struct WasteSiteProjection: Projection {
                 authorisedTonnes: Dictionary(r.areas.map { ($0.areaId, $0.authorisedTonnes) }, uniquingKeysWith: { a, _ in a }), cpiStatus: r.cpiStatus,
                 location: r.location)
         case let i as WasteSiteInspected:
-            guard var site = s.sites[i.siteId] else { return }
+            guard var site = s.sites[i.siteId] else { throw CannotApply.unknown("waste site", i.siteId, "registration") }
             site.lastInspection = i.observedAt
             site.inspections += 1
             site.quantityRatio = i.measured.compactMap { m in site.authorisedTonnes[m.areaId].map { $0 > 0 ? m.tonnes / $0 : 0 } }.max() ?? 0
@@ -90,7 +90,7 @@ public struct WasteSiteProjection: Projection {
             updateFollowUp(&site, from: i.observedAt)
             s.sites[i.siteId] = site
         case let f as WasteSiteFollowUpRecorded:
-            guard var site = s.sites[f.siteId] else { return }
+            guard var site = s.sites[f.siteId] else { throw CannotApply.unknown("waste site", f.siteId, "registration") }
             for item in f.resolvedItems {
                 if let open = site.openItems.removeValue(forKey: item.rawValue) {
                     s.resolve(open.alertId, reason: "follow-up of \(f.observedAt): \(item.rawValue) resolved", on: f.observedAt, position: event.position)
@@ -102,7 +102,7 @@ public struct WasteSiteProjection: Projection {
         case let x as WasteSiteSanctioned:
             s.sites[x.siteId]?.sanctions += 1
         case let fire as WasteSiteFireReported:
-            guard s.sites[fire.siteId] != nil else { return }
+            guard s.sites[fire.siteId] != nil else { throw CannotApply.unknown("waste site", fire.siteId, "registration") }
             let day = String(fire.observedAt.prefix(10))
             s.sites[fire.siteId]?.fires.append(day)
             s.raise(
