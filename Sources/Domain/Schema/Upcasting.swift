@@ -65,27 +65,23 @@ extension Catalogue {
         guard let current = entries.filter({ $0.eventType == e.type }).max(by: { $0.schemaVersion < $1.schemaVersion }) else {
             throw UnreadableEvent(description: "unknown event type '\(e.type)' (v\(e.schemaVersion))")
         }
-        // The current version is checked as stored (unknown fields too); an older one after
-        // upcasting, against the shape the projections will see.
-        let candidate: (any DomainEvent)?
-        let object: Any
+        let decoded: any DomainEvent
         do {
-            candidate = e.schemaVersion != current.schemaVersion ? try decode(e) : nil
-            object = try JSONSerialization.jsonObject(with: try candidate?.payload() ?? e.payload)
+            decoded = try decode(e)
         } catch {
             throw UnreadableEvent(description: "cannot decode: \(error)")
         }
+        // The decoded value against the declarations (the current version's, after upcasting),
+        // and the stored payload's top-level keys against the declared fields.
         var problems: [Problem] = []
-        FieldType.object(current.type.fields).validate(object, at: "", into: &problems)
+        if e.schemaVersion == current.schemaVersion, let members = JSONSyntax.topLevelMembers(e.payload) {
+            let known = Set(current.type.fields.map(\.name))
+            for m in members where !known.contains(m.key) { problems.append(Problem(m.key, .unknownField, "is not a known field")) }
+        }
+        problems += FieldValidatingEncoder.problems(decoded, fields: current.type.fields)
         if !problems.isEmpty {
             let shown = problems.prefix(3).map(\.description).joined(separator: "; ")
             throw UnreadableEvent(description: "invalid payload: \(shown)\(problems.count > 3 ? " (and \(problems.count - 3) more)" : "")")
-        }
-        let decoded: any DomainEvent
-        do {
-            decoded = try candidate ?? JSONDecoder().decode(current.type, from: e.payload)
-        } catch {
-            throw UnreadableEvent(description: "cannot decode: \(error)")
         }
         if decoded.stream != e.stream {
             throw UnreadableEvent(description: "payload is about stream '\(decoded.stream)' but the event is on '\(e.stream)'")
