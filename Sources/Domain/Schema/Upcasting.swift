@@ -27,9 +27,12 @@ extension Catalogue {
     public static let upcasters: [Upcaster] = []
 
     /// Decodes a recorded event into its current Swift type, upcasting older schema versions.
+    /// The newest entry of each event type, and its field names (looked up per event read).
+    static let current: [String: (entry: Entry, fieldNames: Set<String>)] = Dictionary(
+        entries.map { ($0.eventType, ($0, Set($0.type.fields.map(\.name)))) }, uniquingKeysWith: { a, b in a.entry.schemaVersion >= b.entry.schemaVersion ? a : b })
+
     public static func decode(type: String, schemaVersion: UInt32, payload: Data, upcasters: [Upcaster] = upcasters) throws -> any DomainEvent {
-        let versions = entries.filter { $0.eventType == type }
-        guard let current = versions.max(by: { $0.schemaVersion < $1.schemaVersion }) else {
+        guard let current = current[type]?.entry else {
             throw UpcastError(description: "unknown event type '\(type)'")
         }
         if schemaVersion == current.schemaVersion { return try JSONDecoder().decode(current.type, from: payload) }
@@ -62,7 +65,7 @@ extension Catalogue {
     /// declarations (types, ranges, patterns, strict timestamps), and a payload that names the
     /// stream it is on. What passes is safe for the projections to apply.
     public static func decodeChecked(_ e: RecordedEvent) throws(UnreadableEvent) -> any DomainEvent {
-        guard let current = entries.filter({ $0.eventType == e.type }).max(by: { $0.schemaVersion < $1.schemaVersion }) else {
+        guard let (current, known) = current[e.type] else {
             throw UnreadableEvent(description: "unknown event type '\(e.type)' (v\(e.schemaVersion))")
         }
         let decoded: any DomainEvent
@@ -75,7 +78,6 @@ extension Catalogue {
         // and the stored payload's top-level keys against the declared fields.
         var problems: [Problem] = []
         if e.schemaVersion == current.schemaVersion, let members = JSONSyntax.topLevelMembers(e.payload) {
-            let known = Set(current.type.fields.map(\.name))
             for m in members where !known.contains(m.key) { problems.append(Problem(m.key, .unknownField, "is not a known field")) }
         }
         problems += FieldValidatingEncoder.problems(decoded, fields: current.type.fields)
