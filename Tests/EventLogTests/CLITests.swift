@@ -120,8 +120,9 @@ struct CLITests {
         #expect(r.status != 0)
         #expect(r.stderr.hasPrefix("presidio: "))
         #expect(r.stderr.split(separator: "\n").count == 1)
+        // An invalid event is bad input: status 2, like every other refusal of input.
         r = try PresidioBinary.run(["log", "append", "--stream", "nodash", "--type", "T", "--data", dir.path], stdin: "{}")
-        #expect(r.status == 1)
+        #expect(r.status == 2)
         #expect(r.stderr == "presidio: invalid event: events[0].stream: must be 'category-id' (no '-' in 'nodash')\n")
         r = try PresidioBinary.run(["log", "append", "--stream", "a-b", "--type", "T", "--expect", "seven", "--data", dir.path], stdin: "{}")
         #expect(r.status == 2)
