@@ -30,12 +30,13 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // The CPU kernels (CRC-32C, SHA-256 on the SHA extensions): C functions with their own
+        // target attributes, chosen at run time by a CPU check; no architecture flags anywhere.
+        .target(name: "CKernels"),
         .target(
             name: "EventLog",
-            dependencies: ["CLZ4", .product(name: "Crypto", package: "swift-crypto")],
-            // SSE 4.2 for the hardware CRC-32C instruction (CRC32C.swift); the SHA extensions for
-            // FastSHA256.swift, used only after a CPU check at run time.
-            swiftSettings: swiftSettings + [.unsafeFlags(["-Xcc", "-msse4.2", "-Xcc", "-msha"])]
+            dependencies: ["CLZ4", "CKernels", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "EventLogPostgres",

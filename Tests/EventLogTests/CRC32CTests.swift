@@ -12,6 +12,12 @@ struct CRC32CTests {
         #expect(CRC32C.checksum((0..<32).map { UInt8($0) }) == 0x46DD_794E)
     }
 
+    /// The CPU's instruction is used where the CPU has it (x86-64 with SSE 4.2 here).
+    @Test func usesTheInstructionWhenTheCPUHasIt() {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        #expect(CRC32C.hardwareAvailable == (cpuinfo.contains(" sse4_2") || cpuinfo.contains(" crc32")))
+    }
+
     @Test(arguments: [0, 1, 7, 8, 9, 63, 64, 1000, 4099])
     func hardwareAndSoftwareAgree(length: Int) {
         var g = SystemRandomNumberGenerator()
