@@ -1,6 +1,7 @@
 import CKernels
 import Crypto
 import Foundation
+import Synchronization
 
 /// A SHA-256 value held inline, in its byte order: 32 bytes, no allocation, compared with four
 /// word compares. Used for payload digests and chain hashes on the hot paths.
@@ -32,12 +33,11 @@ struct Digest32: Equatable, Sendable {
 /// time in audit profiles. `Tests/EventLogTests/FastSHA256Tests` checks both paths against
 /// swift-crypto on random inputs of every length around the block boundaries.
 enum FastSHA256 {
-    /// Whether the SHA extensions are used: the CPU has them (`CKernels` asks it with CPUID)
-    /// and `PRESIDIO_PORTABLE_SHA=1` does not turn them off.
-    static let accelerated: Bool = {
-        if ProcessInfo.processInfo.environment["PRESIDIO_PORTABLE_SHA"] == "1" { return false }
-        return presidio_sha256_ni_available() != 0
-    }()
+    /// Whether the CPU has the SHA extensions (asked once, with CPUID, by `CKernels`).
+    static let available = presidio_sha256_ni_available() != 0
+    static let portableOnly = Atomic<Bool>(false)
+    /// Whether the SHA extensions are used: available, and not turned off (`Kernels`).
+    static var accelerated: Bool { available && !portableOnly.load(ordering: .relaxed) }
 
     static func hash(_ a: UnsafeRawBufferPointer) -> Digest32 {
         hash(a, UnsafeRawBufferPointer(start: nil, count: 0), UnsafeRawBufferPointer(start: nil, count: 0))
@@ -165,4 +165,13 @@ enum FastSHA256 {
             (state0, state1) = state
         }
     }
+}
+
+/// Process-wide choices of the CPU kernels, made by the program that embeds the log (the CLI
+/// maps `PRESIDIO_PORTABLE_SHA=1` to `usePortableSHA256(true)`); the library reads no
+/// environment variables.
+public enum Kernels {
+    /// Hash with swift-crypto even where the SHA extensions exist (to compare, or to rule them out).
+    public static func usePortableSHA256(_ on: Bool) { FastSHA256.portableOnly.store(on, ordering: .relaxed) }
+    public static var sha256Accelerated: Bool { FastSHA256.accelerated }
 }

@@ -39,7 +39,12 @@ public final class Parallel: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Piece] = []
     private let queued = Atomic<Int>(0)
-    static let spinNanos: UInt64 = UInt64(ProcessInfo.processInfo.environment["PRESIDIO_SPIN_US"].flatMap { UInt64($0) } ?? 100) * 1000
+    /// How long an idle helper spins before it sleeps (a burst of appends finds it awake).
+    static let spin = Atomic<UInt64>(100_000)
+    static var spinNanos: UInt64 { spin.load(ordering: .relaxed) }
+    /// Set by the embedding program (the CLI maps `PRESIDIO_SPIN_US`); the library reads no
+    /// environment variables.
+    public static func setSpin(microseconds: UInt64) { spin.store(microseconds * 1000, ordering: .relaxed) }
 
     private init(helpers: Int) {
         for k in 0..<helpers {

@@ -146,7 +146,7 @@ extension PostgresStore {
     /// decided from the cache: any request that does not plan cleanly, or an id that turns
     /// out to exist (unique violation), also returns nil.
     private func fastCommit(_ batches: [[ProposedEvent]]) throws -> [Result<AppendResult, EventStoreError>]? {
-        guard cache.valid, Self.optimistic else { return nil }
+        guard cache.valid, options.optimistic else { return nil }
         var lookup = AppendPlanner.Lookup()
         for events in batches {
             for e in events {
@@ -185,8 +185,6 @@ extension PostgresStore {
         return Self.results(plans, head: last.position)
     }
 
-    /// `PRESIDIO_PG_OPTIMISTIC=0` turns the optimistic path off (to measure the locked path).
-    static let optimistic = ProcessInfo.processInfo.environment["PRESIDIO_PG_OPTIMISTIC"] != "0"
 
     /// The locked path: two round trips (BEGIN + head lock + lookups; insert + head + COMMIT).
     private func lockedCommit(_ batches: [[ProposedEvent]]) throws -> [Result<AppendResult, EventStoreError>] {
@@ -270,7 +268,7 @@ extension PostgresStore {
             if commit { try writer.exec("COMMIT") }
             return
         }
-        if viaCopy && rows.count >= Self.copyThreshold {
+        if viaCopy && rows.count >= options.copyThreshold {
             try writer.copyIn(
                 "COPY \(schema).events (position, stream, category, version, event_id, type, schema_version, recorded_at, actor, correlation_id, causation_id, metadata, payload, hash) FROM STDIN",
                 data: Self.copyText(rows))
@@ -342,7 +340,6 @@ extension PostgresStore {
 
     /// `log copy` batches of this many rows or more go through COPY (`PRESIDIO_PG_COPY_ROWS`
     /// overrides it, for measuring both paths on a given server).
-    static let copyThreshold = ProcessInfo.processInfo.environment["PRESIDIO_PG_COPY_ROWS"].flatMap(Int.init) ?? 50
 
     /// Rows in COPY text format: tab-separated, `\N` for NULL, bytea as `\\x` hex.
     static func copyText(_ rows: [RecordedEvent]) -> [UInt8] {

@@ -21,6 +21,19 @@ public final class PostgresStore: EventStore, @unchecked Sendable {
 
     public let schema: String
     let conninfo: String
+    let options: Options
+
+    /// Settings of one store, passed in (the library reads no environment variables).
+    public struct Options: Sendable, Hashable {
+        /// One round trip per append when the writer's cache of the head is current; off only
+        /// to measure the locked path.
+        public var optimistic = true
+        /// `log copy` batches of at least this many rows use COPY.
+        public var copyThreshold = 50
+        /// Reader connections.
+        public var readers = 3
+        public init() {}
+    }
     let writer: PGConnection
     private let readers: [Reader]
     private let nextReader = Atomic<Int>(0)
@@ -60,9 +73,17 @@ public final class PostgresStore: EventStore, @unchecked Sendable {
 
     /// Connects to `url` (`postgres://…`, or empty for the standard `PG*` variables) and checks
     /// that the schema is at the version this build needs.
-    public init(url: String, schema: String = "presidio", readers: Int = 3) throws {
+    public convenience init(url: String, schema: String = "presidio", readers: Int) throws {
+        var options = Options()
+        options.readers = readers
+        try self.init(url: url, schema: schema, options: options)
+    }
+
+    public init(url: String, schema: String = "presidio", options: Options = Options()) throws {
         self.schema = try PostgresSchema.validated(schema)
         conninfo = url
+        self.options = options
+        let readers = options.readers
         do {
             writer = try PGConnection(conninfo: url)
             try PostgresSchema.check(writer, schema: self.schema)

@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import Synchronization
 
 /// Which rule set a projection applies: name and version, and which of its rules are not yet
 /// verified against the official sources (shown as advisory wherever their result is shown).
@@ -18,11 +19,16 @@ public struct RuleSetError: Error, CustomStringConvertible, Sendable {
 
 /// Loads `projections/<name>/v<version>.json`, read at run time (never compiled in).
 public enum RuleSetLoader {
-    /// The rules folder: `$PRESIDIO_RULES`, else `./projections` when it holds rule sets, else
-    /// the `projections/` of the checkout the running binary was built in (found by walking up
-    /// from the executable), so commands work from any directory.
+    /// The rules folder given by the embedding program (the CLI: `--rules` or `$PRESIDIO_RULES`);
+    /// the library reads no environment variables.
+    static let configured = Mutex<String?>(nil)
+    public static func configure(directory: String?) { configured.withLock { $0 = directory } }
+
+    /// The rules folder: the configured one, else `./projections` when it holds rule sets,
+    /// else the `projections/` of the checkout the running binary was built in (found by
+    /// walking up from the executable), so commands work from any directory.
     public static var defaultDirectory: String {
-        if let env = ProcessInfo.processInfo.environment["PRESIDIO_RULES"], !env.isEmpty { return env }
+        if let dir = configured.withLock({ $0 }), !dir.isEmpty { return dir }
         func holdsRules(_ dir: String) -> Bool { FileManager.default.fileExists(atPath: dir + "/bridges/v1.json") }
         if holdsRules("projections") { return "projections" }
         var url = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? ".")).resolvingSymlinksInPath().deletingLastPathComponent()

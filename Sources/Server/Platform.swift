@@ -8,6 +8,8 @@ import Projections
 public struct StoreLocation: Sendable, Hashable {
     public enum Kind: Sendable, Hashable { case embedded(directory: String), postgres(url: String, schema: String) }
     public var kind: Kind
+    /// Settings of a PostgreSQL store (the CLI fills them from its environment).
+    public var postgresOptions = PostgresStore.Options()
 
     public struct Invalid: Error, CustomStringConvertible, Sendable { public var description: String }
 
@@ -49,7 +51,7 @@ public struct StoreLocation: Sendable, Hashable {
     public func open(readOnly: Bool = false, onRecovery: (String) -> Void = { _ in }) throws -> any EventStore {
         switch kind {
         case .postgres(let url, let schema):
-            return try PostgresStore(url: url, schema: schema)
+            return try PostgresStore(url: url, schema: schema, options: postgresOptions)
         case .embedded(let directory):
             if readOnly && !Self.holdsLog(directory) {
                 throw EventStoreError(.io, "no Presidio log in \(directory) (check --data or $PRESIDIO_DATA)")

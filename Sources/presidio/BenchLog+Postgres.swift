@@ -12,7 +12,9 @@ extension LogBench {
         defer { PostgresBaseline.dropSchema(url: url, schema: schema) }
         try PostgresBaseline.prepare(url: url, schema: schema)
         let settings = PostgresBaseline.settings(url: url)
-        let store = try PostgresStore(url: url, schema: schema, readers: 2)
+        var options = ProcessEnvironment.postgresOptions
+        options.readers = 2
+        let store = try PostgresStore(url: url, schema: schema, options: options)
         defer { store.close() }
         let payload = Self.payload(0, bytes: payloadBytes)
         var rows: [Row] = []

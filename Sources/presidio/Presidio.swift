@@ -13,6 +13,7 @@ struct Presidio: AsyncParsableCommand {
 
     /// Every failure becomes one line on stderr and a non-zero exit, never a crash trace.
     static func main() async {
+        ProcessEnvironment.apply()
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()

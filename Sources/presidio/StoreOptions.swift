@@ -34,7 +34,11 @@ struct StoreOptions: ParsableArguments {
 
     var resolved: StoreLocation {
         get throws {
-            do { return try StoreLocation(postgresURL ?? dataDirectory, schema: schema) } catch { throw CLIFailure(message: error.description, exitCode: 2) }
+            do {
+                var location = try StoreLocation(postgresURL ?? dataDirectory, schema: schema)
+                location.postgresOptions = ProcessEnvironment.postgresOptions
+                return location
+            } catch { throw CLIFailure(message: error.description, exitCode: 2) }
         }
     }
 

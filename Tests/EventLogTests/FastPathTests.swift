@@ -49,11 +49,19 @@ struct FastPathTests {
     /// portable path is what runs, and the test above still checks it.
     @Test func reportsWhetherAccelerated() {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        if cpuinfo.contains(" sha_ni") && ProcessInfo.processInfo.environment["PRESIDIO_PORTABLE_SHA"] != "1" {
-            #expect(FastSHA256.accelerated)
-        } else {
-            #expect(!FastSHA256.accelerated)
-        }
+        // CPUID (CKernels) and the kernel's flags agree.
+        #expect(FastSHA256.available == cpuinfo.contains(" sha_ni"))
+    }
+
+    /// The embedding program may turn the SHA extensions off (a value passed in, not an
+    /// environment variable the library reads); the digests do not change.
+    @Test func portableSwitchGivesTheSameDigests() {
+        let inputs = [0, 55, 56, 64, 1000].map { n in (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31) } }
+        let fast = inputs.map { i in i.withUnsafeBytes { FastSHA256.hash($0) } }
+        Kernels.usePortableSHA256(true)
+        defer { Kernels.usePortableSHA256(false) }
+        #expect(!Kernels.sha256Accelerated)
+        #expect(inputs.map { i in i.withUnsafeBytes { FastSHA256.hash($0) } } == fast)
     }
 
     @Test func nameTableAssignsDenseIdsByBytes() {
