@@ -71,7 +71,7 @@ struct StrictInputTests {
     @Test func malformedJSONNamesTheByte() async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        let store = try SegmentStore(directory: dir.path)
+        let store = InMemoryEventStore()
         defer { store.close() }
         let submitter = Submitter(store: store, now: { Fixtures.now })
         for (json, fragment) in [

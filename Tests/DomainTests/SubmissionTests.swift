@@ -18,10 +18,10 @@ struct SubmissionTests {
         ("wastesite-fire", "WasteSiteFireReported.v1"),
     ]
 
-    func withStore(_ body: (SegmentStore, Submitter) async throws -> Void) async throws {
+    func withStore(_ body: (any EventStore, Submitter) async throws -> Void) async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        let store = try SegmentStore(directory: dir.path)
+        let store = InMemoryEventStore()
         defer { store.close() }
         try await body(store, Submitter(store: store, now: { Fixtures.now }))
     }

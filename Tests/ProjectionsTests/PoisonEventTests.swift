@@ -21,7 +21,7 @@ struct PoisonEventTests {
     @Test func poisonEventsAreParkedAndEveryProjectionGoesOn() async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        let store = try SegmentStore(directory: dir.path + "/log")
+        let store = InMemoryEventStore()
         defer { store.close() }
         var events = [Self.raw("bridge-MI0001", "BridgeCensused", try Self.example("BridgeCensused.v1"))]
         // Out-of-range classes that used to trap on a table index (SIGILL).
@@ -124,7 +124,7 @@ struct PoisonEventTests {
         }
         let dir = TempDir()
         defer { dir.remove() }
-        let store = try SegmentStore(directory: dir.path + "/log")
+        let store = InMemoryEventStore()
         defer { store.close() }
         _ = try await store.append(events)
         let set = try ProjectionSet(store: store, rulesDirectory: Paths.rules, snapshots: NoSnapshots())
@@ -151,7 +151,7 @@ struct PoisonEventTests {
     @Test func aParkedCensusIsNoFactForLaterSubmissionsAndEventsOfUnknownAssetsAreParked() async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        let store = try SegmentStore(directory: dir.path + "/log")
+        let store = InMemoryEventStore()
         defer { store.close() }
         // A census that decodes but breaks its own field rules (a year the catalogue refuses).
         _ = try await store.append(Self.raw("bridge-MI0001", "BridgeCensused", try Self.example("BridgeCensused.v1") { $0["yearBuilt"] = 99999 }))
@@ -181,7 +181,7 @@ struct PoisonEventTests {
     @Test func aFloodOfForeignEventsKeepsTheStateBounded() async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        let store = try SegmentStore(directory: dir.path + "/log")
+        let store = InMemoryEventStore()
         defer { store.close() }
         _ = try await store.append((0..<1500).map { Self.raw("bridge-F\($0)", "Foreign", "{}") })
         let set = try ProjectionSet(store: store, rulesDirectory: Paths.rules, snapshots: NoSnapshots())

@@ -49,10 +49,10 @@ struct RuleSetTests {
 struct WasteSiteProjectionTests {
     static let now = ISO8601DateFormatter().date(from: "2025-06-01T12:00:00Z")!
 
-    func withScenario(_ body: (SegmentStore, String) async throws -> Void) async throws {
+    func withScenario(_ body: (any EventStore, String) async throws -> Void) async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        let store = try SegmentStore(directory: dir.path + "/log")
+        let store = InMemoryEventStore()
         defer { store.close() }
         let submitter = Submitter(store: store, now: { Self.now })
         for (kind, name) in [
@@ -146,7 +146,7 @@ struct WasteSiteProjectionTests {
     @Test func repeatedNonComplianceEscalatesAndAPersonCanReopen() async throws {
         let dir = TempDir()
         defer { dir.remove() }
-        let store = try SegmentStore(directory: dir.path + "/log")
+        let store = InMemoryEventStore()
         defer { store.close() }
         let submitter = Submitter(store: store, now: { Self.now })
         _ = try await submitter.submit(kind: "wastesite", json: try Paths.example("WasteSiteRegistered.v1"), actor: "t")
