@@ -15,7 +15,13 @@ public final class Parallel: @unchecked Sendable {
     /// Read once: on Linux `activeProcessorCount` opens cgroup and /proc files on every call,
     /// which showed as a third of the CPU time of 64 concurrent single-event appenders.
     static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-    static let shared = Parallel(helpers: max(1, cores - 1))
+    /// Helper threads: one less than the cores, but at most 3. A batch is split at most four
+    /// ways (more pieces cost more to hand out than they save), and each idle helper spins for
+    /// a while: a 64-core host must not get 63 spinning threads.
+    static let helpers = min(3, max(1, cores - 1))
+    /// How many pieces work is best split into.
+    public static var width: Int { helpers + 1 }
+    static let shared = Parallel()
     /// Below this many events (validation, parsing) or records (encoding, indexing) splitting
     /// work costs more than it saves: waking a sleeping helper took 50–140 µs here.
     public static let smallEvents = 256
@@ -46,12 +52,48 @@ public final class Parallel: @unchecked Sendable {
     /// environment variables.
     public static func setSpin(microseconds: UInt64) { spin.store(microseconds * 1000, ordering: .relaxed) }
 
-    private init(helpers: Int) {
-        for k in 0..<helpers {
+    /// Stores that use the pool (`retain` on open, `release` on close): the helpers run only
+    /// while one is open, and stop when the last one closes.
+    private var users = 0
+    private var running = 0
+    private var stopping = false
+
+    private init() {}
+
+    /// Starts the helpers if they are not running (a store opened).
+    public static func retain() { shared.retain() }
+    /// Stops the helpers once no store uses them (the last store closed).
+    public static func release() { shared.release() }
+
+    private func retain() {
+        condition.lock()
+        users += 1
+        stopping = false
+        let missing = Self.helpers - running
+        running += max(0, missing)
+        condition.unlock()
+        for k in 0..<max(0, missing) {
             let t = Thread { [self] in loop() }
             t.name = "presidio-helper-\(k)"
             t.start()
         }
+    }
+
+    private func release() {
+        condition.lock()
+        users = max(0, users - 1)
+        if users == 0 {
+            stopping = true
+            condition.broadcast()
+        }
+        condition.unlock()
+    }
+
+    /// Stores using the pool and helpers running now (tests).
+    static var load: (users: Int, running: Int) {
+        shared.condition.lock()
+        defer { shared.condition.unlock() }
+        return (shared.users, shared.running)
     }
 
     /// Runs `body(0) … body(n-1)`, in parallel where a helper is free, and returns when all are done.
@@ -79,6 +121,12 @@ public final class Parallel: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             let pieces = (1..<n).map { Piece(index: $0, body: body) }
             condition.lock()
+            if running == 0 || stopping {
+                // No store open: no helpers, the caller does it all.
+                condition.unlock()
+                for i in 0..<n { body(i) }
+                return
+            }
             queue += pieces
             queued.add(pieces.count, ordering: .releasing)
             condition.broadcast()
@@ -121,7 +169,13 @@ public final class Parallel: @unchecked Sendable {
                 if DispatchTime.now().uptimeNanoseconds > deadline { break }
             }
             condition.lock()
-            while queue.isEmpty { condition.wait() }
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty {
+                // Stopping, nothing left to do: this helper ends.
+                running -= 1
+                condition.unlock()
+                return
+            }
             let p = queue.removeFirst()
             queued.subtract(1, ordering: .releasing)
             p.state = 1

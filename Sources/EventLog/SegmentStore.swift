@@ -142,44 +142,52 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
 
     /// Opens (or creates) the store in `directory`, repairing a torn tail.
     public init(directory: String, options: Options = Options()) throws {
-        self.directory = directory
-        self.options = options
-        if !options.readOnly {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            lock = try DirectoryLock(directory: directory)
-        } else {
-            guard FileManager.default.fileExists(atPath: directory) else {
-                throw EventStoreError(.io, "data folder \(directory) does not exist")
+        // The helper threads run while a store is open (released by `close`, or here if
+        // opening fails).
+        Parallel.retain()
+        do {
+            self.directory = directory
+            self.options = options
+            if !options.readOnly {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                lock = try DirectoryLock(directory: directory)
+            } else {
+                guard FileManager.default.fileExists(atPath: directory) else {
+                    throw EventStoreError(.io, "data folder \(directory) does not exist")
+                }
+                lock = nil
             }
-            lock = nil
-        }
-        var opened = try Self.openSegments(directory: directory, options: options)
-        var report = opened.report
-        let index = try Self.loadIndex(directory: directory, opened: opened, readOnly: options.readOnly, report: &report)
-        recovery = report
-        state = Mutex(State(segments: opened.segments, index: index, head: opened.head, headHash: opened.headHash))
-        watcher = HeadWatcher(head: opened.head)
-        if !options.readOnly {
-            // The writer continues the last segment, or starts a new one after a sealed last segment.
-            if opened.segments.last?.sealed ?? true {
-                let seg = try Self.createSegment(directory: directory, first: opened.head + 1)
-                opened.segments.append(seg)
-                state.withLock { $0.segments.append(seg) }
+            var opened = try Self.openSegments(directory: directory, options: options)
+            var report = opened.report
+            let index = try Self.loadIndex(directory: directory, opened: opened, readOnly: options.readOnly, report: &report)
+            recovery = report
+            state = Mutex(State(segments: opened.segments, index: index, head: opened.head, headHash: opened.headHash))
+            watcher = HeadWatcher(head: opened.head)
+            if !options.readOnly {
+                // The writer continues the last segment, or starts a new one after a sealed last segment.
+                if opened.segments.last?.sealed ?? true {
+                    let seg = try Self.createSegment(directory: directory, first: opened.head + 1)
+                    opened.segments.append(seg)
+                    state.withLock { $0.segments.append(seg) }
+                }
+                let active = opened.segments[opened.segments.count - 1]
+                writer.active = try SegmentFile(path: active.file.path, writable: true)
+                writer.writeOffset = active.dataEnd
+                // (Spelled out: `active.sparse.last?.offset ?? 0` here crashed Swift 6.3.1's optimizer.)
+                if let last = active.sparse.last { writer.lastSparseOffset = last.offset }
+                writer.head = opened.head
+                writer.hash = Digest32(opened.headHash)
+                // Zeros an earlier run wrote ahead are still there (open keeps them).
+                writer.zeroedEnd = try writer.active!.size
+                zeroAhead()
+                syncStage.start(name: "presidio-log-sync") { [self] in makeDurable($0) }
+                queue.start(
+                    name: "presidio-log-writer", isSolo: { !$0.verbatim.isEmpty }, group: { [self] in commit($0) },
+                    solo: { [self] in commitVerbatim($0) })
             }
-            let active = opened.segments[opened.segments.count - 1]
-            writer.active = try SegmentFile(path: active.file.path, writable: true)
-            writer.writeOffset = active.dataEnd
-            // (Spelled out: `active.sparse.last?.offset ?? 0` here crashed Swift 6.3.1's optimizer.)
-            if let last = active.sparse.last { writer.lastSparseOffset = last.offset }
-            writer.head = opened.head
-            writer.hash = Digest32(opened.headHash)
-            // Zeros an earlier run wrote ahead are still there (open keeps them).
-            writer.zeroedEnd = try writer.active!.size
-            zeroAhead()
-            syncStage.start(name: "presidio-log-sync") { [self] in makeDurable($0) }
-            queue.start(
-                name: "presidio-log-writer", isSolo: { !$0.verbatim.isEmpty }, group: { [self] in commit($0) },
-                solo: { [self] in commitVerbatim($0) })
+        } catch {
+            Parallel.release()
+            throw error
         }
     }
 
@@ -198,6 +206,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         }
         watcher.close()
         lock?.release()
+        Parallel.release()
     }
 
     static func createSegment(directory: String, first: UInt64) throws -> SegmentInfo {
@@ -253,8 +262,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     static func validateAndDigest(_ batch: [ProposedEvent], digest: Bool = true) throws -> ([Digest32], StreamKeys) {
         let keys = StreamKeys(batch)
         // One chunk per core once a batch is large enough to be worth a second thread.
-        let cores = Parallel.cores
-        let chunk = batch.count < Parallel.smallEvents ? batch.count : (batch.count + cores - 1) / cores
+        let width = Parallel.width
+        let chunk = batch.count < Parallel.smallEvents ? batch.count : (batch.count + width - 1) / width
         let chunks = (batch.count + chunk - 1) / chunk
         let results = Parallel.map(chunks) { c -> Result<[Digest32], EventStoreError> in
             let range = c * chunk..<min(batch.count, (c + 1) * chunk)

@@ -473,3 +473,27 @@ struct FastPathTests {
         }
     }
 }
+
+@Suite("Helper threads")
+struct ParallelPoolTests {
+    @Test func atMostFourWaysAndHelpersStopWithTheLastStore() async throws {
+        #expect(Parallel.helpers == min(3, max(1, Parallel.cores - 1)))
+        let dir = TempDirectory("pool")
+        defer { dir.remove() }
+        let store = try SegmentStore(directory: dir.path)
+        #expect(Parallel.load.running == Parallel.helpers)
+        let squares = Parallel.map(8) { $0 * $0 }
+        #expect(squares == (0..<8).map { $0 * $0 })
+        store.close()
+        // Other suites may hold stores open meanwhile; when none does, the helpers are gone.
+        var stopped = false
+        for _ in 0..<200 where !stopped {
+            let l = Parallel.load
+            stopped = l.users > 0 || l.running == 0
+            if !stopped { try await Task.sleep(nanoseconds: 10_000_000) }
+        }
+        #expect(stopped, "helpers still running with no store open: \(Parallel.load)")
+        // Without a store the caller does the work itself.
+        #expect(Parallel.map(5) { $0 + 1 } == [1, 2, 3, 4, 5])
+    }
+}
