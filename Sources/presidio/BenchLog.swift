@@ -6,11 +6,6 @@ import Foundation
 import Glibc
 #endif
 
-struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Benchmarks, each with a baseline measured in the same run.", subcommands: [LogBench.self, BenchDetect.self, BenchProjections.self])
-}
-
 /// `presidio bench log`: durable append at several batch sizes, 64 concurrent single-event
 /// appenders (group commit), and replay + full verify, each against a same-run baseline.
 struct LogBench: AsyncParsableCommand {

@@ -8,7 +8,7 @@ struct Presidio: AsyncParsableCommand {
         commandName: "presidio",
         abstract: "Event-sourced monitoring of the Città metropolitana di Milano's bridges, school meters and waste sites.",
         version: "0.1.0",
-        subcommands: [Serve.self, Tokens.self, Log.self, Submit.self, DemoData.self, Projections.self, Alerts.self, Queue.self, Asset.self, Audit.self, Db.self, CatalogCommand.self, Bench.self, Debug.self]
+        subcommands: [Serve.self, Tokens.self, Log.self, Submit.self, DemoData.self, ProjectionsCommand.self, Alerts.self, Queue.self, Asset.self, Audit.self, Db.self, CatalogCommand.self, Bench.self, Debug.self]
     )
 
     /// Every failure becomes one line on stderr and a non-zero exit, never a crash trace.
@@ -36,8 +36,11 @@ struct Presidio: AsyncParsableCommand {
             Foundation.exit(e.exitCode)
         } catch let e as ExitCode {
             Foundation.exit(e.rawValue)
-        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-            usageFailure(error)
+        } catch let e as ValidationError {
+            // A command's own usage check after parsing: one line, status 2.
+            usageFailure(e)
+        } catch let e as CleanExit {
+            exit(withError: e)
         } catch {
             // Anything else is still one line, never a trace.
             printError("\(error)".replacingOccurrences(of: "\n", with: " "))
