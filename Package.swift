@@ -72,7 +72,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "presidio",
-            dependencies: ["EventLog", "EventLogPostgres", "Domain", "Projections", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "EventLog", "EventLogPostgres", "Domain", "Projections", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -44,7 +44,8 @@ public enum CRC32C {
                 let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
                 let x = UInt32(truncatingIfNeeded: word) ^ crc
                 let hi = UInt32(truncatingIfNeeded: word >> 32)
-                crc = t[1792 + Int(x & 0xFF)] ^ t[1536 + Int((x >> 8) & 0xFF)]
+                crc =
+                    t[1792 + Int(x & 0xFF)] ^ t[1536 + Int((x >> 8) & 0xFF)]
                     ^ t[1280 + Int((x >> 16) & 0xFF)] ^ t[1024 + Int(x >> 24)]
                     ^ t[768 + Int(hi & 0xFF)] ^ t[512 + Int((hi >> 8) & 0xFF)]
                     ^ t[256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]

@@ -92,7 +92,11 @@ public final class InMemoryEventStore: EventStore, Sendable {
         }
     }
 
-    public func headPosition() async throws -> UInt64 { try state.withLock { s in try Self.open(s); return UInt64(s.events.count) } }
+    public func headPosition() async throws -> UInt64 {
+        try state.withLock { s in
+            try Self.open(s); return UInt64(s.events.count)
+        }
+    }
 
     public func streamVersion(_ stream: String) async throws -> UInt64? {
         try state.withLock { s in
@@ -145,10 +149,13 @@ public final class InMemoryEventStore: EventStore, Sendable {
                 let position = UInt64(s.events.count + k + 1)
                 let current = versions[e.stream] ?? s.streams[e.stream]?.last.map { s.events[$0].version }
                 let problem: String? =
-                    if e.position != position { "copy must continue at position \(position), got \(e.position)" }
-                    else if e.version != current.map({ $0 + 1 }) ?? 0 { "stream '\(e.stream)' continues at version \(current.map { $0 + 1 } ?? 0), got \(e.version)" }
-                    else if RecordCodec.expectedHash(of: e, previous: previous) != e.hash { "copied event does not continue the hash chain" }
-                    else { RecordCodec.problem(with: e.asProposed) }
+                    if e.position != position {
+                        "copy must continue at position \(position), got \(e.position)"
+                    } else if e.version != current.map({ $0 + 1 }) ?? 0 {
+                        "stream '\(e.stream)' continues at version \(current.map { $0 + 1 } ?? 0), got \(e.version)"
+                    } else if RecordCodec.expectedHash(of: e, previous: previous) != e.hash { "copied event does not continue the hash chain" } else {
+                        RecordCodec.problem(with: e.asProposed)
+                    }
                 if let problem { throw EventStoreError(.invalidArgument, problem, stream: e.stream, position: e.position) }
                 versions[e.stream] = e.version
                 previous = e.hash

@@ -149,7 +149,9 @@ extension SegmentStore {
 
     public func streamVersion(_ stream: String) async throws -> UInt64? { state.withLock { $0.index.version(of: stream, upTo: $0.head) } }
 
-    public func position(ofEventId id: UUID) async throws -> UInt64? { state.withLock { s in s.index.position(ofEventId: id).flatMap { $0 <= s.head ? $0 : nil } } }
+    public func position(ofEventId id: UUID) async throws -> UInt64? {
+        state.withLock { s in s.index.position(ofEventId: id).flatMap { $0 <= s.head ? $0 : nil } }
+    }
 
     public func waitForAppend(after position: UInt64) async throws { try await watcher.wait(after: position) }
 

@@ -21,12 +21,15 @@ extension SegmentStore {
         defer { scratch.deallocate() }
         for seg in segments {
             var cursor = BlockCursor(file: seg.file, from: UInt64(SegmentFormat.headerSize), end: seg.dataEnd)
-            while let step = try cursor.nextInPlace(scratch: &scratch, { offset, header, raw -> (UInt64, String)? in
-                if header.firstPosition != chain.lastPosition + 1 {
-                    return (offset, "block starts at position \(header.firstPosition), expected \(chain.lastPosition + 1)")
-                }
-                return chain.check(block: raw, count: Int(header.count)).map { (offset, $0) }
-            }) {
+            while let step = try cursor.nextInPlace(
+                scratch: &scratch,
+                { offset, header, raw -> (UInt64, String)? in
+                    if header.firstPosition != chain.lastPosition + 1 {
+                        return (offset, "block starts at position \(header.firstPosition), expected \(chain.lastPosition + 1)")
+                    }
+                    return chain.check(block: raw, count: Int(header.count)).map { (offset, $0) }
+                })
+            {
                 switch step {
                 case .failure(let f):
                     return bad("\(f.problem)", position: chain.lastPosition + 1, segment: seg.name, offset: f.offset)
@@ -44,7 +47,9 @@ extension SegmentStore {
             }
         }
         if chain.lastPosition != head {
-            return bad("log ends at \(chain.lastPosition), head is \(head)", position: chain.lastPosition + 1, segment: segments.last?.name ?? "-", offset: nil)
+            return bad(
+                "log ends at \(chain.lastPosition), head is \(head)", position: chain.lastPosition + 1, segment: segments.last?.name ?? "-",
+                offset: nil)
         }
         return VerifyReport(intact: true, eventsChecked: chain.checked, headPosition: head, headHash: chain.previousHash.hex)
     }

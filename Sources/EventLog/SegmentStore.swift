@@ -221,7 +221,6 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             dataEnd: UInt64(SegmentFormat.headerSize), sparse: [], sealed: false)
     }
 
-
     // MARK: Append
 
     public func append(_ batch: [ProposedEvent]) async throws -> AppendResult {
@@ -505,7 +504,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         // alongside the chain, so the writer is free for the next group while the sync runs.
         // "Nothing behind it" counts appends still validating too: with 4 appenders in flight
         // the queue is often empty for a moment, and syncing here then cost the pipeline.
-        let solo = records.count >= Parallel.smallRecords && appendsInProgress.load(ordering: .relaxed) <= events.count
+        let solo =
+            records.count >= Parallel.smallRecords && appendsInProgress.load(ordering: .relaxed) <= events.count
             && syncStage.isIdle && !queue.hasPending
         let alongside = records.count >= Parallel.smallRecords && !solo
         let encoded = CommitEncoder.encode(

@@ -58,7 +58,9 @@ enum ConnInfo {
     /// Whether libpq's message says the server refused us (not that it could not be reached).
     static func isRejection(_ message: String) -> Bool {
         let m = message.lowercased()
-        return ["authentication failed", "no password supplied", "does not exist", "no pg_hba.conf entry", "permission denied", "password is required",
-            "server does not support ssl", "ssl is not enabled"].contains { m.contains($0) }
+        return [
+            "authentication failed", "no password supplied", "does not exist", "no pg_hba.conf entry", "permission denied", "password is required",
+            "server does not support ssl", "ssl is not enabled",
+        ].contains { m.contains($0) }
     }
 }

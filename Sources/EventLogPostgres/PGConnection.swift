@@ -36,7 +36,8 @@ final class PGConnection: @unchecked Sendable {
             conn = nil
             let msg = ConnInfo.redact(raw.trimmingCharacters(in: .whitespacesAndNewlines), conninfo: conninfo, password: parsed.password)
             // libpq checks some values (sslmode, …) only when connecting: "invalid …" is still a usage error.
-            let code: PostgresError.Code = msg.hasPrefix("invalid ") ? .invalidConnectionString : ConnInfo.isRejection(msg) ? .connectRejected : .connectFailed
+            let code: PostgresError.Code =
+                msg.hasPrefix("invalid ") ? .invalidConnectionString : ConnInfo.isRejection(msg) ? .connectRejected : .connectFailed
             throw PostgresError(code: code, message: msg)
         }
         // Deterministic session: UTC and no surprises from the server's defaults.
@@ -90,8 +91,11 @@ final class PGConnection: @unchecked Sendable {
         for st in statements {
             let name = prepared[st.sql]
             let sent = st.params.withPQParams { types, values, lengths, formats in
-                if let name { PQsendQueryPrepared(c, name, Int32(st.params.count), values, lengths, formats, 1) }
-                else { PQsendQueryParams(c, st.sql, Int32(st.params.count), types, values, lengths, formats, 1) }
+                if let name {
+                    PQsendQueryPrepared(c, name, Int32(st.params.count), values, lengths, formats, 1)
+                } else {
+                    PQsendQueryParams(c, st.sql, Int32(st.params.count), types, values, lengths, formats, 1)
+                }
             }
             guard sent == 1 else { throw PostgresError(code: .connectionLost, message: lastError) }
         }

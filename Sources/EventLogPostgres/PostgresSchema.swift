@@ -95,7 +95,8 @@ public enum PostgresSchema {
 
     /// `presidio` or another plain lower-case identifier (it is spliced into DDL, so it is checked).
     static func validated(_ schema: String) throws -> String {
-        let ok = !schema.isEmpty && schema.count <= 48
+        let ok =
+            !schema.isEmpty && schema.count <= 48
             && schema.unicodeScalars.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_" }
             && !(schema.first!.isNumber)
         guard ok else {

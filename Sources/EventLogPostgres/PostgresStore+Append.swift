@@ -164,9 +164,10 @@ extension PostgresStore {
             SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM inserted),
                 CASE WHEN EXISTS (SELECT 1 FROM moved) THEN pg_notify($18, $19) END
             """
-        let params = Self.rowParams(rows) + [
-            .int8(Int64(last.position)), .bytea(hash), .int8(Int64(cache.head)), .text(channel), .text(String(last.position)),
-        ]
+        let params =
+            Self.rowParams(rows) + [
+                .int8(Int64(last.position)), .bytea(hash), .int8(Int64(cache.head)), .text(channel), .text(String(last.position)),
+            ]
         let r: [PGRows]
         do {
             try writer.prepareOnce(sql, params)
@@ -184,7 +185,6 @@ extension PostgresStore {
         cache.advance(rows: rows, hash: hash)
         return Self.results(plans, head: last.position)
     }
-
 
     /// The locked path: two round trips (BEGIN + head lock + lookups; insert + head + COMMIT).
     private func lockedCommit(_ batches: [[ProposedEvent]]) throws -> [Result<AppendResult, EventStoreError>] {
@@ -236,7 +236,8 @@ extension PostgresStore {
                     }
                     let nextVersion = versions[e.stream].map { $0 + 1 } ?? 0
                     guard e.version == nextVersion else {
-                        throw EventStoreError(.invalidArgument, "stream '\(e.stream)' continues at version \(nextVersion), got \(e.version)", position: e.position)
+                        throw EventStoreError(
+                            .invalidArgument, "stream '\(e.stream)' continues at version \(nextVersion), got \(e.version)", position: e.position)
                     }
                     hash = RecordCodec.expectedHash(of: e, previous: hash)
                     guard hash == e.hash else {
@@ -334,8 +335,10 @@ extension PostgresStore {
             payload.append(data: e.payload)
             hash.append(data: e.hash)
         }
-        return [position, stream, category, version, eventId, type, schemaVersion, recordedAt, actor, correlation, causation, metadata, payload, hash]
-            .map { .binaryArray($0) }
+        return [
+            position, stream, category, version, eventId, type, schemaVersion, recordedAt, actor, correlation, causation, metadata, payload, hash,
+        ]
+        .map { .binaryArray($0) }
     }
 
     /// `log copy` batches of this many rows or more go through COPY (`PRESIDIO_PG_COPY_ROWS`

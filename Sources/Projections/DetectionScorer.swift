@@ -41,7 +41,9 @@ public enum DetectionScorer {
         let tol = tolerance(kind)
         return alerts.filter { $0.rule == rule }.filter { a in
             !truth.contains { t in
-                guard t.kind == kind, t.stream == a.asset, let at = instant(a.raisedAt ?? a.raisedOn), let from = instant(t.from) else { return false }
+                guard t.kind == kind, t.stream == a.asset, let at = instant(a.raisedAt ?? a.raisedOn), let from = instant(t.from) else {
+                    return false
+                }
                 let to = t.to.flatMap(instant) ?? from
                 return at >= from.addingTimeInterval(-tol.before) && at <= to.addingTimeInterval(tol.after)
             }
@@ -58,7 +60,9 @@ public enum DetectionScorer {
             let tol = tolerance(kind)
             func alertTime(_ a: AlertRecord) -> Date? { instant(a.raisedAt ?? a.raisedOn) }
             func matches(_ a: AlertRecord, _ t: GroundTruth) -> Bool {
-                guard a.asset == t.stream, a.rule == rule || a.rule.hasPrefix(rule + "."), let at = alertTime(a), let from = instant(t.from) else { return false }
+                guard a.asset == t.stream, a.rule == rule || a.rule.hasPrefix(rule + "."), let at = alertTime(a), let from = instant(t.from) else {
+                    return false
+                }
                 if kind == .nonCompliance {
                     // The site is known non-compliant on that day: raised then, or still open from before.
                     let day = String(t.from.prefix(10))
@@ -73,11 +77,14 @@ public enum DetectionScorer {
                 let hits = (byAsset[t.stream] ?? []).filter { matches($0, t) }
                 guard !hits.isEmpty else { continue }
                 detected += 1
-                if let from = instant(t.from), let first = hits.compactMap(alertTime).min() { delays.append(max(0, first.timeIntervalSince(from)) / 3600) }
+                if let from = instant(t.from), let first = hits.compactMap(alertTime).min() {
+                    delays.append(max(0, first.timeIntervalSince(from)) / 3600)
+                }
             }
             var matched = 0
             let truthByStream = Dictionary(grouping: truths, by: \.stream)
-            for a in candidates where (truthByStream[a.asset] ?? []).contains(where: { t in
+            for a in candidates
+            where (truthByStream[a.asset] ?? []).contains(where: { t in
                 kind == .nonCompliance ? a.raisedOn == String(t.from.prefix(10)) || matches(a, t) : matches(a, t)
             }) {
                 matched += 1
@@ -86,8 +93,10 @@ public enum DetectionScorer {
             out.append(
                 Score(
                     kind: kind.rawValue, rule: rules[kind] == nil ? "(no projection yet)" : rule, truths: truths.count, detected: detected,
-                    alerts: candidates.count, matchedAlerts: matched, precision: candidates.isEmpty ? nil : Double(matched) / Double(candidates.count),
-                    recall: truths.isEmpty ? nil : Double(detected) / Double(truths.count), medianDelayHours: delays.isEmpty ? nil : delays[delays.count / 2]))
+                    alerts: candidates.count, matchedAlerts: matched,
+                    precision: candidates.isEmpty ? nil : Double(matched) / Double(candidates.count),
+                    recall: truths.isEmpty ? nil : Double(detected) / Double(truths.count),
+                    medianDelayHours: delays.isEmpty ? nil : delays[delays.count / 2]))
         }
         return out
     }

@@ -48,19 +48,23 @@ extension AlertHolding {
         parked.total += 1
         if parked.events.count < ParkedEvents.keep {
             parked.events.append(
-                ParkedEvent(position: event.position, stream: AlertText.fit(event.stream, max: 255), type: event.type, schemaVersion: event.schemaVersion, reason: why))
+                ParkedEvent(
+                    position: event.position, stream: AlertText.fit(event.stream, max: 255), type: event.type, schemaVersion: event.schemaVersion,
+                    reason: why))
         }
         let day = DomainTime.dayString(Date(timeIntervalSince1970: Double(event.recordedAt) / 1e6))
         let stream = AlertText.fit(event.stream, max: 120)
         if parked.total <= ParkedEvents.alertLimit {
             raise(
                 "presidio.parked.\(projection).\(event.position)", rule: "projection.parkedEvent", asset: stream, severity: .warning,
-                evidence: "projection \(projection) could not apply event \(event.position) (\(event.type) v\(event.schemaVersion) on \(event.stream)): \(why). It goes on with the next events; a rebuild after a fix applies it.",
+                evidence:
+                    "projection \(projection) could not apply event \(event.position) (\(event.type) v\(event.schemaVersion) on \(event.stream)): \(why). It goes on with the next events; a rebuild after a fix applies it.",
                 ruleSet: ruleSet, advisory: false, on: day, position: event.position)
         } else if parked.total == ParkedEvents.alertLimit + 1 {
             raise(
                 "presidio.parked.\(projection).more", rule: "projection.parkedEvent", asset: stream, severity: .critical,
-                evidence: "projection \(projection) has parked more than \(ParkedEvents.alertLimit) events (the latest at position \(event.position)); see `presidio projections status`.",
+                evidence:
+                    "projection \(projection) has parked more than \(ParkedEvents.alertLimit) events (the latest at position \(event.position)); see `presidio projections status`.",
                 ruleSet: ruleSet, advisory: false, on: day, position: event.position)
         }
     }

@@ -126,7 +126,9 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
 
     public func saveSnapshot() async throws {
         try await snapshots.save(
-            Snapshot(name: projection.name, codeVersion: projection.codeVersion, ruleSet: projection.ruleSet.label, position: position, state: try encodedState()))
+            Snapshot(
+                name: projection.name, codeVersion: projection.codeVersion, ruleSet: projection.ruleSet.label, position: position,
+                state: try encodedState()))
     }
 
     /// Appends the alert transitions not yet in the log. Event ids derive from the alert id and
@@ -151,11 +153,14 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
                     events.append(try Self.proposed(raised, transition: "raised", actor: by))
                 }
                 for (k, x) in a.escalations.enumerated() where k >= a.escalationsPublished {
-                    let escalated = AlertEscalated(alertId: a.id, observedAt: x.on, severity: x.severity, reason: x.reason, triggerPosition: Int(x.position))
+                    let escalated = AlertEscalated(
+                        alertId: a.id, observedAt: x.on, severity: x.severity, reason: x.reason, triggerPosition: Int(x.position))
                     events.append(try Self.proposed(escalated, transition: "escalated-\(k)", actor: by))
                 }
                 if a.state == .resolved, !a.resolutionPublished, let on = a.resolvedOn {
-                    let resolved = AlertResolved(alertId: a.id, observedAt: on, reason: a.resolution ?? "condition cleared", triggerPosition: a.resolvedPosition.map { Int($0) })
+                    let resolved = AlertResolved(
+                        alertId: a.id, observedAt: on, reason: a.resolution ?? "condition cleared",
+                        triggerPosition: a.resolvedPosition.map { Int($0) })
                     events.append(try Self.proposed(resolved, transition: "resolved", actor: by))
                 }
             } catch {

@@ -31,7 +31,8 @@ public enum RuleSetLoader {
         if let dir = configured.withLock({ $0 }), !dir.isEmpty { return dir }
         func holdsRules(_ dir: String) -> Bool { FileManager.default.fileExists(atPath: dir + "/bridges/v1.json") }
         if holdsRules("projections") { return "projections" }
-        var url = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? ".")).resolvingSymlinksInPath().deletingLastPathComponent()
+        var url = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? ".")).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
         for _ in 0..<8 {
             let candidate = url.appendingPathComponent("projections").path
             if holdsRules(candidate) { return candidate }

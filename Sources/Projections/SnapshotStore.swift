@@ -84,7 +84,9 @@ public struct FileSnapshotStore: SnapshotStore {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let compressed = LZ4.compress(s.state)
         let header = try JSONEncoder().encode(
-            Header(name: s.name, codeVersion: s.codeVersion, ruleSet: s.ruleSet, position: s.position, sha256: s.sha256, rawLength: s.state.count, compressed: compressed != nil))
+            Header(
+                name: s.name, codeVersion: s.codeVersion, ruleSet: s.ruleSet, position: s.position, sha256: s.sha256, rawLength: s.state.count,
+                compressed: compressed != nil))
         var out = Data("PSNP".utf8)
         let n = UInt32(header.count)
         out += Data([UInt8(n >> 24), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)])

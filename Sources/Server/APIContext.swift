@@ -71,7 +71,8 @@ extension APIContext {
             throw APIProblem.unauthorized("\(what) needs a bearer token (roles: \(roles.map(\.rawValue).sorted().joined(separator: ", ")))")
         }
         guard roles.contains(p.role) || p.role == .admin || p.role == .local else {
-            throw APIProblem(.forbidden, "\(what) is not allowed for role \(p.role.rawValue) (roles: \(roles.map(\.rawValue).sorted().joined(separator: ", ")))")
+            throw APIProblem(
+                .forbidden, "\(what) is not allowed for role \(p.role.rawValue) (roles: \(roles.map(\.rawValue).sorted().joined(separator: ", ")))")
         }
         return p
     }

@@ -54,7 +54,8 @@ public struct APIProblem: Error, HTTPResponseError, CustomStringConvertible {
         case let p as APIProblem: return p
         case let v as ValidationFailure:
             return APIProblem(
-                .unprocessableContent, "the submission has \(v.problems.count) problem(s); nothing was appended: "
+                .unprocessableContent,
+                "the submission has \(v.problems.count) problem(s); nothing was appended: "
                     + v.problems.prefix(3).map(\.description).joined(separator: "; "), problems: v.problems)
         case let e as EventStoreError:
             switch e.code {

@@ -41,7 +41,8 @@ public final class FollowService: Service, @unchecked Sendable {
         let head = try await set.store.headPosition()
         let from = set.position
         logger.info(
-            "projections: \(resumed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value ? "resumed from snapshot" : "rebuilding")" }.joined(separator: ", ")); catching up \(head > from ? head - from : 0) events to position \(head)")
+            "projections: \(resumed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value ? "resumed from snapshot" : "rebuilding")" }.joined(separator: ", ")); catching up \(head > from ? head - from : 0) events to position \(head)"
+        )
         let started = Date()
         var lastReport = Date()
         try await set.catchUp { position in
@@ -56,7 +57,8 @@ public final class FollowService: Service, @unchecked Sendable {
             logger.error("projections: \(w.name) has \(w.parked.total) parked events (could not be applied; see `presidio projections status`)")
         }
         logger.info(
-            "projections caught up at position \(set.position) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; \(set.readModel().allAlerts.filter { $0.state == .firing }.count) alerts firing")
+            "projections caught up at position \(set.position) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; \(set.readModel().allAlerts.filter { $0.state == .firing }.count) alerts firing"
+        )
         lastSnapshotPosition = from
         if publishes {
             try await publishAlerts()
@@ -121,7 +123,9 @@ public final class FollowService: Service, @unchecked Sendable {
                 for e in transitions { logTransition(e) }
             } else {
                 let byType = Dictionary(grouping: transitions, by: \.type).mapValues(\.count).sorted { $0.key < $1.key }
-                logger.info("\(transitions.count) alert events up to position \(page.last!.position): \(byType.map { "\($0.value) \($0.key)" }.joined(separator: ", "))")
+                logger.info(
+                    "\(transitions.count) alert events up to position \(page.last!.position): \(byType.map { "\($0.value) \($0.key)" }.joined(separator: ", "))"
+                )
             }
             live.publish(set.readModel())
             if page.count < 4096 { break }
@@ -172,7 +176,8 @@ public final class FollowService: Service, @unchecked Sendable {
         guard let decoded = try? Catalogue.decode(e) else { return }
         switch decoded {
         case let r as AlertRaised:
-            logger.info("alert raised: \(r.alertId) \(r.severity.rawValue) on \(r.asset): \(r.evidence.prefix(160))", metadata: ["position": "\(e.position)"])
+            logger.info(
+                "alert raised: \(r.alertId) \(r.severity.rawValue) on \(r.asset): \(r.evidence.prefix(160))", metadata: ["position": "\(e.position)"])
         case let r as AlertResolved:
             logger.info("alert resolved: \(r.alertId) by \(e.actor): \(r.reason.prefix(160))", metadata: ["position": "\(e.position)"])
         case let r as AlertEscalated:

@@ -63,7 +63,8 @@ public struct StoreLocation: Sendable, Hashable {
                 if let s = ServerRecord.read(directory: directory) {
                     throw EventStoreError(
                         .locked,
-                        "data folder \(directory) is held by presidio serve (pid \(s.pid)) at \(s.url): use --url \(s.url) with a token (or run the command while it serves: submit, alerts, queue and asset go through it)")
+                        "data folder \(directory) is held by presidio serve (pid \(s.pid)) at \(s.url): use --url \(s.url) with a token (or run the command while it serves: submit, alerts, queue and asset go through it)"
+                    )
                 }
                 throw e
             }
@@ -134,7 +135,9 @@ public struct ServerRecord: Codable, Sendable {
 
     /// The record, if the process it names is still alive.
     public static func read(directory: String) -> ServerRecord? {
-        guard let d = FileManager.default.contents(atPath: path(directory)), let r = try? JSONDecoder().decode(ServerRecord.self, from: d) else { return nil }
+        guard let d = FileManager.default.contents(atPath: path(directory)), let r = try? JSONDecoder().decode(ServerRecord.self, from: d) else {
+            return nil
+        }
         return kill(r.pid, 0) == 0 ? r : nil
     }
 

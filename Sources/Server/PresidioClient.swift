@@ -29,7 +29,10 @@ public struct PresidioClient: Sendable {
         public var body: Data?
     }
 
-    public func send(_ method: String, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String = "application/json", headers extra: [(String, String)] = [])
+    public func send(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String = "application/json",
+        headers extra: [(String, String)] = []
+    )
         async throws -> Reply
     {
         var c = URLComponents(string: baseURL + path)

@@ -79,7 +79,9 @@ public struct PresidioRoutes: Sendable {
 
     func limit(_ r: Request, default d: Int = 100, max: Int = 1000) throws -> Int {
         guard let s = query(r, "limit") else { return d }
-        guard let n = Int(s), n >= 1, n <= max else { throw APIProblem.badRequest("limit", "must be an integer from 1 to \(max) (got '\(s.prefix(20))')", code: .range) }
+        guard let n = Int(s), n >= 1, n <= max else {
+            throw APIProblem.badRequest("limit", "must be an integer from 1 to \(max) (got '\(s.prefix(20))')", code: .range)
+        }
         return n
     }
 

@@ -40,12 +40,15 @@ public struct PresidioServer: Sendable {
     /// Runs until a signal; `onRunning` hears the URL actually bound (port 0 picks one).
     public func run(onRunning: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         if options.location.dataDirectory != nil && options.role != .all {
-            throw Failure(description: "--role \(options.role.rawValue) needs a shared PostgreSQL log (--store postgres://…); the embedded store runs --role all")
+            throw Failure(
+                description:
+                    "--role \(options.role.rawValue) needs a shared PostgreSQL log (--store postgres://…); the embedded store runs --role all")
         }
         let store = try options.location.open { logger.warning("\($0)") }
         defer { store.close() }
         let head = try await store.headPosition()
-        logger.info("store: \(options.location.description) (\(options.location.dataDirectory == nil ? "PostgreSQL" : "embedded")), head at position \(head)")
+        logger.info(
+            "store: \(options.location.description) (\(options.location.dataDirectory == nil ? "PostgreSQL" : "embedded")), head at position \(head)")
         let app = try makeApplication(
             store: store, state: options.location.serverState(for: store), snapshots: options.location.snapshots(for: store), onRunning: onRunning)
         try await app.runService()
@@ -67,7 +70,8 @@ public struct PresidioServer: Sendable {
         let live = LiveReadModel()
         let shutdown = ShutdownFlag()
         var env = APIEnvironment(
-            store: store, live: live, tokens: tokens, state: state, rulesDirectory: options.rulesDirectory, role: options.role, shutdown: shutdown, logger: logger)
+            store: store, live: live, tokens: tokens, state: state, rulesDirectory: options.rulesDirectory, role: options.role, shutdown: shutdown,
+            logger: logger)
         env.readyLag = options.readyLag
         let hub = options.role.servesAPI ? FeedHub(store: store, logger: logger) : nil
         env.hub = hub
@@ -87,10 +91,13 @@ public struct PresidioServer: Sendable {
                 let url = "http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(port)"
                 if let dir = location.dataDirectory {
                     do {
-                        try ServerRecord(pid: getpid(), url: url, startedAt: ISO8601DateFormatter().string(from: Date()), localToken: local).write(directory: dir)
+                        try ServerRecord(pid: getpid(), url: url, startedAt: ISO8601DateFormatter().string(from: Date()), localToken: local).write(
+                            directory: dir)
                     } catch { logger.error("cannot write \(ServerRecord.path(dir)): \(error)") }
                 }
-                logger.info("serving \(role == .workers ? "health and metrics" : "the API") at \(url) (role \(role.rawValue)); OpenAPI at \(url)/openapi.json")
+                logger.info(
+                    "serving \(role == .workers ? "health and metrics" : "the API") at \(url) (role \(role.rawValue)); OpenAPI at \(url)/openapi.json"
+                )
                 onRunning(url)
             },
             logger: logger)

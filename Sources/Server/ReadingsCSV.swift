@@ -19,16 +19,24 @@ enum ReadingsCSV {
 
     static func json(_ body: Data, defaultInterval: Int?) throws -> Data {
         guard let text = String(data: body, encoding: .utf8) else { throw APIProblem.badRequest("body", "must be UTF-8 text") }
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {
+            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+        }
         while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
-        guard let header = lines.first else { throw APIProblem.badRequest("body", "is empty: expected a header line meterId,observedAt,value", code: .count) }
+        guard let header = lines.first else {
+            throw APIProblem.badRequest("body", "is empty: expected a header line meterId,observedAt,value", code: .count)
+        }
         let cols = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         func col(_ names: String...) -> Int? { cols.firstIndex { names.contains($0) } }
         guard let cMeter = col("meterId", "meter_id", "meter") else { throw APIProblem.badRequest("line 1", "the header must name a meterId column") }
-        guard let cTime = col("observedAt", "timestamp", "time") else { throw APIProblem.badRequest("line 1", "the header must name an observedAt column") }
+        guard let cTime = col("observedAt", "timestamp", "time") else {
+            throw APIProblem.badRequest("line 1", "the header must name an observedAt column")
+        }
         guard let cValue = col("value", "reading") else { throw APIProblem.badRequest("line 1", "the header must name a value column") }
         let cInterval = col("intervalMinutes")
-        if let d = defaultInterval, d != 15 && d != 60 { throw APIProblem.badRequest("intervalMinutes", "must be 15 or 60 (got \(d))", code: .enumeration) }
+        if let d = defaultInterval, d != 15 && d != 60 {
+            throw APIProblem.badRequest("intervalMinutes", "must be 15 or 60 (got \(d))", code: .enumeration)
+        }
         var rows: [Row] = []
         var problems: [Problem] = []
         for (i, line) in lines.enumerated().dropFirst() {
@@ -92,7 +100,9 @@ enum ReadingsCSV {
                 if let last = run.last {
                     if r.at == last.at {
                         if r.value != last.value {
-                            problems.append(Problem("line \(r.line).observedAt", .duplicate, "meter \(m) has another value at the same time on line \(last.line)"))
+                            problems.append(
+                                Problem("line \(r.line).observedAt", .duplicate, "meter \(m) has another value at the same time on line \(last.line)")
+                            )
                         }
                         continue
                     }

@@ -68,7 +68,11 @@ extension PresidioRoutes {
             let p = UInt64(exactly: n.doubleValue), obj.count == 1
         else { throw APIProblem.badRequest("position", "send {\"position\": P}: the last position the member has processed", code: .required) }
         let head = try await env.store.headPosition()
-        guard p <= head else { throw APIProblem(.unprocessableContent, "position \(p) is beyond the log's head \(head)", problems: [Problem("position", .range, "must be at most the head \(head)")]) }
+        guard p <= head else {
+            throw APIProblem(
+                .unprocessableContent, "position \(p) is beyond the log's head \(head)",
+                problems: [Problem("position", .range, "must be at most the head \(head)")])
+        }
         let rec = CommittedPosition(group: group, member: member.key, position: p)
         try await env.state.put("feed", "\(group)|\(member.key)", try JSONEncoder().encode(rec))
         return try Self.json(rec)
@@ -83,7 +87,9 @@ extension PresidioRoutes {
         }
         let group = try groupName(query(r, "group"))
         let member = try query(r, "member").map(Member.init)
-        if (group == nil) != (member == nil) { throw APIProblem.badRequest(group == nil ? "group" : "member", "group and member go together (member=i/n)") }
+        if (group == nil) != (member == nil) {
+            throw APIProblem.badRequest(group == nil ? "group" : "member", "group and member go together (member=i/n)")
+        }
         let follow: Bool
         switch query(r, "follow") {
         case nil, "true", "1": follow = true
@@ -94,7 +100,9 @@ extension PresidioRoutes {
         var from = try uint(r, "from")
         if from == nil, sse, let last = r.headers[HTTPField.Name("Last-Event-ID")!], let p = UInt64(last) { from = p + 1 }
         if from == nil, let group, let member {
-            let stored = try await env.state.get("feed", "\(group)|\(member.key)").flatMap { try? JSONDecoder().decode(CommittedPosition.self, from: $0) }
+            let stored = try await env.state.get("feed", "\(group)|\(member.key)").flatMap {
+                try? JSONDecoder().decode(CommittedPosition.self, from: $0)
+            }
             from = (stored?.position ?? 0) + 1
         }
         let start = Swift.max(from ?? 1, 1)
@@ -116,7 +124,9 @@ extension PresidioRoutes {
                 if let w = hub?.events(from: next, category: category, limit: 1024) {
                     (page, through) = w
                 } else {
-                    page = category == nil ? try await store.read(from: next, limit: 1024) : try await store.readCategory(category!, from: next, limit: 1024)
+                    page =
+                        category == nil
+                        ? try await store.read(from: next, limit: 1024) : try await store.readCategory(category!, from: next, limit: 1024)
                     through = page.last?.position ?? (next - 1)
                     if page.isEmpty, category != nil { through = Swift.max(through, try await store.headPosition()) }
                 }

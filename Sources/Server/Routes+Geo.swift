@@ -56,8 +56,10 @@ extension PresidioRoutes {
                     Feature(
                         id: a.id, geometry: Self.point(a.location),
                         properties: [
-                            "id": .s(a.id), "name": .s(a.name), "municipality": .s(a.municipality), "road": .s(b.census.road), "km": .n(b.census.kmStart),
-                            "classOfAttention": .opt(a.class), "state": .s(a.state), "firingAlerts": .i(a.firingAlerts), "lastInspection": .opt(b.lastInspection),
+                            "id": .s(a.id), "name": .s(a.name), "municipality": .s(a.municipality), "road": .s(b.census.road),
+                            "km": .n(b.census.kmStart),
+                            "classOfAttention": .opt(a.class), "state": .s(a.state), "firingAlerts": .i(a.firingAlerts),
+                            "lastInspection": .opt(b.lastInspection),
                             "nextStep": .s(step), "due": .opt(due), "trafficMeasure": .opt(b.traffic?.rawValue),
                         ]))
             }
@@ -66,7 +68,10 @@ extension PresidioRoutes {
                 features.append(
                     Feature(
                         id: a.id, geometry: Self.point(a.location),
-                        properties: ["id": .s(a.id), "name": .s(a.name), "municipality": .s(a.municipality), "state": .s(a.state), "firingAlerts": .i(a.firingAlerts)]))
+                        properties: [
+                            "id": .s(a.id), "name": .s(a.name), "municipality": .s(a.municipality), "state": .s(a.state),
+                            "firingAlerts": .i(a.firingAlerts),
+                        ]))
             }
         case "wastesites":
             for a in rows where a.domain == "wastesite" {
@@ -75,7 +80,8 @@ extension PresidioRoutes {
                     Feature(
                         id: a.id, geometry: Self.point(a.location),
                         properties: [
-                            "id": .s(a.id), "operator": .s(s.operatorName), "municipality": .s(a.municipality), "hazardGrade": .s(s.hazardGrade.rawValue),
+                            "id": .s(a.id), "operator": .s(s.operatorName), "municipality": .s(a.municipality),
+                            "hazardGrade": .s(s.hazardGrade.rawValue),
                             "state": .s(a.state), "firingAlerts": .i(a.firingAlerts), "openNonCompliances": .i(s.openItems.count),
                             "lastInspection": .opt(s.lastInspection),
                         ]))
@@ -120,7 +126,8 @@ extension PresidioRoutes {
 
     func publicSite(_ s: WasteSiteProjection.Site) -> PublicWasteSite {
         PublicWasteSite(
-            id: "wastesite-\(s.siteId)", operatorName: s.operatorName, municipality: s.municipality, location: s.location, hazardGrade: s.hazardGrade.rawValue,
+            id: "wastesite-\(s.siteId)", operatorName: s.operatorName, municipality: s.municipality, location: s.location,
+            hazardGrade: s.hazardGrade.rawValue,
             fireCertificate: s.cpiStatus.rawValue, lastInspection: s.lastInspection)
     }
 
@@ -128,7 +135,9 @@ extension PresidioRoutes {
         let m = try model()
         let municipality = query(r, "municipality")?.lowercased()
         if domain == .bridge {
-            let rows = m.bridges.bridges.values.map { publicBridge(m, $0) }.filter { municipality == nil || $0.municipality.lowercased() == municipality }
+            let rows = m.bridges.bridges.values.map { publicBridge(m, $0) }.filter {
+                municipality == nil || $0.municipality.lowercased() == municipality
+            }
             return try page(rows.sorted { $0.id < $1.id }, key: \.id, r)
         }
         let rows = m.wasteSites.sites.values.map(publicSite).filter { municipality == nil || $0.municipality.lowercased() == municipality }

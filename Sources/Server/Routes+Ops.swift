@@ -24,12 +24,14 @@ extension PresidioRoutes {
             return try Self.json(Readiness(ready: false, role: env.role.rawValue, head: 0, reason: "store: \(error)"), status: .serviceUnavailable)
         }
         guard let m = env.live.model else {
-            return try Self.json(Readiness(ready: false, role: env.role.rawValue, head: head, reason: "projections catching up"), status: .serviceUnavailable)
+            return try Self.json(
+                Readiness(ready: false, role: env.role.rawValue, head: head, reason: "projections catching up"), status: .serviceUnavailable)
         }
         let lag = head > m.position ? head - m.position : 0
         let ok = lag <= env.readyLag
         return try Self.json(
-            Readiness(ready: ok, role: env.role.rawValue, head: head, position: m.position, lag: lag, reason: ok ? nil : "projections \(lag) events behind"),
+            Readiness(
+                ready: ok, role: env.role.rawValue, head: head, position: m.position, lag: lag, reason: ok ? nil : "projections \(lag) events behind"),
             status: ok ? .ok : .serviceUnavailable)
     }
 
@@ -42,7 +44,8 @@ extension PresidioRoutes {
             for a in m.allAlerts { counts["\(a.state.rawValue)|\(a.severity.rawValue)", default: 0] += 1 }
             for state in ["firing", "resolved"] {
                 for sev in AlertSeverity.allCases {
-                    Gauge(label: "presidio_alerts", dimensions: [("state", state), ("severity", sev.rawValue)]).record(counts["\(state)|\(sev.rawValue)", default: 0])
+                    Gauge(label: "presidio_alerts", dimensions: [("state", state), ("severity", sev.rawValue)]).record(
+                        counts["\(state)|\(sev.rawValue)", default: 0])
                 }
             }
         }
@@ -62,10 +65,16 @@ extension PresidioRoutes {
         guard let obj = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
             throw APIProblem.badRequest("body", "must be a JSON object like {\"role\": \"inspector\", \"name\": \"ing. Rossi\"}")
         }
-        var problems: [Problem] = obj.keys.filter { $0 != "role" && $0 != "name" }.sorted().map { Problem($0, .unknownField, "is not a field (role, name)") }
+        var problems: [Problem] = obj.keys.filter { $0 != "role" && $0 != "name" }.sorted().map {
+            Problem($0, .unknownField, "is not a field (role, name)")
+        }
         let roleText = obj["role"] as? String
         let role = roleText.flatMap(Role.init(rawValue:)).flatMap { Role.creatable.contains($0) ? $0 : nil }
-        if role == nil { problems.append(Problem("role", roleText == nil ? .required : .enumeration, "must be one of \(Role.creatable.map(\.rawValue).joined(separator: ", "))")) }
+        if role == nil {
+            problems.append(
+                Problem(
+                    "role", roleText == nil ? .required : .enumeration, "must be one of \(Role.creatable.map(\.rawValue).joined(separator: ", "))"))
+        }
         let name = obj["name"] as? String
         if name == nil { problems.append(Problem("name", .required, "is required: the principal recorded as the actor of every event")) }
         if !problems.isEmpty { throw APIProblem(.unprocessableContent, "the token request has \(problems.count) problem(s)", problems: problems) }
@@ -75,7 +84,9 @@ extension PresidioRoutes {
         if let key = r.headers[HTTPField.Name("Idempotency-Key")!] {
             keyScope = "tokens|" + key
             if let d = try await env.state.get("idempotency", keyScope!), let id = String(data: d, encoding: .utf8) {
-                throw APIProblem(.conflict, "Idempotency-Key '\(key)' already created token \(id); tokens are shown once (revoke it and create another if it was lost)")
+                throw APIProblem(
+                    .conflict,
+                    "Idempotency-Key '\(key)' already created token \(id); tokens are shown once (revoke it and create another if it was lost)")
             }
         }
         do {

@@ -32,7 +32,8 @@ extension PresidioRoutes {
             let cls = b.attention?.overall.flatMap { classes.indices.contains($0 - 1) ? classes[$0 - 1] : nil }
             out.append(
                 AssetSummary(
-                    id: id, domain: "bridge", name: b.census.name, municipality: b.census.municipality, class: cls, state: state(id, classified: cls != nil),
+                    id: id, domain: "bridge", name: b.census.name, municipality: b.census.municipality, class: cls,
+                    state: state(id, classified: cls != nil),
                     firingAlerts: firing[id, default: 0], location: b.census.location))
         }
         for s in m.wasteSites.sites.values {
@@ -44,7 +45,9 @@ extension PresidioRoutes {
         }
         for b in m.meters.buildings.values {
             let id = "building-\(b.buildingId)"
-            let meterAlerts = m.meters.meters.values.filter { $0.buildingId == b.buildingId }.reduce(0) { $0 + firing["meter-\($1.meterId)", default: 0] }
+            let meterAlerts = m.meters.meters.values.filter { $0.buildingId == b.buildingId }.reduce(0) {
+                $0 + firing["meter-\($1.meterId)", default: 0]
+            }
             out.append(
                 AssetSummary(
                     id: id, domain: "building", name: b.name, municipality: b.municipality, class: nil, state: meterAlerts > 0 ? "alert" : "normal",
@@ -66,7 +69,9 @@ extension PresidioRoutes {
         let m = try model()
         let domain = query(r, "domain")
         if let domain, AssetID.Domain(rawValue: domain) == nil {
-            throw APIProblem.badRequest("domain", "must be one of \(AssetID.Domain.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(domain.prefix(30))')", code: .enumeration)
+            throw APIProblem.badRequest(
+                "domain", "must be one of \(AssetID.Domain.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(domain.prefix(30))')",
+                code: .enumeration)
         }
         let municipality = query(r, "municipality")?.lowercased()
         let cls = query(r, "class")?.lowercased()
@@ -90,18 +95,23 @@ extension PresidioRoutes {
             let live = try model()
             var micros: Int64?
             if let t = asOfTime {
-                guard let d = DomainTime.dateTime(t) else { throw APIProblem.badRequest("asOfTime", "must be an RFC 3339 date-time (got '\(t.prefix(40))')") }
+                guard let d = DomainTime.dateTime(t) else {
+                    throw APIProblem.badRequest("asOfTime", "must be an RFC 3339 date-time (got '\(t.prefix(40))')")
+                }
                 micros = Int64(d.timeIntervalSince1970 * 1_000_000)
             }
             if let asOf {
                 let head = try await env.store.headPosition()
-                guard asOf <= head else { throw APIProblem.badRequest("asOf", "must be a log position up to the head \(head) (got \(asOf))", code: .range) }
+                guard asOf <= head else {
+                    throw APIProblem.badRequest("asOf", "must be a log position up to the head \(head) (got \(asOf))", code: .range)
+                }
             }
             // A replay to now or later is the live view: no replay needed.
             let timeIsNow = micros.map { $0 >= Int64(Date().timeIntervalSince1970 * 1_000_000) } ?? true
             let positionIsNow = asOf.map { $0 >= live.position } ?? true
             if (asOf != nil || asOfTime != nil) && !(timeIsNow && positionIsNow) {
-                let v = try await AssetView.asOf(id, store: env.store, rulesDirectory: env.rulesDirectory, position: asOf, time: micros, timeText: asOfTime)
+                let v = try await AssetView.asOf(
+                    id, store: env.store, rulesDirectory: env.rulesDirectory, position: asOf, time: micros, timeText: asOfTime)
                 return try Self.json(v)
             }
             var r = try Self.json(try AssetView.make(id, in: live, asOfPosition: asOf, asOfTime: asOfTime))
@@ -163,14 +173,18 @@ extension PresidioRoutes {
         _ = try c.require(Self.readRoles, "listing alerts")
         let m = try model()
         let state = query(r, "state")
-        if let state, AlertRecord.State(rawValue: state) == nil { throw APIProblem.badRequest("state", "must be firing or resolved (got '\(state.prefix(30))')", code: .enumeration) }
+        if let state, AlertRecord.State(rawValue: state) == nil {
+            throw APIProblem.badRequest("state", "must be firing or resolved (got '\(state.prefix(30))')", code: .enumeration)
+        }
         let severity = query(r, "severity")
         if let severity, AlertSeverity(rawValue: severity) == nil {
-            throw APIProblem.badRequest("severity", "must be one of \(AlertSeverity.allCases.map(\.rawValue).joined(separator: ", "))", code: .enumeration)
+            throw APIProblem.badRequest(
+                "severity", "must be one of \(AlertSeverity.allCases.map(\.rawValue).joined(separator: ", "))", code: .enumeration)
         }
         let domain = query(r, "domain")
         if let domain, AssetID.Domain(rawValue: domain) == nil {
-            throw APIProblem.badRequest("domain", "must be one of \(AssetID.Domain.allCases.map(\.rawValue).joined(separator: ", "))", code: .enumeration)
+            throw APIProblem.badRequest(
+                "domain", "must be one of \(AssetID.Domain.allCases.map(\.rawValue).joined(separator: ", "))", code: .enumeration)
         }
         let asset = query(r, "asset")
         let rule = query(r, "rule")
@@ -203,16 +217,21 @@ extension PresidioRoutes {
         }
         let field = kind == "alert-acknowledgement" ? "note" : "reason"
         let allowed: Set<String> = [field, "observedAt"]
-        var problems: [Problem] = obj.keys.filter { !allowed.contains($0) }.sorted().map { Problem($0, .unknownField, "is not a field of this action (send \(field) and optionally observedAt)") }
+        var problems: [Problem] = obj.keys.filter { !allowed.contains($0) }.sorted().map {
+            Problem($0, .unknownField, "is not a field of this action (send \(field) and optionally observedAt)")
+        }
         let text = obj[field] as? String
         if text == nil { problems.append(Problem(field, .required, "is required: say why, for the record")) }
-        if !problems.isEmpty { throw APIProblem(.unprocessableContent, "the action has \(problems.count) problem(s); nothing was appended", problems: problems) }
+        if !problems.isEmpty {
+            throw APIProblem(.unprocessableContent, "the action has \(problems.count) problem(s); nothing was appended", problems: problems)
+        }
         guard let a = try model().alert(id: id) else { throw APIProblem.notFound("no alert \(id)") }
         let observed = (obj["observedAt"] as? String) ?? ISO8601DateFormatter().string(from: Date())
         let payload: [String: Any] = ["alertId": a.id, "observedAt": observed, field: text!]
         let json = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
         return try await idempotent(r, c, principal: p, fingerprint: Data("\(kind)\n".utf8) + json) { submissionId in
-            let res = try await Submitter(store: env.store, cache: env.facts).submit(kind: kind, json: json, actor: actor(p, r), submissionId: submissionId)
+            let res = try await Submitter(store: env.store, cache: env.facts).submit(
+                kind: kind, json: json, actor: actor(p, r), submissionId: submissionId)
             return try await accepted(res)
         }
     }
@@ -237,15 +256,24 @@ extension PresidioRoutes {
         case "safety":
             let q = m.safetyQueue(today: today)
             let rs = m.bridgeProjection.ruleSet
-            return try Self.json(Queue(queue: name, today: d, ruleSet: rs.label, advisory: rs.advisory, position: m.position, total: q.count, entries: Array(q.prefix(n))))
+            return try Self.json(
+                Queue(
+                    queue: name, today: d, ruleSet: rs.label, advisory: rs.advisory, position: m.position, total: q.count, entries: Array(q.prefix(n))
+                ))
         case "inspection":
             let q = m.inspectionQueue(today: today)
             let rs = m.wasteSiteProjection.ruleSet
-            return try Self.json(Queue(queue: name, today: d, ruleSet: rs.label, advisory: rs.advisory, position: m.position, total: q.count, entries: Array(q.prefix(n))))
+            return try Self.json(
+                Queue(
+                    queue: name, today: d, ruleSet: rs.label, advisory: rs.advisory, position: m.position, total: q.count, entries: Array(q.prefix(n))
+                ))
         case "overdue":
             let q = m.overdueInspections(today: today)
             let rs = m.bridgeProjection.ruleSet
-            return try Self.json(Queue(queue: name, today: d, ruleSet: rs.label, advisory: rs.advisory, position: m.position, total: q.count, entries: Array(q.prefix(n))))
+            return try Self.json(
+                Queue(
+                    queue: name, today: d, ruleSet: rs.label, advisory: rs.advisory, position: m.position, total: q.count, entries: Array(q.prefix(n))
+                ))
         default:
             throw APIProblem.notFound("no queue '\(name)': safety, inspection or overdue")
         }
@@ -267,9 +295,14 @@ extension PresidioRoutes {
         let lag = head > m.position ? head - m.position : 0
         let firing = { (a: [String: AlertRecord]) in a.values.filter { $0.state == .firing }.count }
         let rows = [
-            ProjectionInfo(name: "bridges", ruleSet: m.bridgeProjection.ruleSet, position: m.position, head: head, lag: lag, alertsFiring: firing(m.bridges.alerts)),
-            ProjectionInfo(name: "meters", ruleSet: m.meterProjection.ruleSet, position: m.position, head: head, lag: lag, alertsFiring: firing(m.meters.alerts)),
-            ProjectionInfo(name: "wastesites", ruleSet: m.wasteSiteProjection.ruleSet, position: m.position, head: head, lag: lag, alertsFiring: firing(m.wasteSites.alerts)),
+            ProjectionInfo(
+                name: "bridges", ruleSet: m.bridgeProjection.ruleSet, position: m.position, head: head, lag: lag,
+                alertsFiring: firing(m.bridges.alerts)),
+            ProjectionInfo(
+                name: "meters", ruleSet: m.meterProjection.ruleSet, position: m.position, head: head, lag: lag, alertsFiring: firing(m.meters.alerts)),
+            ProjectionInfo(
+                name: "wastesites", ruleSet: m.wasteSiteProjection.ruleSet, position: m.position, head: head, lag: lag,
+                alertsFiring: firing(m.wasteSites.alerts)),
         ]
         return try Self.json(["projections": rows])
     }

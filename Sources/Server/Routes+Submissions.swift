@@ -24,19 +24,26 @@ extension PresidioRoutes {
     func submit(_ request: Request, _ context: APIContext) async throws -> Response {
         let kind = context.parameters.get("kind") ?? ""
         guard Catalogue.entry(kind: kind) != nil else {
-            throw APIProblem(.notFound, "unknown submission kind '\(kind)'; one of \(Catalogue.entries.map(\.kind).filter { Self.roles(forKind: $0) != nil }.joined(separator: ", "))")
+            throw APIProblem(
+                .notFound,
+                "unknown submission kind '\(kind)'; one of \(Catalogue.entries.map(\.kind).filter { Self.roles(forKind: $0) != nil }.joined(separator: ", "))"
+            )
         }
         guard let roles = Self.roles(forKind: kind) else {
             throw APIProblem(.forbidden, "\(kind) events are published by the projection workers only")
         }
         let principal = try context.require(roles, "submitting \(kind)")
         let body = try await collect(request, context)
-        let json = try SubmissionBody.json(kind: kind, contentType: request.headers[.contentType], body: body, intervalMinutes: query(request, "intervalMinutes").flatMap { Int($0) })
+        let json = try SubmissionBody.json(
+            kind: kind, contentType: request.headers[.contentType], body: body, intervalMinutes: query(request, "intervalMinutes").flatMap { Int($0) }
+        )
         let ifMatch = try Self.ifMatch(request)
         if ifMatch != nil, json.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "[") {
             throw APIProblem.badRequest("If-Match", "applies to one object (one asset), not to an array")
         }
-        return try await idempotent(request, context, principal: principal, fingerprint: Data("\(kind)\n\(ifMatch.map(String.init) ?? "")\n".utf8) + json) { submissionId in
+        return try await idempotent(
+            request, context, principal: principal, fingerprint: Data("\(kind)\n\(ifMatch.map(String.init) ?? "")\n".utf8) + json
+        ) { submissionId in
             let started = DispatchTime.now().uptimeNanoseconds
             let result: Submitter.Result
             do {
@@ -56,7 +63,9 @@ extension PresidioRoutes {
         guard var v = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces) else { return nil }
         if v.hasPrefix("W/") { v.removeFirst(2) }
         v = v.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        guard let n = UInt64(v) else { throw APIProblem.badRequest("If-Match", "must be the asset's stream version as its ETag gives it, e.g. \"3\" (got '\(v.prefix(20))')") }
+        guard let n = UInt64(v) else {
+            throw APIProblem.badRequest("If-Match", "must be the asset's stream version as its ETag gives it, e.g. \"3\" (got '\(v.prefix(20))')")
+        }
         return n
     }
 
@@ -112,7 +121,9 @@ extension PresidioRoutes {
         let print = SHA256.hash(data: fingerprint).map { String(format: "%02x", $0) }.joined()
         if let stored = try await env.state.get("idempotency", scoped), let rec = try? JSONDecoder().decode(IdempotencyRecord.self, from: stored) {
             guard rec.fingerprint == print else {
-                throw APIProblem(.unprocessableContent, "Idempotency-Key '\(key)' was used before with another request body", problems: [Problem("Idempotency-Key", .duplicate, "was used before with another request body")])
+                throw APIProblem(
+                    .unprocessableContent, "Idempotency-Key '\(key)' was used before with another request body",
+                    problems: [Problem("Idempotency-Key", .duplicate, "was used before with another request body")])
             }
             var r = Self.json(Data(rec.body.utf8), status: HTTPResponse.Status(code: rec.status))
             r.headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
@@ -121,7 +132,8 @@ extension PresidioRoutes {
         let submissionId = UUID.nameBased(scope)
         do {
             let (status, data) = try await body(submissionId)
-            let rec = IdempotencyRecord(fingerprint: print, status: status.code, body: String(decoding: data, as: UTF8.self), at: Date().timeIntervalSince1970)
+            let rec = IdempotencyRecord(
+                fingerprint: print, status: status.code, body: String(decoding: data, as: UTF8.self), at: Date().timeIntervalSince1970)
             try await env.state.put("idempotency", scoped, try JSONEncoder().encode(rec))
             return Self.json(data, status: status)
         } catch let v as ValidationFailure where v.problems.contains(where: { $0.path == "submissionId" }) {

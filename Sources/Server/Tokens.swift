@@ -62,7 +62,9 @@ public final class TokenRegistry: Sendable {
         guard !name.isEmpty, name.count <= 120, !name.contains(where: { $0.isNewline || $0 == "\0" }) else {
             throw TokenError(description: "name: must be 1–120 characters on one line")
         }
-        let token = "prs_" + Data(Self.randomBytes(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        let token =
+            "prs_"
+            + Data(Self.randomBytes(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         let h = Self.hash(token)
         let record = TokenRecord(id: String(h.prefix(12)), name: name, role: role, createdAt: ISO8601DateFormatter().string(from: Date()))
         try await state.put(Self.kind, h, try JSONEncoder().encode(record))
@@ -84,7 +86,9 @@ public final class TokenRegistry: Sendable {
         }
         let byId = matches.filter { $0.1.id == idOrName }
         let chosen = byId.isEmpty ? matches : byId
-        if chosen.count > 1 { throw TokenError(description: "'\(idOrName)' names \(chosen.count) tokens: revoke by id (\(chosen.map(\.1.id).joined(separator: ", ")))") }
+        if chosen.count > 1 {
+            throw TokenError(description: "'\(idOrName)' names \(chosen.count) tokens: revoke by id (\(chosen.map(\.1.id).joined(separator: ", ")))")
+        }
         for (key, var r) in chosen {
             r.revokedAt = ISO8601DateFormatter().string(from: Date())
             try await state.put(Self.kind, key, try JSONEncoder().encode(r))

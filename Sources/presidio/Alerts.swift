@@ -6,7 +6,8 @@ import Projections
 import Server
 
 struct Alerts: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Alerts from every projection (human table, or --json); through the server when one runs.")
+    static let configuration = CommandConfiguration(
+        abstract: "Alerts from every projection (human table, or --json); through the server when one runs.")
     @OptionGroup var options: ProjectionOptions
     @OptionGroup var remote: RemoteOptions
     @Option(help: "firing or resolved.") var state: String?
@@ -15,7 +16,9 @@ struct Alerts: AsyncParsableCommand {
 
     func validate() throws {
         if let state, AlertRecord.State(rawValue: state) == nil { throw ValidationError("--state: must be firing or resolved") }
-        if let domain, AssetID.Domain(rawValue: domain) == nil { throw ValidationError("--domain: must be one of \(AssetID.Domain.allCases.map(\.rawValue).joined(separator: ", "))") }
+        if let domain, AssetID.Domain(rawValue: domain) == nil {
+            throw ValidationError("--domain: must be one of \(AssetID.Domain.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
@@ -51,6 +54,8 @@ struct Alerts: AsyncParsableCommand {
                     + a.raisedOn + "  " + a.asset.padded(19) + " " + a.rule.padded(38)
                     + " " + String(a.evidence.prefix(80)))
         }
-        print("\(alerts.count) alerts; * = advisory rule (not yet verified against the official sources); rule sets: \(Set(alerts.map(\.ruleSet)).sorted().joined(separator: ", "))")
+        print(
+            "\(alerts.count) alerts; * = advisory rule (not yet verified against the official sources); rule sets: \(Set(alerts.map(\.ruleSet)).sorted().joined(separator: ", "))"
+        )
     }
 }

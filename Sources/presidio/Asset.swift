@@ -35,12 +35,16 @@ struct Asset: AsyncParsableCommand {
             let micros = asOfTime.flatMap(DomainTime.dateTime).map { Int64($0.timeIntervalSince1970 * 1_000_000) }
             view = try await AssetView.asOf(id, store: s, rulesDirectory: options.rulesDirectory, position: asOf, time: micros, timeText: asOfTime)
         } else {
-            do { view = try AssetView.make(id, in: try await options.readModel()) } catch let e as AssetView.LookupError { throw CLIFailure(message: e.description) }
+            do { view = try AssetView.make(id, in: try await options.readModel()) } catch let e as AssetView.LookupError {
+                throw CLIFailure(message: e.description)
+            }
         }
         if json { return try printJSON(view) }
         print("\(view.asset)\(asOf.map { " as of position \($0)" } ?? asOfTime.map { " as of \($0)" } ?? "") — rule set \(view.ruleSet)")
         if let b = view.bridge {
-            print("  \(b.census.name), \(b.census.road) km \(b.census.kmStart), \(b.census.municipality); built \(b.census.yearBuilt), \(b.census.material.rawValue), \(b.census.spans) spans")
+            print(
+                "  \(b.census.name), \(b.census.road) km \(b.census.kmStart), \(b.census.municipality); built \(b.census.yearBuilt), \(b.census.material.rawValue), \(b.census.spans) spans"
+            )
             if let a = b.attention {
                 print("  last inspection: \(b.lastInspection ?? "none")")
                 print("  Class of Attention: \(view.attentionClass ?? "not classifiable")\(a.override ? " (override: defect level Alto)" : "")")
@@ -51,20 +55,28 @@ struct Asset: AsyncParsableCommand {
             if let t = b.traffic { print("  traffic measure: \(t.rawValue)\(b.loadLimitTonnes.map { " \($0) t" } ?? "")") }
         }
         if let site = view.site {
-            print("  \(site.operatorName), \(site.municipality); hazard \(site.hazardGrade.rawValue); \(site.inspections) inspections, last \(site.lastInspection ?? "never")")
-            print("  open non-compliances: \(site.openItems.keys.sorted().joined(separator: ", ").isEmpty ? "none" : site.openItems.keys.sorted().joined(separator: ", "))")
+            print(
+                "  \(site.operatorName), \(site.municipality); hazard \(site.hazardGrade.rawValue); \(site.inspections) inspections, last \(site.lastInspection ?? "never")"
+            )
+            print(
+                "  open non-compliances: \(site.openItems.keys.sorted().joined(separator: ", ").isEmpty ? "none" : site.openItems.keys.sorted().joined(separator: ", "))"
+            )
             if let due = site.followUpDue { print("  follow-up due: \(due)") }
             if !site.fires.isEmpty { print("  fires: \(site.fires.joined(separator: ", "))") }
         }
         if let m = view.meter {
-            print("  \(m.kind.rawValue) meter (\(m.usage.rawValue)) of building \(m.buildingId); last reading \(m.lastValue.map { "\($0)" } ?? "-") at \(m.lastAt ?? "-"); \(m.days) days seen")
+            print(
+                "  \(m.kind.rawValue) meter (\(m.usage.rawValue)) of building \(m.buildingId); last reading \(m.lastValue.map { "\($0)" } ?? "-") at \(m.lastAt ?? "-"); \(m.days) days seen"
+            )
         }
         if let b = view.building {
             print("  \(b.name), \(b.municipality); \(b.floorAreaM2) m²")
         }
         print("  alerts:")
         for a in view.alerts {
-            print("    \(a.state.rawValue.padded(8)) \(a.severity.rawValue.uppercased())\(a.advisory ? "*" : "") \(a.raisedOn) \(a.rule): \(a.evidence)")
+            print(
+                "    \(a.state.rawValue.padded(8)) \(a.severity.rawValue.uppercased())\(a.advisory ? "*" : "") \(a.raisedOn) \(a.rule): \(a.evidence)"
+            )
             if let r = a.resolution { print("             resolved \(a.resolvedOn ?? ""): \(r)") }
             for k in a.acknowledgements { print("             acknowledged \(k.at) by \(k.by): \(k.note)") }
         }

@@ -25,7 +25,9 @@ extension Audit {
                 enc.outputFormatting = [.sortedKeys]
                 print(String(decoding: try enc.encode(report), as: UTF8.self))
             } else if report.intact {
-                print("intact: \(report.eventsChecked) events, head \(report.headPosition), head hash \(report.headHash) (\(String(format: "%.2f", secs)) s)")
+                print(
+                    "intact: \(report.eventsChecked) events, head \(report.headPosition), head hash \(report.headHash) (\(String(format: "%.2f", secs)) s)"
+                )
             } else {
                 var where_ = "position \(report.firstBadPosition ?? 0)"
                 if let seg = report.segment { where_ += ", segment \(seg)" }

@@ -35,7 +35,8 @@ struct BenchDetect: AsyncParsableCommand {
         try await sites.catchUp(saveSnapshots: false)
         try await bridges.catchUp(saveSnapshots: false)
         let projected = Date().timeIntervalSince(t1)
-        let scores = DetectionScorer.score(truth: truth, alerts: Array(meters.state.alerts.values) + Array(sites.state.alerts.values) + Array(bridges.state.alerts.values))
+        let scores = DetectionScorer.score(
+            truth: truth, alerts: Array(meters.state.alerts.values) + Array(sites.state.alerts.values) + Array(bridges.state.alerts.values))
         if let rule = showUnmatched {
             let all = Array(meters.state.alerts.values) + Array(sites.state.alerts.values) + Array(bridges.state.alerts.values)
             for a in DetectionScorer.unmatched(rule: rule, truth: truth, alerts: all).sorted(by: { $0.raisedPosition < $1.raisedPosition }) {
@@ -43,8 +44,13 @@ struct BenchDetect: AsyncParsableCommand {
             }
         }
         if json { return try printJSON(scores) }
-        print("presidio bench detect — seed \(seed), \(days) days; rule sets \(meterRules.info.label), \(siteRules.info.label), \(bridgeRules.info.label)")
-        print(String(format: "data set: %llu events generated in %.1f s; projections replayed in %.1f s", try await store.headPosition(), generated, projected))
+        print(
+            "presidio bench detect — seed \(seed), \(days) days; rule sets \(meterRules.info.label), \(siteRules.info.label), \(bridgeRules.info.label)"
+        )
+        print(
+            String(
+                format: "data set: %llu events generated in %.1f s; projections replayed in %.1f s", try await store.headPosition(), generated,
+                projected))
         print("kind                 rule                          truths  found  alerts  precision  recall  median delay")
         for s in scores {
             let p = s.precision.map { String(format: "%9.3f", $0) } ?? "        -"

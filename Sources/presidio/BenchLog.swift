@@ -84,9 +84,10 @@ struct LogBench: AsyncParsableCommand {
             var i = 0
             while i < n {
                 let k = min(b, n - i)
-                prepared.append((i..<i + k).map { j in
-                    ProposedEvent(stream: streams[j % streams.count], type: "MeterRead", payload: payloads[j], actor: "bench")
-                })
+                prepared.append(
+                    (i..<i + k).map { j in
+                        ProposedEvent(stream: streams[j % streams.count], type: "MeterRead", payload: payloads[j], actor: "bench")
+                    })
                 i += k
             }
             // One appender at a time, then the same batches from several at once (a pipelined
@@ -121,7 +122,9 @@ struct LogBench: AsyncParsableCommand {
             let n = concurrentEvents
             let per = n / concurrency
             let prepared = (0..<concurrency).map { t in
-                (0..<per).map { i in ProposedEvent(stream: streams[t % streams.count], type: "MeterRead", payload: payloads[t * per + i], actor: "bench") }
+                (0..<per).map { i in
+                    ProposedEvent(stream: streams[t % streams.count], type: "MeterRead", payload: payloads[t * per + i], actor: "bench")
+                }
             }
             let base = try Self.baseline(payloads: payloads, count: min(n, maxSyncs / 2), batch: 1, path: scratch + "/baseline.dat")
             let store = try SegmentStore(directory: scratch + "/concurrent")
@@ -158,13 +161,16 @@ struct LogBench: AsyncParsableCommand {
             store.close()
             guard report.intact, count == n else { throw CLIFailure(message: "benchmark log did not verify: \(report)") }
             rows.append(
-                Row(test: "replay", batch: 0, events: count, eventsPerSecond: Double(count) / replaySecs, mbPerSecond: Double(bytes) / replaySecs / 1e6))
+                Row(
+                    test: "replay", batch: 0, events: count, eventsPerSecond: Double(count) / replaySecs,
+                    mbPerSecond: Double(bytes) / replaySecs / 1e6))
             rows.append(
                 Row(
                     test: "replay+verify", batch: 0, events: n, eventsPerSecond: Double(n) / verifySecs,
                     mbPerSecond: Double(bytes) / verifySecs / 1e6, cpuMicrosPerEvent: verifyCPU))
         }
-        try report(rows, title: "presidio bench log — embedded store, \(ProcessInfo.processInfo.activeProcessorCount) cores, payload \(payloadBytes) B")
+        try report(
+            rows, title: "presidio bench log — embedded store, \(ProcessInfo.processInfo.activeProcessorCount) cores, payload \(payloadBytes) B")
     }
 
     func report(_ rows: [Row], title: String) throws {

@@ -63,7 +63,10 @@ struct BenchProjections: AsyncParsableCommand {
         print(String(format: "rebuild bridges                             %6.1f s  %6d alerts  (%.2f× replay)", tb, ab, tb / replay))
         print(String(format: "rebuild meters                              %6.1f s  %6d alerts  (%.2f× replay)", tm, am, tm / replay))
         print(String(format: "rebuild wastesites                          %6.1f s  %6d alerts  (%.2f× replay)", tw, aw, tw / replay))
-        print(String(format: "rebuild all (sequential, one read each)     %6.1f s  (%.2f× replay); peak RSS %d MiB", total, total / replay, usage.ru_maxrss / 1024))
+        print(
+            String(
+                format: "rebuild all (sequential, one read each)     %6.1f s  (%.2f× replay); peak RSS %d MiB", total, total / replay,
+                usage.ru_maxrss / 1024))
         store.close()
 
         // 4. Latency: a live meter worker follows the log while readings arrive at a steady rate.
@@ -103,7 +106,8 @@ struct BenchProjections: AsyncParsableCommand {
         let store = try SegmentStore(directory: path)
         defer { store.close() }
         _ = try await Self.loadCity(options, into: store)
-        let runner = ProjectionRunner(projection: MeterProjection(rules: meterRules), store: store, snapshots: FileSnapshotStore(directory: scratch + "/snap2"))
+        let runner = ProjectionRunner(
+            projection: MeterProjection(rules: meterRules), store: store, snapshots: FileSnapshotStore(directory: scratch + "/snap2"))
         try await runner.catchUp(until: nil, untilTime: nil, saveSnapshots: false)
         let seen = Mutex<[UInt64: UInt64]>([:])  // position → nanos when applied
         let alertSeen = Mutex<[UInt64: UInt64]>([:])  // triggering position → nanos when its alert was visible
@@ -114,7 +118,9 @@ struct BenchProjections: AsyncParsableCommand {
                 let now = DispatchTime.now().uptimeNanoseconds
                 let applied = runner.position
                 let fresh = runner.state.alerts.values.filter { $0.raisedPosition >= startFrom }.map(\.raisedPosition)
-                seen.withLock { s in if s[e.position] == nil { s[e.position] = now }; if s[applied] == nil { s[applied] = now } }
+                seen.withLock { s in
+                    if s[e.position] == nil { s[e.position] = now }; if s[applied] == nil { s[applied] = now }
+                }
                 alertSeen.withLock { a in for p in fresh where a[p] == nil { a[p] = now } }
             }
         }
@@ -138,7 +144,8 @@ struct BenchProjections: AsyncParsableCommand {
                 readings.append(gap && (10..<20).contains(i) ? nil : value)
             }
             let event = MeterReadingsRecorded(
-                meterId: m.meterId, observedAt: DomainTime.timestampString(lastAt.addingTimeInterval(900)), intervalMinutes: 15, readings: readings, resets: nil)
+                meterId: m.meterId, observedAt: DomainTime.timestampString(lastAt.addingTimeInterval(900)), intervalMinutes: 15, readings: readings,
+                resets: nil)
             let proposed = ProposedEvent(stream: event.stream, type: MeterReadingsRecorded.eventType, payload: try event.payload(), actor: "bench")
             // Latency counts from the moment the client calls append (durable write included).
             let called = DispatchTime.now().uptimeNanoseconds
@@ -151,7 +158,9 @@ struct BenchProjections: AsyncParsableCommand {
         }
         // Let the worker drain, then stop it.
         let deadline = DispatchTime.now().uptimeNanoseconds + 5_000_000_000
-        while DispatchTime.now().uptimeNanoseconds < deadline, runner.position < (ack.keys.max() ?? 0) { try await Task.sleep(for: .milliseconds(10)) }
+        while DispatchTime.now().uptimeNanoseconds < deadline, runner.position < (ack.keys.max() ?? 0) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         try await Task.sleep(for: .milliseconds(50))
         worker.cancel()
         let applied = seen.withLock { $0 }
@@ -169,8 +178,14 @@ struct BenchProjections: AsyncParsableCommand {
             return v >= a ? Double(v - a) / 1e6 : 0
         }.sorted()
         func pct(_ xs: [Double], _ q: Double) -> Double { xs.isEmpty ? .nan : xs[min(xs.count - 1, Int(Double(xs.count - 1) * q))] }
-        print(String(format: "steady ingest: %d appends at %d/s (96 readings each; %d with a gap that must raise an alert)", appends, rate, gapPositions.count))
+        print(
+            String(
+                format: "steady ingest: %d appends at %d/s (96 readings each; %d with a gap that must raise an alert)", appends, rate,
+                gapPositions.count))
         print(String(format: "append call → applied to the read model:   p50 %.2f ms   p99 %.2f ms", pct(all, 0.5), pct(all, 0.99)))
-        print(String(format: "append call → alert visible (%d/%d seen):   p50 %.2f ms   p99 %.2f ms", alertLat.count, gapPositions.count, pct(alertLat, 0.5), pct(alertLat, 0.99)))
+        print(
+            String(
+                format: "append call → alert visible (%d/%d seen):   p50 %.2f ms   p99 %.2f ms", alertLat.count, gapPositions.count,
+                pct(alertLat, 0.5), pct(alertLat, 0.99)))
     }
 }

@@ -10,7 +10,8 @@ struct CatalogCommand: AsyncParsableCommand {
         subcommands: [Write.self, List.self])
 
     struct Write: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write events/schemas/*.schema.json from the Swift event types, and events/openapi.json.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write events/schemas/*.schema.json from the Swift event types, and events/openapi.json.")
         @Option(help: "The catalogue folder.") var dir: String = "events"
 
         func run() async throws {

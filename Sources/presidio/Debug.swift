@@ -23,7 +23,9 @@ extension Debug {
 
         func run() async throws {
             let s: any EventStore =
-                if let segmentBytes { try SegmentStore(directory: store.dataDirectory, options: .init(segmentSize: segmentBytes)) } else { try store.open() }
+                if let segmentBytes { try SegmentStore(directory: store.dataDirectory, options: .init(segmentSize: segmentBytes)) } else {
+                    try store.open()
+                }
             let batch = self.batch
             let count = self.count ?? Int.max
             let prefix = self.prefix
@@ -36,7 +38,8 @@ extension Debug {
                             let events = (0..<batch).map { k in
                                 ProposedEvent(
                                     stream: "\(prefix)-\(t)", type: "Tick",
-                                    payload: Data(#"{"task":\#(t),"i":\#(i),"k":\#(k),"pad":"\#(String(repeating: "x", count: 100 + (i % 200)))"}"#.utf8))
+                                    payload: Data(
+                                        #"{"task":\#(t),"i":\#(i),"k":\#(k),"pad":"\#(String(repeating: "x", count: 100 + (i % 200)))"}"#.utf8))
                             }
                             var result: AppendResult?
                             while result == nil {

@@ -40,7 +40,9 @@ struct DemoData: AsyncParsableCommand {
         var options = CityGenerator.Options(seed: seed, days: days ?? (years ?? 1) * 365)
         options.buildings = buildings
         let generator = CityGenerator(options: options)
-        let truthPath = truth ?? (out.map { $0 + ".truth.ndjson" } ?? (store.postgresURL == nil ? store.dataDirectory + "/ground-truth.ndjson" : "ground-truth.ndjson"))
+        let truthPath =
+            truth
+            ?? (out.map { $0 + ".truth.ndjson" } ?? (store.postgresURL == nil ? store.dataDirectory + "/ground-truth.ndjson" : "ground-truth.ndjson"))
         if out == nil && store.postgresURL == nil {
             try FileManager.default.createDirectory(atPath: store.dataDirectory, withIntermediateDirectories: true)
         }
@@ -75,7 +77,8 @@ struct DemoData: AsyncParsableCommand {
             if let outFile {
                 for e in pending {
                     lines += Array(
-                        "{\"id\":\"\(e.id.uuidString.lowercased())\",\"stream\":\(EventJSON.quote(e.stream)),\"type\":\"\(e.type)\",\"schemaVersion\":\(e.schemaVersion),\"actor\":\"\(e.actor)\",\"metadata\":".utf8)
+                        "{\"id\":\"\(e.id.uuidString.lowercased())\",\"stream\":\(EventJSON.quote(e.stream)),\"type\":\"\(e.type)\",\"schemaVersion\":\(e.schemaVersion),\"actor\":\"\(e.actor)\",\"metadata\":"
+                            .utf8)
                     lines += e.metadata
                     lines += Array(",\"data\":".utf8)
                     lines += e.payload
@@ -90,7 +93,8 @@ struct DemoData: AsyncParsableCommand {
             // Progress on a terminal only (a log file or a pipe stays clean).
             if isatty(2) != 0, Date().timeIntervalSince(lastProgress) >= 1 {
                 lastProgress = Date()
-                FileHandle.standardError.write(Data("\rgenerating: \(events) events, \(readings) readings, \(Int(Date().timeIntervalSince(started))) s ".utf8))
+                FileHandle.standardError.write(
+                    Data("\rgenerating: \(events) events, \(readings) readings, \(Int(Date().timeIntervalSince(started))) s ".utf8))
             }
         }
 
@@ -110,7 +114,8 @@ struct DemoData: AsyncParsableCommand {
                 })
             try await flush()
         } catch let f as ValidationFailure {
-            throw CLIFailure(message: "generated data failed validation (a generator bug): \(f.problems.prefix(5).map(\.description).joined(separator: "; "))")
+            throw CLIFailure(
+                message: "generated data failed validation (a generator bug): \(f.problems.prefix(5).map(\.description).joined(separator: "; "))")
         }
         try outFile?.close()
         if isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
@@ -118,7 +123,11 @@ struct DemoData: AsyncParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         var size: UInt64 = 0
-        if out == nil { size = try await target.stats().bytes } else if let out { size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? UInt64) ?? 0 }
+        if out == nil {
+            size = try await target.stats().bytes
+        } else if let out {
+            size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? UInt64) ?? 0
+        }
         print(
             """
             {"events":\(events),"readings":\(readings),"groundTruth":\(truths),"payloadBytes":\(bytes),"storedBytes":\(size),\
@@ -139,7 +148,9 @@ struct NullStore: EventStore {
     func streamVersion(_ stream: String) async throws -> UInt64? { nil }
     func position(ofEventId id: UUID) async throws -> UInt64? { nil }
     func waitForAppend(after position: UInt64) async throws {}
-    func stats() async throws -> StoreStats { StoreStats(head: 0, headHash: "", events: 0, streams: 0, categories: 0, bytes: 0, segments: 0, backend: "none") }
+    func stats() async throws -> StoreStats {
+        StoreStats(head: 0, headHash: "", events: 0, streams: 0, categories: 0, bytes: 0, segments: 0, backend: "none")
+    }
     func verify() async throws -> VerifyReport { VerifyReport(intact: true, eventsChecked: 0, headPosition: 0, headHash: "") }
     func appendVerbatim(_ events: [RecordedEvent]) async throws {}
     func close() {}

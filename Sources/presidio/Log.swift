@@ -90,11 +90,14 @@ extension Log {
                 } catch let e as EventStoreError {
                     if e.code == .invalidEvent, let i = e.eventIndex, let problem = e.eventProblem {
                         throw CLIFailure(
-                            message: "line \(f.lines[i]): event: \(problem); import stopped, nothing of lines \(f.lines[0])–\(f.lines[i]) was appended (\(imported) events imported before)",
+                            message:
+                                "line \(f.lines[i]): event: \(problem); import stopped, nothing of lines \(f.lines[0])–\(f.lines[i]) was appended (\(imported) events imported before)",
                             exitCode: 2)
                     }
                     throw CLIFailure(
-                        message: "lines \(f.lines[0])–\(f.lines[f.lines.count - 1]): \(e); nothing of this batch was appended (\(imported) events imported before it)")
+                        message:
+                            "lines \(f.lines[0])–\(f.lines[f.lines.count - 1]): \(e); nothing of this batch was appended (\(imported) events imported before it)"
+                    )
                 }
             }
             while true {
@@ -111,7 +114,8 @@ extension Log {
                 if let bad = parsed.firstIndex(where: { if case .failure = $0 { true } else { false } }), case .failure(let error) = parsed[bad] {
                     try await settle()
                     throw CLIFailure(
-                        message: "line \(raw[bad].number): \(error); import stopped, nothing of lines \(raw[0].number)–\(raw[bad].number) was appended (\(imported) events imported before)",
+                        message:
+                            "line \(raw[bad].number): \(error); import stopped, nothing of lines \(raw[0].number)–\(raw[bad].number) was appended (\(imported) events imported before)",
                         exitCode: 2)
                 }
                 let events = parsed.map { try! $0.get() }
@@ -122,7 +126,8 @@ extension Log {
             let secs = Date().timeIntervalSince(started)
             let head = try await s.headPosition()
             print(
-                "{\"imported\":\(imported),\"alreadyPresent\":\(duplicates),\"lines\":\(lineNumber),\"head\":\(head),\"seconds\":\(String(format: "%.3f", secs))}")
+                "{\"imported\":\(imported),\"alreadyPresent\":\(duplicates),\"lines\":\(lineNumber),\"head\":\(head),\"seconds\":\(String(format: "%.3f", secs))}"
+            )
         }
 
         /// Parses lines into events, in two halves on both cores (large batches).

@@ -51,7 +51,8 @@ extension Log {
                 throw CLIFailure(message: "copy NOT proven: source head \(s.head) \(s.headHash), destination head \(d.head) \(d.headHash)")
             }
             print(
-                "{\"copied\":\(copied),\"head\":\(d.head),\"headHash\":\"\(d.headHash)\",\"proven\":true,\"seconds\":\(String(format: "%.3f", secs))}")
+                "{\"copied\":\(copied),\"head\":\(d.head),\"headHash\":\"\(d.headHash)\",\"proven\":true,\"seconds\":\(String(format: "%.3f", secs))}"
+            )
         }
     }
 }

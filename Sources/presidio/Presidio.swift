@@ -8,7 +8,10 @@ struct Presidio: AsyncParsableCommand {
         commandName: "presidio",
         abstract: "Event-sourced monitoring of the Città metropolitana di Milano's bridges, school meters and waste sites.",
         version: "0.1.0",
-        subcommands: [Serve.self, Tokens.self, Log.self, Submit.self, DemoData.self, ProjectionsCommand.self, Alerts.self, Queue.self, Asset.self, Audit.self, Db.self, CatalogCommand.self, Bench.self, Debug.self]
+        subcommands: [
+            Serve.self, Tokens.self, Log.self, Submit.self, DemoData.self, ProjectionsCommand.self, Alerts.self, Queue.self, Asset.self, Audit.self,
+            Db.self, CatalogCommand.self, Bench.self, Debug.self,
+        ]
     )
 
     /// Every failure becomes one line on stderr and a non-zero exit, never a crash trace.

@@ -8,7 +8,10 @@ import Server
 /// Options shared by the projection commands: where the rules and snapshots are.
 struct ProjectionOptions: ParsableArguments {
     @OptionGroup var store: StoreOptions
-    @Option(help: ArgumentHelp("Rule-set folder (default: $PRESIDIO_RULES, ./projections, or the one beside the presidio binary's checkout).", valueName: "dir")) var rules: String?
+    @Option(
+        help: ArgumentHelp(
+            "Rule-set folder (default: $PRESIDIO_RULES, ./projections, or the one beside the presidio binary's checkout).", valueName: "dir"))
+    var rules: String?
 
     var rulesDirectory: String { rules ?? RuleSetLoader.defaultDirectory }
 
@@ -31,7 +34,8 @@ struct ProjectionOptions: ParsableArguments {
 
 /// `--url` / `--token`: talk to a running server instead of opening the store.
 struct RemoteOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A running presidio serve (default: $PRESIDIO_URL, or the server holding the data folder).", valueName: "url")) var url: String?
+    @Option(help: ArgumentHelp("A running presidio serve (default: $PRESIDIO_URL, or the server holding the data folder).", valueName: "url"))
+    var url: String?
     @Option(help: ArgumentHelp("Bearer token for --url (default: $PRESIDIO_TOKEN).", valueName: "token")) var token: String?
 
     /// The client to use, if a server is to be used: `--url`, `$PRESIDIO_URL`, or the server
@@ -52,7 +56,9 @@ func printJSON<T: Encodable>(_ value: T) throws {
 }
 
 func printRawJSON(_ data: Data) {
-    if let obj = try? JSONSerialization.jsonObject(with: data), let pretty = try? JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+    if let obj = try? JSONSerialization.jsonObject(with: data),
+        let pretty = try? JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    {
         print(String(decoding: pretty, as: UTF8.self))
     } else {
         print(String(decoding: data, as: UTF8.self))

@@ -14,7 +14,9 @@ struct ProjectionsCommand: AsyncParsableCommand {
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Catch up from the snapshots, publish alert transitions into the log, then follow new events (Ctrl-C stops). `presidio serve` runs the same workers with the API.")
+            abstract:
+                "Catch up from the snapshots, publish alert transitions into the log, then follow new events (Ctrl-C stops). `presidio serve` runs the same workers with the API."
+        )
         @OptionGroup var options: ProjectionOptions
         @Flag(help: "Stop after catching up and publishing.") var once = false
 
@@ -35,7 +37,9 @@ struct ProjectionsCommand: AsyncParsableCommand {
                 let published = try await w.publishAlerts()
                 try await w.saveSnapshot()
                 let st = try await w.workerStatus()
-                print("\(st.name): \(resumed[w.name] == true ? "resumed from snapshot" : "rebuilt") at position \(st.position), \(published) alert events published, \(st.alertsFiring) firing")
+                print(
+                    "\(st.name): \(resumed[w.name] == true ? "resumed from snapshot" : "rebuilt") at position \(st.position), \(published) alert events published, \(st.alertsFiring) firing"
+                )
             }
             if once { return }
             let follow = FollowService(set: set, live: LiveReadModel(), publishes: true, logger: .presidio(label: "projections"))
@@ -82,13 +86,17 @@ struct ProjectionsCommand: AsyncParsableCommand {
             for w in chosen {
                 try await w.saveSnapshot()
                 let st = try await w.workerStatus()
-                print(String(format: "%@: rebuilt over %llu log events in %.1f s (%.0f events/s); snapshot sha256 %@", st.name, st.position, secs, secs > 0 ? Double(st.position) / secs : 0, st.snapshotSHA256))
+                print(
+                    String(
+                        format: "%@: rebuilt over %llu log events in %.1f s (%.0f events/s); snapshot sha256 %@", st.name, st.position, secs,
+                        secs > 0 ? Double(st.position) / secs : 0, st.snapshotSHA256))
             }
         }
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Position, lag, rate, rule-set version and snapshot hash of each projection (reads only).")
+        static let configuration = CommandConfiguration(
+            abstract: "Position, lag, rate, rule-set version and snapshot hash of each projection (reads only).")
         @OptionGroup var options: ProjectionOptions
         @Flag(help: "Print JSON.") var json = false
 
@@ -115,7 +123,9 @@ struct ProjectionsCommand: AsyncParsableCommand {
             }
             // Parked events: what an operator must look at (the projection went on without them).
             for st in statuses where st.parkedEvents > 0 {
-                print("\n\(st.name): \(st.parkedEvents) event\(st.parkedEvents == 1 ? "" : "s") parked (could not be applied; a rebuild after a fix applies them)\(st.parkedEvents > st.parked.count ? ", the latest \(st.parked.count):" : ":")")
+                print(
+                    "\n\(st.name): \(st.parkedEvents) event\(st.parkedEvents == 1 ? "" : "s") parked (could not be applied; a rebuild after a fix applies them)\(st.parkedEvents > st.parked.count ? ", the latest \(st.parked.count):" : ":")"
+                )
                 for p in st.parked { print("  position \(p.position)  \(p.type) v\(p.schemaVersion) on \(p.stream): \(p.reason)") }
             }
             for st in statuses where !st.unpublishable.isEmpty {

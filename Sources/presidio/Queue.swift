@@ -6,7 +6,8 @@ import Projections
 import Server
 
 struct Queue: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Prioritised queues (through the server when one runs).", subcommands: [Safety.self, Inspection.self, Overdue.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Prioritised queues (through the server when one runs).", subcommands: [Safety.self, Inspection.self, Overdue.self])
 
     /// `--today`, `--limit`, `--json`, shared by the queue views.
     struct ViewOptions: ParsableArguments {
@@ -41,7 +42,8 @@ struct Queue: AsyncParsableCommand {
     }
 
     struct Overdue: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Bridges whose periodic inspection is past due (frequency per class from the rule set).")
+        static let configuration = CommandConfiguration(
+            abstract: "Bridges whose periodic inspection is past due (frequency per class from the rule set).")
         @OptionGroup var options: ProjectionOptions
         @OptionGroup var remote: RemoteOptions
         @OptionGroup var view: ViewOptions

@@ -14,7 +14,8 @@ struct Serve: AsyncParsableCommand {
             <data>/server.json. With PostgreSQL, several --role api processes and one or more --role workers share the log.
             """)
     @OptionGroup var options: ProjectionOptions
-    @Option(help: ArgumentHelp("Address to listen on, host:port (port 0 picks a free one).", valueName: "host:port")) var listen: String = "127.0.0.1:8080"
+    @Option(help: ArgumentHelp("Address to listen on, host:port (port 0 picks a free one).", valueName: "host:port")) var listen: String =
+        "127.0.0.1:8080"
     @Option(help: "all (API and workers), api, or workers.") var role: String = "all"
     @Option(help: "Log format: text or json.") var logFormat: String = "text"
     @Option(help: "Readiness fails while the projections are more than this many events behind.") var readyLag: UInt64 = 10_000

@@ -10,7 +10,9 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Data folder of the embedded store (default: $PRESIDIO_DATA or ./presidio-data).", valueName: "dir"))
     var data: String?
 
-    @Option(name: .long, help: ArgumentHelp("PostgreSQL store, e.g. postgres://user@host:5432/db (default: $PRESIDIO_STORE; empty: embedded).", valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("PostgreSQL store, e.g. postgres://user@host:5432/db (default: $PRESIDIO_STORE; empty: embedded).", valueName: "url"))
     var store: String?
 
     @Option(name: .long, help: ArgumentHelp("PostgreSQL schema holding the log.", valueName: "name"))
@@ -28,7 +30,9 @@ struct StoreOptions: ParsableArguments {
     func validate() throws {
         if let s = store ?? ProcessInfo.processInfo.environment["PRESIDIO_STORE"], !s.isEmpty, !StoreLocation.isPostgres(s) {
             // Not echoed: a libpq key=value string may hold a password.
-            throw ValidationError("--store: must be a postgres:// or postgresql:// URL (the value given is not shown: it may hold a password); an embedded folder goes in --data")
+            throw ValidationError(
+                "--store: must be a postgres:// or postgresql:// URL (the value given is not shown: it may hold a password); an embedded folder goes in --data"
+            )
         }
     }
 

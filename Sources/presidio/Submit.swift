@@ -8,7 +8,8 @@ import Server
 struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate a submission (one JSON object, or an array for an atomic batch) and append it.",
-        discussion: "KIND is one of:\n" + Catalogue.entries.map { "  \($0.kind.padded(26)) → \($0.eventType)" }
+        discussion: "KIND is one of:\n"
+            + Catalogue.entries.map { "  \($0.kind.padded(26)) → \($0.eventType)" }
             .joined(separator: "\n")
             + "\n\nOn problems, prints {\"problems\":[{\"path\",\"code\",\"message\"}…]} on stderr and exits with status 2; nothing is appended.")
 
@@ -74,7 +75,9 @@ struct Submit: AsyncParsableCommand {
 }
 
 func printRawJSONLine(_ data: Data) {
-    if let obj = try? JSONSerialization.jsonObject(with: data), let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]) {
+    if let obj = try? JSONSerialization.jsonObject(with: data),
+        let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
+    {
         print(String(decoding: d, as: UTF8.self))
     } else {
         print(String(decoding: data, as: UTF8.self))

@@ -7,7 +7,8 @@ import Server
 
 /// `presidio tokens`: bearer tokens for the API (only their hashes are stored).
 struct Tokens: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create, list and revoke API tokens.", subcommands: [Create.self, List.self, Revoke.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list and revoke API tokens.", subcommands: [Create.self, List.self, Revoke.self])
 
     /// The token registry beside the store; never needs the writer's lock.
     static func registry(_ store: StoreOptions) throws -> (TokenRegistry, () -> Void) {
@@ -36,7 +37,8 @@ struct Tokens: AsyncParsableCommand {
             let (registry, done) = try Tokens.registry(store)
             defer { done() }
             do {
-                let (token, rec) = try await registry.create(role: Role(rawValue: role)!, name: name ?? "\(role)-\(UUID().uuidString.prefix(8).lowercased())")
+                let (token, rec) = try await registry.create(
+                    role: Role(rawValue: role)!, name: name ?? "\(role)-\(UUID().uuidString.prefix(8).lowercased())")
                 if json {
                     struct Out: Encodable {
                         var token: String
@@ -62,7 +64,9 @@ struct Tokens: AsyncParsableCommand {
             if json { return try printJSON(all) }
             print("ID            ROLE       CREATED                REVOKED                NAME")
             for t in all {
-                print(t.id.padded(12) + "  " + t.role.rawValue.padded(9) + "  " + t.createdAt.padded(21) + "  " + (t.revokedAt ?? "-").padded(21) + "  " + t.name)
+                print(
+                    t.id.padded(12) + "  " + t.role.rawValue.padded(9) + "  " + t.createdAt.padded(21) + "  " + (t.revokedAt ?? "-").padded(21) + "  "
+                        + t.name)
             }
         }
     }

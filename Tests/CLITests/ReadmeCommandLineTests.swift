@@ -121,7 +121,9 @@ struct ReadmeCommandLineTests {
     }
 
     @Test func unknownOptionsAndValuesAreRefused() {
-        for args in [["alerts", "--state", "open"], ["queue", "safety", "--bogus"], ["projections", "rebuild", "bridge"], ["log", "read", "--from", "x"]] {
+        for args in [
+            ["alerts", "--state", "open"], ["queue", "safety", "--bogus"], ["projections", "rebuild", "bridge"], ["log", "read", "--from", "x"],
+        ] {
             #expect(throws: (any Error).self, "\(args)") { _ = try Presidio.parseAsRoot(args) }
         }
     }

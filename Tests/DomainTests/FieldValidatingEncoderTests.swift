@@ -25,7 +25,9 @@ struct FieldValidatingEncoderTests {
                 for k in inner.keys.sorted() { for v in Self.edges.prefix(8) { inner[k] = v; var o = example; o[key] = inner; variants.append(o) } }
             }
             if let items = example[key] as? [Any], var first = items.first as? [String: Any] {
-                for k in first.keys.sorted() { for v in Self.edges.prefix(8) { first[k] = v; var o = example; o[key] = [first] + items.dropFirst(); variants.append(o) } }
+                for k in first.keys.sorted() {
+                    for v in Self.edges.prefix(8) { first[k] = v; var o = example; o[key] = [first] + items.dropFirst(); variants.append(o) }
+                }
             }
         }
         for o in variants {
@@ -34,7 +36,9 @@ struct FieldValidatingEncoderTests {
             var json: [Problem] = []
             FieldType.object(entry.type.fields).validate(try JSONSerialization.jsonObject(with: data), at: "", into: &json)
             let walked = FieldValidatingEncoder.problems(decoded, fields: entry.type.fields)
-            #expect(Set(walked.map { "\($0.path) \($0.code)" }) == Set(json.map { "\($0.path) \($0.code)" }), "\(name): \(String(decoding: data, as: UTF8.self).prefix(300))")
+            #expect(
+                Set(walked.map { "\($0.path) \($0.code)" }) == Set(json.map { "\($0.path) \($0.code)" }),
+                "\(name): \(String(decoding: data, as: UTF8.self).prefix(300))")
             compared += 1
         }
         #expect(compared > 10)

@@ -38,7 +38,9 @@ struct StrictInputTests {
         }
     }
 
-    @Test(arguments: ["2024-02-30", "2023-02-29", "1900-02-29", "0001-01-01", "1799-12-31", "2200-01-01", "+024-01-01", "2024-01-01\n", "2024-1-01", "24-01-01"])
+    @Test(arguments: [
+        "2024-02-30", "2023-02-29", "1900-02-29", "0001-01-01", "1799-12-31", "2200-01-01", "+024-01-01", "2024-01-01\n", "2024-1-01", "24-01-01",
+    ])
     func impossibleOrImplausibleDatesAreRefused(_ s: String) {
         #expect(DomainTime.date(s) == nil, "accepted \(s.debugDescription)")
     }

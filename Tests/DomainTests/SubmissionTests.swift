@@ -53,10 +53,11 @@ struct SubmissionTests {
             }
             #expect(try await store.headPosition() == UInt64(Self.scenario.count))
             let bridge = try await store.readStream("bridge-MI0001", from: 0, limit: 100)
-            #expect(bridge.map(\.type) == [
-                "BridgeCensused", "BridgeCensusAmended", "BridgeInspected", "SpecialInspectionConcluded", "AssessmentConcluded",
-                "DocumentAttached", "TrafficMeasureChanged", "InterventionCompleted",
-            ])
+            #expect(
+                bridge.map(\.type) == [
+                    "BridgeCensused", "BridgeCensusAmended", "BridgeInspected", "SpecialInspectionConcluded", "AssessmentConcluded",
+                    "DocumentAttached", "TrafficMeasureChanged", "InterventionCompleted",
+                ])
             #expect(bridge.allSatisfy { $0.actor == "tester" })
             #expect(try await store.verify().intact)
         }

@@ -11,23 +11,29 @@ struct CLITests {
         defer { dir.remove() }
         let d = ["--data", dir.path]
         // A bad line in the third batch leaves the first two committed and nothing of the third.
-        let batches = (0..<6).map { #"{"stream":"pipe-1","type":"R","data":{"i":\#($0)},"expectedVersion":\#($0 == 0 ? "\"none\"" : String($0 - 1))}"# }
+        let batches = (0..<6).map {
+            #"{"stream":"pipe-1","type":"R","data":{"i":\#($0)},"expectedVersion":\#($0 == 0 ? "\"none\"" : String($0 - 1))}"#
+        }
         var r = try PresidioBinary.run(
             ["log", "import", "-", "--batch", "2"] + d, stdin: (batches + [#"{"stream":"pipe-1","type":"R","data":[]}"#]).joined(separator: "\n"))
         #expect(r.status == 2)
         #expect(r.stderr.contains("line 7:") && r.stderr.contains("lines 7–7") && r.stderr.contains("(6 events imported before)"), "\(r.stderr)")
         // An append that fails (wrong expected version in the second batch) stops the import there.
-        let stale = [#"{"stream":"pipe-1","type":"R","data":{}}"#, #"{"stream":"pipe-1","type":"R","data":{}}"#,
+        let stale = [
+            #"{"stream":"pipe-1","type":"R","data":{}}"#, #"{"stream":"pipe-1","type":"R","data":{}}"#,
             #"{"stream":"pipe-1","type":"R","data":{},"expectedVersion":0}"#, #"{"stream":"pipe-1","type":"R","data":{}}"#,
-            #"{"stream":"pipe-1","type":"R","data":{}}"#]
+            #"{"stream":"pipe-1","type":"R","data":{}}"#,
+        ]
         r = try PresidioBinary.run(["log", "import", "-", "--batch", "2"] + d, stdin: stale.joined(separator: "\n"))
         #expect(r.status == 1)
         #expect(r.stderr.contains("lines 3–4:") && r.stderr.contains("(2 events imported before it)"), "\(r.stderr)")
         r = try PresidioBinary.run(["log", "read", "--stream", "pipe-1"] + d)
         #expect(r.stdout.split(separator: "\n").count == 8)
         // An event the store refuses (well-formed line, bad stream name) is named by its line.
-        let refused = [#"{"stream":"pipe-2","type":"R","data":{}}"#, #"{"stream":"pipe-2","type":"R","data":{}}"#,
-            #"{"stream":"pipe-2","type":"R","data":{}}"#, #"{"stream":"nodash","type":"R","data":{}}"#]
+        let refused = [
+            #"{"stream":"pipe-2","type":"R","data":{}}"#, #"{"stream":"pipe-2","type":"R","data":{}}"#,
+            #"{"stream":"pipe-2","type":"R","data":{}}"#, #"{"stream":"nodash","type":"R","data":{}}"#,
+        ]
         r = try PresidioBinary.run(["log", "import", "-", "--batch", "2"] + d, stdin: refused.joined(separator: "\n"))
         #expect(r.status == 2)
         #expect(
@@ -39,7 +45,8 @@ struct CLITests {
         let dir = TempDirectory("cli")
         defer { dir.remove() }
         let d = ["--data", dir.path]
-        var r = try PresidioBinary.run(["log", "append", "--stream", "bridge-MI0001", "--type", "BridgeCensused", "--expect", "none"] + d, stdin: #"{"km": 12.50}"# + "\n")
+        var r = try PresidioBinary.run(
+            ["log", "append", "--stream", "bridge-MI0001", "--type", "BridgeCensused", "--expect", "none"] + d, stdin: #"{"km": 12.50}"# + "\n")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains(#""position":1"#))
         r = try PresidioBinary.run(["log", "append", "--stream", "bridge-MI0001", "--type", "X", "--expect", "none"] + d, stdin: "{}")
@@ -55,7 +62,9 @@ struct CLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains(#""imported":3"#))
         // A malformed line: its line number, and nothing of its batch appended.
-        r = try PresidioBinary.run(["log", "import", "-", "--batch", "10"] + d, stdin: #"{"stream":"meter-3","type":"R","data":{}}"# + "\n" + #"{"stream":"meter-3","type":"R","data":{"v":}}"# + "\n")
+        r = try PresidioBinary.run(
+            ["log", "import", "-", "--batch", "10"] + d,
+            stdin: #"{"stream":"meter-3","type":"R","data":{}}"# + "\n" + #"{"stream":"meter-3","type":"R","data":{"v":}}"# + "\n")
         #expect(r.status == 2)
         #expect(r.stderr.contains("line 2:"))
         #expect(!r.stderr.contains("\n\n"))
@@ -100,7 +109,8 @@ struct CLITests {
         var r = try PresidioBinary.run(["submit", "bridge-census", census, "--data", dir.path, "--actor", "ing. Rossi"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains(#""positions":[1]"#))
-        let bad = #"{"bridgeId":"MI0001","observedAt":"2024-03-12","inspector":"x","access":"full","spansInspected":1,"bothElevations":true,"criticalElements":[],"defects":[{"element":"pier","span":1,"material":"masonry","code":"Mu_1","status":"present","g":3,"k1":0.3,"k2":1,"ps":false}]}"#
+        let bad =
+            #"{"bridgeId":"MI0001","observedAt":"2024-03-12","inspector":"x","access":"full","spansInspected":1,"bothElevations":true,"criticalElements":[],"defects":[{"element":"pier","span":1,"material":"masonry","code":"Mu_1","status":"present","g":3,"k1":0.3,"k2":1,"ps":false}]}"#
         r = try PresidioBinary.run(["submit", "bridge-inspection", "-", "--data", dir.path], stdin: bad)
         #expect(r.status == 2)
         let problems = try JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as? [String: Any]
@@ -152,44 +162,44 @@ struct CLITests {
 }
 
 extension PostgresTests {
-@Suite("presidio CLI with PostgreSQL")
-struct CLIPostgresTests {
-    @Test func copyEmbeddedToPostgresAndBackProvesTheSameHead() throws {
-        let url = try TestDatabase.url()
-        let schema = "t_copy_" + String(UUID.random().uuidString.prefix(8)).lowercased()
-        defer { TestDatabase.drop(schema) }
-        let a = TempDirectory("copy-a")
-        let b = TempDirectory("copy-b")
-        defer {
-            a.remove()
-            b.remove()
+    @Suite("presidio CLI with PostgreSQL")
+    struct CLIPostgresTests {
+        @Test func copyEmbeddedToPostgresAndBackProvesTheSameHead() throws {
+            let url = try TestDatabase.url()
+            let schema = "t_copy_" + String(UUID.random().uuidString.prefix(8)).lowercased()
+            defer { TestDatabase.drop(schema) }
+            let a = TempDirectory("copy-a")
+            let b = TempDirectory("copy-b")
+            defer {
+                a.remove()
+                b.remove()
+            }
+            let lines = (0..<250).map { #"{"stream":"bridge-\#($0 % 9)","type":"T","data":{"i":\#($0)}}"# }.joined(separator: "\n")
+            var r = try PresidioBinary.run(["log", "import", "-", "--data", a.path], stdin: lines)
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try PresidioBinary.run(["log", "copy", "--from", a.path, "--to", url, "--schema", schema])
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("presidio db migrate"))
+            r = try PresidioBinary.run(["db", "migrate", "--store", url, "--schema", schema])
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try PresidioBinary.run(["log", "copy", "--from", a.path, "--to", url, "--schema", schema, "--batch", "100"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains(#""copied":250"#) && r.stdout.contains(#""proven":true"#))
+            r = try PresidioBinary.run(["log", "copy", "--from", url, "--to", b.path, "--schema", schema])
+            #expect(r.status == 0, "\(r.stderr)")
+            let sa = try PresidioBinary.run(["log", "stats", "--json", "--data", a.path]).stdout
+            let sb = try PresidioBinary.run(["log", "stats", "--json", "--data", b.path]).stdout
+            let ja = try JSONDecoder().decode(StoreStats.self, from: Data(sa.utf8))
+            let jb = try JSONDecoder().decode(StoreStats.self, from: Data(sb.utf8))
+            #expect(ja.head == 250 && ja.headHash == jb.headHash && ja.head == jb.head)
+            r = try PresidioBinary.run(["audit", "verify", "--store", url, "--schema", schema])
+            #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+            // The same NDJSON lines come out of both stores.
+            let ra = try PresidioBinary.run(["log", "read", "--data", a.path]).stdout
+            let rp = try PresidioBinary.run(["log", "read", "--store", url, "--schema", schema]).stdout
+            #expect(ra == rp)
         }
-        let lines = (0..<250).map { #"{"stream":"bridge-\#($0 % 9)","type":"T","data":{"i":\#($0)}}"# }.joined(separator: "\n")
-        var r = try PresidioBinary.run(["log", "import", "-", "--data", a.path], stdin: lines)
-        #expect(r.status == 0, "\(r.stderr)")
-        r = try PresidioBinary.run(["log", "copy", "--from", a.path, "--to", url, "--schema", schema])
-        #expect(r.status == 1)
-        #expect(r.stderr.contains("presidio db migrate"))
-        r = try PresidioBinary.run(["db", "migrate", "--store", url, "--schema", schema])
-        #expect(r.status == 0, "\(r.stderr)")
-        r = try PresidioBinary.run(["log", "copy", "--from", a.path, "--to", url, "--schema", schema, "--batch", "100"])
-        #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains(#""copied":250"#) && r.stdout.contains(#""proven":true"#))
-        r = try PresidioBinary.run(["log", "copy", "--from", url, "--to", b.path, "--schema", schema])
-        #expect(r.status == 0, "\(r.stderr)")
-        let sa = try PresidioBinary.run(["log", "stats", "--json", "--data", a.path]).stdout
-        let sb = try PresidioBinary.run(["log", "stats", "--json", "--data", b.path]).stdout
-        let ja = try JSONDecoder().decode(StoreStats.self, from: Data(sa.utf8))
-        let jb = try JSONDecoder().decode(StoreStats.self, from: Data(sb.utf8))
-        #expect(ja.head == 250 && ja.headHash == jb.headHash && ja.head == jb.head)
-        r = try PresidioBinary.run(["audit", "verify", "--store", url, "--schema", schema])
-        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        // The same NDJSON lines come out of both stores.
-        let ra = try PresidioBinary.run(["log", "read", "--data", a.path]).stdout
-        let rp = try PresidioBinary.run(["log", "read", "--store", url, "--schema", schema]).stdout
-        #expect(ra == rp)
     }
-}
 
     @Test func projectionSnapshotsLiveInPostgreSQL() throws {
         let url = try TestDatabase.url()

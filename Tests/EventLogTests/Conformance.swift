@@ -316,7 +316,8 @@ enum Conformance {
         // characters that need escaping in one format or another.
         let batch = (0..<1500).map { i in
             ProposedEvent(
-                stream: "bridge-Città\\\(i % 7)", type: "Odd\\Type", payload: Data(#"{"s":"tab\there \"q\" \\ ünï 😀","i":\#(i),"pad":"\#(String(repeating: "z", count: i % 300))"}"#.utf8),
+                stream: "bridge-Città\\\(i % 7)", type: "Odd\\Type",
+                payload: Data(#"{"s":"tab\there \"q\" \\ ünï 😀","i":\#(i),"pad":"\#(String(repeating: "z", count: i % 300))"}"#.utf8),
                 metadata: Data(#"{"note":"line1\nline2"}"#.utf8), actor: "ispettore \\ Rossi è", correlationId: i % 2 == 0 ? UUID() : nil)
         }
         let r = try await store.append(batch)

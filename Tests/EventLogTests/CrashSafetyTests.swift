@@ -49,7 +49,8 @@ struct CrashSafetyTests {
     static func runAndKill(dataDir: String, tasks: Int, batch: Int, segmentBytes: Int? = nil, afterMilliseconds ms: Int) throws -> [(UInt64, UUID)] {
         let p = Process()
         p.executableURL = PresidioBinary.url
-        p.arguments = ["debug", "crash-writer", "--data", dataDir, "--tasks", String(tasks), "--batch", String(batch)]
+        p.arguments =
+            ["debug", "crash-writer", "--data", dataDir, "--tasks", String(tasks), "--batch", String(batch)]
             + (segmentBytes.map { ["--segment-bytes", String($0)] } ?? [])
         let out = Pipe()
         p.standardOutput = out

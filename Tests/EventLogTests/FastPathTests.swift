@@ -326,7 +326,8 @@ struct FastPathTests {
                     // A few streams that repeat inside the batch, and new ones each round.
                     let stream = i % 3 == 0 ? "meter-\(i % 7)" : "site_\(round)-\(i)"
                     return ProposedEvent(
-                        stream: stream, type: "T", payload: Data(#"{"round":\#(round),"i":\#(i),"pad":"\#(String(repeating: "y", count: i % 90))"}"#.utf8),
+                        stream: stream, type: "T",
+                        payload: Data(#"{"round":\#(round),"i":\#(i),"pad":"\#(String(repeating: "y", count: i % 90))"}"#.utf8),
                         expected: i == 0 && round == 0 ? .exact(0) : .any)
                 }
                 let r = try await store.append(batch)

@@ -24,7 +24,9 @@ struct InMemoryConformanceTests {
         try await memory.appendVerbatim(try await disk.read(from: 1, limit: 100))
         #expect(try await memory.stats().headHash == (try await disk.stats().headHash))
         #expect(try await memory.verify().intact)
-        let tampered = try await disk.read(from: 1, limit: 1).map { e -> RecordedEvent in var x = e; x.position = 51; return x }
+        let tampered = try await disk.read(from: 1, limit: 1).map { e -> RecordedEvent in
+            var x = e; x.position = 51; return x
+        }
         await #expect(throws: EventStoreError.self) { try await memory.appendVerbatim(tampered) }
     }
 }

@@ -334,10 +334,14 @@ enum Tamper {
             var raw = block.raw
             var offset = 0
             for _ in block.header.firstPosition..<position {
-                let len = raw.withUnsafeBytes { var r = ByteReader($0, offset: offset); return Int(r.u32()!) }
+                let len = raw.withUnsafeBytes {
+                    var r = ByteReader($0, offset: offset); return Int(r.u32()!)
+                }
                 offset += 4 + len + 8
             }
-            let len = raw.withUnsafeBytes { var r = ByteReader($0, offset: offset); return Int(r.u32()!) }
+            let len = raw.withUnsafeBytes {
+                var r = ByteReader($0, offset: offset); return Int(r.u32()!)
+            }
             let bodyStart = offset + 4
             let event = raw.withUnsafeBytes { p -> RecordedEvent in
                 var r = ByteReader(UnsafeRawBufferPointer(rebasing: p[bodyStart..<bodyStart + len]))
@@ -356,9 +360,15 @@ enum Tamper {
             if let other {
                 var at = 0
                 for _ in block.header.firstPosition..<other {
-                    at += 4 + raw.withUnsafeBytes { var r = ByteReader($0, offset: at); return Int(r.u32()!) } + 8
+                    at +=
+                        4
+                        + raw.withUnsafeBytes {
+                            var r = ByteReader($0, offset: at); return Int(r.u32()!)
+                        } + 8
                 }
-                let otherLength = raw.withUnsafeBytes { var r = ByteReader($0, offset: at); return Int(r.u32()!) }
+                let otherLength = raw.withUnsafeBytes {
+                    var r = ByteReader($0, offset: at); return Int(r.u32()!)
+                }
                 raw[at + 4 + otherLength] ^= 0x5A
             }
             let newBlock = SegmentFormat.encodeBlock(

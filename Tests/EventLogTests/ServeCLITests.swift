@@ -16,7 +16,8 @@ struct ServeCLITests {
         defer { Served.stop(server) }
         #expect(try Served.waitReady("http://127.0.0.1:\(port)"))
         let env = ["PRESIDIO_RULES": Served.root.appendingPathComponent("projections").path]
-        r = try PresidioBinary.run(["submit", "bridge-inspection", "-", "--data", dir.path, "--actor", "ing. Verdi"], stdin: Served.dangerousInspection, environment: env)
+        r = try PresidioBinary.run(
+            ["submit", "bridge-inspection", "-", "--data", dir.path, "--actor", "ing. Verdi"], stdin: Served.dangerousInspection, environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\"appended\":1"))
         // Bad input through the server: problems on stderr, exit 2.

@@ -42,7 +42,9 @@ enum Served {
     }
 
     /// One HTTP request through curl.
-    static func curl(_ method: String, _ url: String, token: String? = nil, body: String? = nil, contentType: String = "application/json") throws -> Reply {
+    static func curl(_ method: String, _ url: String, token: String? = nil, body: String? = nil, contentType: String = "application/json") throws
+        -> Reply
+    {
         var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]
         if let token { args += ["-H", "Authorization: Bearer \(token)"] }
         if let body { args += ["-H", "Content-Type: \(contentType)", "--data-binary", body] }
@@ -76,13 +78,16 @@ enum Served {
         if p.isRunning { kill(p.processIdentifier, SIGKILL) }
     }
 
-    static let dangerousInspection = #"{"bridgeId":"MI0001","observedAt":"2024-03-12","inspector":"ing. Giulia Ferrari","access":"full","spansInspected":1,"bothElevations":true,"defects":[{"element":"beam","span":1,"instance":"T1","material":"prestressedConcrete","code":"C.a./c.a.p._3","status":"present","g":5,"k1":1,"k2":1,"ps":true}],"criticalElements":[]}"#
+    static let dangerousInspection =
+        #"{"bridgeId":"MI0001","observedAt":"2024-03-12","inspector":"ing. Giulia Ferrari","access":"full","spansInspected":1,"bothElevations":true,"defects":[{"element":"beam","span":1,"instance":"T1","material":"prestressedConcrete","code":"C.a./c.a.p._3","status":"present","g":5,"k1":1,"k2":1,"ps":true}],"criticalElements":[]}"#
 }
 
 extension PostgresTests {
     @Suite("presidio serve with PostgreSQL: several processes")
     struct ServePostgresTests {
-        @Test("two API processes and one worker process share one PostgreSQL: a survey submitted to one shows its alert through the other, published by the worker")
+        @Test(
+            "two API processes and one worker process share one PostgreSQL: a survey submitted to one shows its alert through the other, published by the worker"
+        )
         func twoAPIsOneWorker() throws {
             let url = try TestDatabase.url()
             let schema = "t_serve_" + String(UUID.random().uuidString.prefix(8)).lowercased()
@@ -90,10 +95,13 @@ extension PostgresTests {
             let store = ["--store", url, "--schema", schema]
             var r = try PresidioBinary.run(["db", "migrate"] + store)
             #expect(r.status == 0, "\(r.stderr)")
-            r = try PresidioBinary.run(["submit", "bridge-census", Served.root.appendingPathComponent("events/examples/BridgeCensused.v1.json").path] + store)
+            r = try PresidioBinary.run(
+                ["submit", "bridge-census", Served.root.appendingPathComponent("events/examples/BridgeCensused.v1.json").path] + store)
             #expect(r.status == 0, "\(r.stderr)")
-            let inspector = try PresidioBinary.run(["tokens", "create", "--role", "inspector", "--name", "ing. Rossi"] + store).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let engineer = try PresidioBinary.run(["tokens", "create", "--role", "engineer", "--name", "ing. Bianchi"] + store).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let inspector = try PresidioBinary.run(["tokens", "create", "--role", "inspector", "--name", "ing. Rossi"] + store).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let engineer = try PresidioBinary.run(["tokens", "create", "--role", "engineer", "--name", "ing. Bianchi"] + store).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(inspector.hasPrefix("prs_") && engineer.hasPrefix("prs_"))
             let ports = (0..<3).map { _ in Served.freePort() }
             let api1 = try Served.start(["serve", "--role", "api", "--listen", "127.0.0.1:\(ports[0])"] + store)
@@ -123,9 +131,11 @@ extension PostgresTests {
             r = try PresidioBinary.run(["log", "read"] + store)
             let lines = r.stdout.split(separator: "\n").map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:] }
             #expect(lines.contains { $0["type"] as? String == "BridgeInspected" && $0["actor"] as? String == "ing. Rossi" })
-            #expect(lines.filter { $0["type"] as? String == "AlertRaised" && ($0["stream"] as? String)?.contains("dangerousDefect") == true }.count == 1)
+            #expect(
+                lines.filter { $0["type"] as? String == "AlertRaised" && ($0["stream"] as? String)?.contains("dangerousDefect") == true }.count == 1)
             // An engineer acknowledges through the second API; the first one shows it.
-            let ack = try Served.curl("POST", bases[1] + "/v1/alerts/\(alertId ?? "x")/acknowledge", token: engineer, body: #"{"note":"lane closed"}"#)
+            let ack = try Served.curl(
+                "POST", bases[1] + "/v1/alerts/\(alertId ?? "x")/acknowledge", token: engineer, body: #"{"note":"lane closed"}"#)
             #expect(ack.status == 201, "\(ack.body)")
             var acked = false
             let end2 = Date().addingTimeInterval(20)

@@ -16,7 +16,9 @@ struct BridgeProjectionTests {
     }
 
     static func defect(g: Int, k1: Double = 0.5, k2: Double, ps: Bool = false, element: StructuralElement = .beam) -> BridgeInspected.Defect {
-        .init(element: element, span: 1, instance: nil, material: .reinforcedConcrete, code: "Ca_\(g)", status: .present, g: g, k1: k1, k2: k2, ps: ps, photos: nil, notes: nil)
+        .init(
+            element: element, span: 1, instance: nil, material: .reinforcedConcrete, code: "Ca_\(g)", status: .present, g: g, k1: k1, k2: k2, ps: ps,
+            photos: nil, notes: nil)
     }
 
     @Test func defectLevelRule() throws {
@@ -56,7 +58,8 @@ struct BridgeProjectionTests {
         let r = try Self.rules()
         let c = try Self.census {
             $0.yearBuilt = 1965; $0.lastMajorInterventionYear = nil; $0.designCodeClass = .A; $0.deicingSalts = true
-            $0.material = .prestressedConcrete; $0.staticScheme = .simplySupportedBeams; $0.spans = 4; $0.spanLengths = [26, 26, 26, 26]; $0.totalLength = 104
+            $0.material = .prestressedConcrete; $0.staticScheme = .simplySupportedBeams; $0.spans = 4; $0.spanLengths = [26, 26, 26, 26];
+            $0.totalLength = 104
             $0.commercialFrequency = .alta; $0.roadClass = .A
         }
         let a = try r.attentionClass(census: c, defectLevel: 3)
@@ -70,32 +73,49 @@ struct BridgeProjectionTests {
     @Test func vector3_overrideAndVector1_scope() throws {
         let r = try Self.rules()
         let c = try Self.census {
-            $0.roadClass = .E; $0.aadt = 5000; $0.spanLengths = [6, 6, 6]; $0.totalLength = 18; $0.alternativeRoute = true; $0.commercialFrequency = .bassa
+            $0.roadClass = .E; $0.aadt = 5000; $0.spanLengths = [6, 6, 6]; $0.totalLength = 18; $0.alternativeRoute = true;
+            $0.commercialFrequency = .bassa
         }
         let a = try r.attentionClass(census: c, defectLevel: 1)
         #expect(a.override && a.overall == 1)
-        let small = try r.attentionClass(census: try Self.census { $0.spans = 1; $0.spanLengths = [5.5]; $0.totalLength = 5.5 }, defectLevel: 5)
+        let small = try r.attentionClass(
+            census: try Self.census {
+                $0.spans = 1; $0.spanLengths = [5.5]; $0.totalLength = 5.5
+            }, defectLevel: 5)
         #expect(small.outOfScope && small.overall == nil)
     }
 
     @Test func vectors4_6_10_andTableProperties() throws {
         let r = try Self.rules()
-        let big = try r.attentionClass(census: try Self.census { $0.aadt = 30000; $0.spans = 1; $0.spanLengths = [60]; $0.totalLength = 60 }, defectLevel: 5)
+        let big = try r.attentionClass(
+            census: try Self.census {
+                $0.aadt = 30000; $0.spans = 1; $0.spanLengths = [60]; $0.totalLength = 60
+            }, defectLevel: 5)
         #expect(big.trace.contains(where: { $0.contains("TGM 30000") }))
         #expect(big.exposure == 1)
         #expect(r.hazard["A"]?["A"] == 1)  // vector 6
-        let seismic = try r.attentionClass(census: try Self.census { $0.seismicAg = 0.045; $0.topography = .T1; $0.subsoil = .B }, defectLevel: 5)
+        let seismic = try r.attentionClass(
+            census: try Self.census {
+                $0.seismicAg = 0.045; $0.topography = .T1; $0.subsoil = .B
+            }, defectLevel: 5)
         #expect(seismic.seismicHazard == 5)
-        let seismic2 = try r.attentionClass(census: try Self.census { $0.seismicAg = 0.06; $0.subsoil = .C }, defectLevel: 5)
+        let seismic2 = try r.attentionClass(
+            census: try Self.census {
+                $0.seismicAg = 0.06; $0.subsoil = .C
+            }, defectLevel: 5)
         #expect(seismic2.seismicHazard == 3)
         // Vector 7: corners, and no single-key worsening ever improves the class.
         let t = r.structuralTable
         #expect(t[4][4][4] == 5 && t[0][0][0] == 1)
-        for p in 0..<5 { for v in 0..<5 { for e in 0..<5 {
-            if p > 0 { #expect(t[p - 1][v][e] <= t[p][v][e]) }
-            if v > 0 { #expect(t[p][v - 1][e] <= t[p][v][e]) }
-            if e > 0 { #expect(t[p][v][e - 1] <= t[p][v][e]) }
-        } } }
+        for p in 0..<5 {
+            for v in 0..<5 {
+                for e in 0..<5 {
+                    if p > 0 { #expect(t[p - 1][v][e] <= t[p][v][e]) }
+                    if v > 0 { #expect(t[p][v - 1][e] <= t[p][v][e]) }
+                    if e > 0 { #expect(t[p][v][e - 1] <= t[p][v][e]) }
+                }
+            }
+        }
     }
 
     @Test func formsTwentyEightAndTwentyNineGiveTheHydraulicAndLandslideClasses() throws {
@@ -133,7 +153,10 @@ struct BridgeProjectionTests {
         var feeder = Feeder(p)
         func feed(_ e: any DomainEvent) throws { try feeder.feed(e) }
         try feed(try Self.census())
-        try feed(try Self.census { $0.bridgeId = "MI0002"; $0.postTensioned = false; $0.aadt = 3000 })
+        try feed(
+            try Self.census {
+                $0.bridgeId = "MI0002"; $0.postTensioned = false; $0.aadt = 3000
+            })
         var inspection = try JSONDecoder().decode(BridgeInspected.self, from: try Paths.example("BridgeInspected.v1"))
         try feed(inspection)  // G4 k2=1 PS: immediate Level 4
         inspection.bridgeId = "MI0002"
@@ -151,11 +174,15 @@ struct BridgeProjectionTests {
         let danger = feeder.state.alerts.values.filter { $0.rule == "bridge.dangerousDefect" }
         #expect(danger.map(\.asset) == ["bridge-MI0002"])
         // An L4 outcome clears the requirement and resolves the alert.
-        try feed(AssessmentConcluded(bridgeId: "MI0002", observedAt: "2024-05-01", level: 4, engineer: "x", outcome: .passableWithLimits, loadLimitTonnes: 12, notes: nil))
+        try feed(
+            AssessmentConcluded(
+                bridgeId: "MI0002", observedAt: "2024-05-01", level: 4, engineer: "x", outcome: .passableWithLimits, loadLimitTonnes: 12, notes: nil))
         #expect(p.safetyQueue(feeder.state, today: DomainTime.date("2024-06-01")!).map(\.bridgeId) == ["MI0001"])
         #expect(feeder.state.alerts.values.first { $0.rule == "bridge.dangerousDefect" }?.state == .resolved)
         // Annex D outcome "tests inconclusive" (vector 11) requires Level 4.
-        try feed(SpecialInspectionConcluded(bridgeId: "MI0002", observedAt: "2024-05-20", inspector: "x", outcome: .testsInconclusiveLevel4, tests: [], notes: nil))
+        try feed(
+            SpecialInspectionConcluded(
+                bridgeId: "MI0002", observedAt: "2024-05-20", inspector: "x", outcome: .testsInconclusiveLevel4, tests: [], notes: nil))
         #expect(p.nextStep(feeder.state.bridges["MI0002"]!).step == "Level 4")
     }
 }

@@ -50,6 +50,7 @@ struct DeterminismTests {
         try await check(BridgeProjection(rules: try BridgeProjectionTests.rules()), store: store, dir: dir.path)
         try await check(MeterProjection(rules: try MeterProjectionTests.rules()), store: store, dir: dir.path)
         try await check(
-            WasteSiteProjection(rules: try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: Paths.rules)), store: store, dir: dir.path)
+            WasteSiteProjection(rules: try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: Paths.rules)), store: store,
+            dir: dir.path)
     }
 }

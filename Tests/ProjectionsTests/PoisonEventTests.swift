@@ -26,7 +26,8 @@ struct PoisonEventTests {
         var events = [Self.raw("bridge-MI0001", "BridgeCensused", try Self.example("BridgeCensused.v1"))]
         // Out-of-range classes that used to trap on a table index (SIGILL).
         for bad in ["0", "-1", "4294967296", "9223372036854775807"] {
-            let form = try Self.example("LandslideFormRecorded.v1").replacingOccurrences(of: #""maxVelocityClass":5"#, with: #""maxVelocityClass":\#(bad)"#)
+            let form = try Self.example("LandslideFormRecorded.v1").replacingOccurrences(
+                of: #""maxVelocityClass":5"#, with: #""maxVelocityClass":\#(bad)"#)
             events.append(Self.raw("bridge-MI0001", "LandslideFormRecorded", form))
         }
         events += [
@@ -42,7 +43,9 @@ struct PoisonEventTests {
             // A valid fire report whose description makes the alert text longer than its limit.
             Self.raw(
                 "wastesite-WS0001", "WasteSiteFireReported",
-                try Self.example("WasteSiteFireReported.v1") { $0["severity"] = "importante"; $0["description"] = String(repeating: "è", count: 3990) }),
+                try Self.example("WasteSiteFireReported.v1") {
+                    $0["severity"] = "importante"; $0["description"] = String(repeating: "è", count: 3990)
+                }),
         ]
         _ = try await store.append(events)
         let head = try await store.headPosition()
@@ -96,12 +99,15 @@ struct PoisonEventTests {
         var rng = SeededRandom(seed: seed, label: "poison")
         let names = [
             "BridgeCensused", "BridgeCensusAmended", "BridgeInspected", "SpecialInspectionConcluded", "AssessmentConcluded", "InterventionCompleted",
-            "TrafficMeasureChanged", "HydraulicFormRecorded", "LandslideFormRecorded", "BuildingRegistered", "MeterInstalled", "MeterReadingsRecorded",
+            "TrafficMeasureChanged", "HydraulicFormRecorded", "LandslideFormRecorded", "BuildingRegistered", "MeterInstalled",
+            "MeterReadingsRecorded",
             "MeterReplaced", "TariffSet", "WasteSiteRegistered", "WasteSiteInspected", "WasteSiteFollowUpRecorded", "WasteSiteSanctioned",
             "WasteSiteFireReported", "AlertAcknowledged", "AlertResolved", "AlertReopened",
         ]
-        let edges: [Any] = [0, -1, 6, 4_294_967_296, Int64.max, 1e300, -0.5, "", "2024-02-31", "2024-03-12T25:00:00Z", "MI0001\u{2028}",
-            String(repeating: "n", count: 4500), NSNull(), [Any](), ["x": 1], true]
+        let edges: [Any] = [
+            0, -1, 6, 4_294_967_296, Int64.max, 1e300, -0.5, "", "2024-02-31", "2024-03-12T25:00:00Z", "MI0001\u{2028}",
+            String(repeating: "n", count: 4500), NSNull(), [Any](), ["x": 1], true,
+        ]
         func pick<T>(_ xs: [T]) -> T { xs[Int(rng.next() % UInt64(xs.count))] }
         var events: [ProposedEvent] = []
         for _ in 0..<60 {
@@ -114,7 +120,9 @@ struct PoisonEventTests {
             case 2: o.removeValue(forKey: pick(Array(o.keys)))
             default: if rng.next() % 2 == 0 { type = "Foreign" + name } else { o["extra"] = pick(edges) }
             }
-            let asset = ["bridgeId": "bridge", "meterId": "meter", "siteId": "wastesite", "buildingId": "building", "alertId": "alert", "kind": "tariff"]
+            let asset = [
+                "bridgeId": "bridge", "meterId": "meter", "siteId": "wastesite", "buildingId": "building", "alertId": "alert", "kind": "tariff",
+            ]
             let key = asset.keys.sorted().first { o[$0] is String } ?? "bridgeId"
             let stream = "\(asset[key]!)-\((o[key] as? String).map { $0.isEmpty ? "x" : $0 } ?? "MI0001")"
             guard let payload = try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]),
@@ -162,7 +170,8 @@ struct PoisonEventTests {
             ((e as? ValidationFailure)?.problems ?? []).contains { $0.code == .notFound && $0.path == "bridgeId" }
         }
         // What another writer appended anyway is parked with the reason, never dropped silently.
-        _ = try await store.append(Self.raw("bridge-MI0001", "BridgeInspected", String(decoding: try Paths.example("BridgeInspected.v1"), as: UTF8.self)))
+        _ = try await store.append(
+            Self.raw("bridge-MI0001", "BridgeInspected", String(decoding: try Paths.example("BridgeInspected.v1"), as: UTF8.self)))
         let set = try ProjectionSet(store: store, rulesDirectory: Paths.rules, snapshots: NoSnapshots())
         try await set.catchUp()
         let reasons = set.bridges.state.parked.events.map(\.reason)

@@ -56,7 +56,8 @@ struct WasteSiteProjectionTests {
         defer { store.close() }
         let submitter = Submitter(store: store, now: { Self.now })
         for (kind, name) in [
-            ("wastesite", "WasteSiteRegistered.v1"), ("wastesite-inspection", "WasteSiteInspected.v1"), ("wastesite-sanction", "WasteSiteSanctioned.v1"),
+            ("wastesite", "WasteSiteRegistered.v1"), ("wastesite-inspection", "WasteSiteInspected.v1"),
+            ("wastesite-sanction", "WasteSiteSanctioned.v1"),
             ("wastesite-follow-up", "WasteSiteFollowUpRecorded.v1"), ("wastesite-fire", "WasteSiteFireReported.v1"),
         ] {
             _ = try await submitter.submit(kind: kind, json: try Paths.example(name), actor: "t")
@@ -166,7 +167,8 @@ struct WasteSiteProjectionTests {
         // Follow-up resolves pileLimits; an engineer disagrees and reopens it.
         _ = try await submitter.submit(
             kind: "wastesite-follow-up",
-            json: Data(#"{"siteId":"WS0001","observedAt":"2024-10-01","inspector":"x","resolvedItems":["pileLimits"],"stillOpenItems":[]}"#.utf8), actor: "t")
+            json: Data(#"{"siteId":"WS0001","observedAt":"2024-10-01","inspector":"x","resolvedItems":["pileLimits"],"stillOpenItems":[]}"#.utf8),
+            actor: "t")
         try await r.catchUp()
         #expect(r.state.alerts[pile.id]?.state == .resolved)
         _ = try await r.publishAlerts()

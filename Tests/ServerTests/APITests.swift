@@ -14,7 +14,8 @@ struct APITests {
         let h = try await ServerHarness()
         defer { h.close() }
         try await h.application().test(.live) { client in
-            let r = try await client.execute(uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector), body: buffer(dangerousInspection))
+            let r = try await client.execute(
+                uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector), body: buffer(dangerousInspection))
             #expect(r.status == .created, "\(r.text)")
             let positions = r.json["positions"] as? [Int] ?? []
             #expect(positions.count == 1)
@@ -43,18 +44,25 @@ struct APITests {
         defer { h.close() }
         let head = try await h.store.headPosition()
         try await h.application().test(.live) { client in
-            var r = try await client.execute(uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector), body: buffer(#"{"bridgeId":"MI0001","observedAt":"2024-02-31"}"#))
+            var r = try await client.execute(
+                uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector),
+                body: buffer(#"{"bridgeId":"MI0001","observedAt":"2024-02-31"}"#))
             #expect(r.status == .unprocessableContent)
             #expect(r.headers[.contentType] == "application/problem+json")
             let problems = r.json["problems"] as? [[String: Any]] ?? []
             #expect(problems.contains { $0["path"] as? String == "observedAt" && $0["code"] as? String == "format" })
-            r = try await client.execute(uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector), body: buffer("{not json"))
+            r = try await client.execute(
+                uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector), body: buffer("{not json"))
             #expect(r.status == .unprocessableContent)
-            r = try await client.execute(uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector, contentType: "text/plain"), body: buffer(dangerousInspection))
+            r = try await client.execute(
+                uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector, contentType: "text/plain"),
+                body: buffer(dangerousInspection))
             #expect(r.status == .unsupportedMediaType)
             r = try await client.execute(uri: "/v1/submissions/no-such-kind", method: .post, headers: h.headers(.inspector), body: buffer("{}"))
             #expect(r.status == .notFound)
-            r = try await client.execute(uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector), body: buffer(String(repeating: " ", count: 9 << 20)))
+            r = try await client.execute(
+                uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector),
+                body: buffer(String(repeating: " ", count: 9 << 20)))
             #expect(r.status == .contentTooLarge)
             r = try await client.execute(uri: "/v1/alerts?state=maybe", method: .get, headers: h.headers(.engineer))
             #expect(r.status == .badRequest)
@@ -79,14 +87,18 @@ struct APITests {
         defer { h.close() }
         try await h.application().test(.live) { client in
             let hdr = h.headers(.inspector, extra: ["Idempotency-Key": "tablet-42-attempt"])
-            let first = try await client.execute(uri: "/v1/submissions/bridge-inspection", method: .post, headers: hdr, body: buffer(dangerousInspection))
+            let first = try await client.execute(
+                uri: "/v1/submissions/bridge-inspection", method: .post, headers: hdr, body: buffer(dangerousInspection))
             #expect(first.status == .created)
             let head = try await h.store.headPosition()
-            let again = try await client.execute(uri: "/v1/submissions/bridge-inspection", method: .post, headers: hdr, body: buffer(dangerousInspection))
+            let again = try await client.execute(
+                uri: "/v1/submissions/bridge-inspection", method: .post, headers: hdr, body: buffer(dangerousInspection))
             #expect(again.status == .created)
             #expect(again.text == first.text)
             #expect(again.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
-            let other = try await client.execute(uri: "/v1/submissions/bridge-inspection", method: .post, headers: hdr, body: buffer(dangerousInspection.replacingOccurrences(of: "anchorage", with: "bearing")))
+            let other = try await client.execute(
+                uri: "/v1/submissions/bridge-inspection", method: .post, headers: hdr,
+                body: buffer(dangerousInspection.replacingOccurrences(of: "anchorage", with: "bearing")))
             #expect(other.status == .unprocessableContent)
             // Alert events may follow from the workers, but no second inspection.
             let inspections = try await h.store.readStream("bridge-MI0001", from: 0, limit: 100).filter { $0.type == "BridgeInspected" }
@@ -108,24 +120,30 @@ struct APITests {
                 SC0001-W1,2024-03-12T01:15:00Z,1021.60
 
                 """
-            let r = try await client.execute(uri: "/v1/submissions/meter-readings", method: .post, headers: h.headers(.ingest, contentType: "text/csv"), body: buffer(csv))
+            let r = try await client.execute(
+                uri: "/v1/submissions/meter-readings", method: .post, headers: h.headers(.ingest, contentType: "text/csv"), body: buffer(csv))
             #expect(r.status == .created, "\(r.text)")
             let events = try await h.store.readStream("meter-SC0001-W1", from: 1, limit: 10)
             #expect(events.count == 1)
             let payload = try JSONSerialization.jsonObject(with: events[0].payload) as? [String: Any]
             #expect(payload?["observedAt"] as? String == "2024-03-12T00:00:00Z")
             #expect((payload?["readings"] as? [Any])?.count == 6)  // 00:00 … 01:15, two missing as null
-            let bad = try await client.execute(uri: "/v1/submissions/meter-readings", method: .post, headers: h.headers(.ingest, contentType: "text/csv"), body: buffer("meterId,observedAt,value\nSC0001-W1,yesterday,1\n"))
+            let bad = try await client.execute(
+                uri: "/v1/submissions/meter-readings", method: .post, headers: h.headers(.ingest, contentType: "text/csv"),
+                body: buffer("meterId,observedAt,value\nSC0001-W1,yesterday,1\n"))
             #expect(bad.status == .badRequest)
             #expect((bad.json["problems"] as? [[String: Any]])?.first?["path"] as? String == "line 2.observedAt")
             let nd = """
                 {"meterId":"SC0001-W1","observedAt":"2024-03-13T00:00:00Z","intervalMinutes":15,"readings":[1022.0,1022.1]}
                 {"meterId":"SC0001-W1","observedAt":"2024-03-13T00:30:00Z","intervalMinutes":15,"readings":[1022.2]}
                 """
-            let n = try await client.execute(uri: "/v1/submissions/meter-readings", method: .post, headers: h.headers(.ingest, contentType: "application/x-ndjson"), body: buffer(nd))
+            let n = try await client.execute(
+                uri: "/v1/submissions/meter-readings", method: .post, headers: h.headers(.ingest, contentType: "application/x-ndjson"),
+                body: buffer(nd))
             #expect(n.status == .created, "\(n.text)")
             #expect((n.json["positions"] as? [Int])?.count == 2)
-            let wrong = try await client.execute(uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector, contentType: "text/csv"), body: buffer(csv))
+            let wrong = try await client.execute(
+                uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector, contentType: "text/csv"), body: buffer(csv))
             #expect(wrong.status == .unsupportedMediaType)
         }
     }
@@ -135,19 +153,25 @@ struct APITests {
         let h = try await ServerHarness()
         defer { h.close() }
         try await h.application().test(.live) { client in
-            _ = try await client.execute(uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector), body: buffer(dangerousInspection))
+            _ = try await client.execute(
+                uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector), body: buffer(dangerousInspection))
             var alertId: String?
             _ = try await eventually {
-                let a = try await client.execute(uri: "/v1/alerts?asset=bridge-MI0001&rule=bridge.dangerousDefect", method: .get, headers: h.headers(.engineer))
+                let a = try await client.execute(
+                    uri: "/v1/alerts?asset=bridge-MI0001&rule=bridge.dangerousDefect", method: .get, headers: h.headers(.engineer))
                 alertId = (a.json["items"] as? [[String: Any]])?.first?["id"] as? String
                 return alertId != nil
             }
             let id = try #require(alertId)
-            let denied = try await client.execute(uri: "/v1/alerts/\(id)/acknowledge", method: .post, headers: h.headers(.auditor), body: buffer(#"{"note":"seen"}"#))
+            let denied = try await client.execute(
+                uri: "/v1/alerts/\(id)/acknowledge", method: .post, headers: h.headers(.auditor), body: buffer(#"{"note":"seen"}"#))
             #expect(denied.status == .forbidden)
-            let missing = try await client.execute(uri: "/v1/alerts/\(id)/acknowledge", method: .post, headers: h.headers(.engineer), body: buffer(#"{}"#))
+            let missing = try await client.execute(
+                uri: "/v1/alerts/\(id)/acknowledge", method: .post, headers: h.headers(.engineer), body: buffer(#"{}"#))
             #expect(missing.status == .unprocessableContent)
-            let ok = try await client.execute(uri: "/v1/alerts/\(id)/acknowledge", method: .post, headers: h.headers(.engineer), body: buffer(#"{"note":"closing lane 2, L4 ordered"}"#))
+            let ok = try await client.execute(
+                uri: "/v1/alerts/\(id)/acknowledge", method: .post, headers: h.headers(.engineer),
+                body: buffer(#"{"note":"closing lane 2, L4 ordered"}"#))
             #expect(ok.status == .created, "\(ok.text)")
             let acked = try await eventually {
                 let a = try await client.execute(uri: "/v1/alerts/\(id)", method: .get, headers: h.headers(.auditor))
@@ -169,21 +193,26 @@ struct APITests {
             #expect(lines.count >= Int(head))
             var union: Set<String> = []
             for m in 0..<2 {
-                let part = try await client.execute(uri: "/v1/feed?from=1&follow=false&group=gis&member=\(m)/2", method: .get, headers: h.headers(.auditor))
+                let part = try await client.execute(
+                    uri: "/v1/feed?from=1&follow=false&group=gis&member=\(m)/2", method: .get, headers: h.headers(.auditor))
                 for l in part.text.split(separator: "\n") {
                     let o = try JSONSerialization.jsonObject(with: Data(l.utf8)) as? [String: Any]
                     union.insert("\(o?["position"] ?? "")")
                 }
             }
             #expect(union.count == lines.count)
-            let commit = try await client.execute(uri: "/v1/feed/groups/gis/members/0-of-2", method: .put, headers: h.headers(.auditor), body: buffer(#"{"position":2}"#))
+            let commit = try await client.execute(
+                uri: "/v1/feed/groups/gis/members/0-of-2", method: .put, headers: h.headers(.auditor), body: buffer(#"{"position":2}"#))
             #expect(commit.status == .ok)
             let resumed = try await client.execute(uri: "/v1/feed?follow=false&group=gis&member=0/2", method: .get, headers: h.headers(.auditor))
             #expect(resumed.headers[HTTPField.Name("X-Presidio-Feed-From")!] == "3")
-            let sse = try await client.execute(uri: "/v1/feed?from=1&follow=false&category=bridge", method: .get, headers: h.headers(.auditor).merging([.accept: "text/event-stream"]))
+            let sse = try await client.execute(
+                uri: "/v1/feed?from=1&follow=false&category=bridge", method: .get,
+                headers: h.headers(.auditor).merging([.accept: "text/event-stream"]))
             #expect(sse.headers[.contentType] == "text/event-stream")
             #expect(sse.text.hasPrefix("id: 1\nevent: BridgeCensused\ndata: {"))
-            let beyond = try await client.execute(uri: "/v1/feed/groups/gis/members/0-of-2", method: .put, headers: h.headers(.auditor), body: buffer(#"{"position":999999}"#))
+            let beyond = try await client.execute(
+                uri: "/v1/feed/groups/gis/members/0-of-2", method: .put, headers: h.headers(.auditor), body: buffer(#"{"position":999999}"#))
             #expect(beyond.status == .unprocessableContent)
         }
     }
@@ -222,7 +251,8 @@ struct APITests {
         try await h.application().test(.live) { client in
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
             #expect(try await eventually { (try await client.execute(uri: "/readyz", method: .get)).status == .ok })
-            _ = try await client.execute(uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector), body: buffer(dangerousInspection))
+            _ = try await client.execute(
+                uri: "/v1/submissions/bridge-inspection", method: .post, headers: h.headers(.inspector), body: buffer(dangerousInspection))
             let m = try await client.execute(uri: "/metrics", method: .get)
             #expect(m.status == .ok)
             for name in ["presidio_append_duration_seconds", "presidio_projection_lag_events", "presidio_alerts", "hb_requests"] {

@@ -17,14 +17,17 @@ struct PoisonEventServerTests {
         var form = try JSONSerialization.jsonObject(with: try ServerHarness.example("LandslideFormRecorded")) as! [String: Any]
         form["maxVelocityClass"] = 0
         _ = try await h.store.append(
-            ProposedEvent(stream: "bridge-MI0001", type: "LandslideFormRecorded", payload: try JSONSerialization.data(withJSONObject: form), actor: "log-import"))
+            ProposedEvent(
+                stream: "bridge-MI0001", type: "LandslideFormRecorded", payload: try JSONSerialization.data(withJSONObject: form), actor: "log-import"
+            ))
         try await h.application().test(.live) { client in
             _ = try await eventually { (try await client.execute(uri: "/readyz", method: .get)).status == .ok }
             var fire = try JSONSerialization.jsonObject(with: try ServerHarness.example("WasteSiteFireReported")) as! [String: Any]
             fire["description"] = String(repeating: "fumo denso ", count: 360)
             fire["severity"] = "importante"
             let r = try await client.execute(
-                uri: "/v1/submissions/wastesite-fire", method: .post, headers: h.headers(.inspector), body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: fire)))
+                uri: "/v1/submissions/wastesite-fire", method: .post, headers: h.headers(.inspector),
+                body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: fire)))
             #expect(r.status == .created, "\(r.text)")
             let seen = try await eventually {
                 let a = try await client.execute(uri: "/v1/alerts?state=firing", method: .get, headers: h.headers(.engineer))
@@ -36,7 +39,9 @@ struct PoisonEventServerTests {
             #expect(seen)
             // The alerts were published back into the log as valid events.
             let published = try await eventually {
-                try await h.store.read(from: 1, limit: 1000).contains { $0.type == "AlertRaised" && String(decoding: $0.payload, as: UTF8.self).contains("wastesite.fire") }
+                try await h.store.read(from: 1, limit: 1000).contains {
+                    $0.type == "AlertRaised" && String(decoding: $0.payload, as: UTF8.self).contains("wastesite.fire")
+                }
             }
             #expect(published)
             let events = try await h.store.read(from: 1, limit: 1000).filter { $0.category == "alert" }

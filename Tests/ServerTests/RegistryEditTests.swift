@@ -20,17 +20,21 @@ struct RegistryEditTests {
             let etag = try #require(asset.headers[.eTag])
             #expect(etag == "\"0\"")
             let stale = try await client.execute(
-                uri: "/v1/submissions/bridge-census-amendment", method: .post, headers: h.headers(.engineer, extra: ["If-Match": "\"7\""]), body: buffer(Self.amendment))
+                uri: "/v1/submissions/bridge-census-amendment", method: .post, headers: h.headers(.engineer, extra: ["If-Match": "\"7\""]),
+                body: buffer(Self.amendment))
             #expect(stale.status == .preconditionFailed, "\(stale.text)")
             #expect(try await h.store.streamVersion("bridge-MI0001") == 0)
             let ok = try await client.execute(
-                uri: "/v1/submissions/bridge-census-amendment", method: .post, headers: h.headers(.engineer, extra: ["If-Match": etag]), body: buffer(Self.amendment))
+                uri: "/v1/submissions/bridge-census-amendment", method: .post, headers: h.headers(.engineer, extra: ["If-Match": etag]),
+                body: buffer(Self.amendment))
             #expect(ok.status == .created, "\(ok.text)")
             let again = try await client.execute(
-                uri: "/v1/submissions/bridge-census-amendment", method: .post, headers: h.headers(.engineer, extra: ["If-Match": etag]), body: buffer(Self.amendment))
+                uri: "/v1/submissions/bridge-census-amendment", method: .post, headers: h.headers(.engineer, extra: ["If-Match": etag]),
+                body: buffer(Self.amendment))
             #expect(again.status == .preconditionFailed)
             let bad = try await client.execute(
-                uri: "/v1/submissions/bridge-census-amendment", method: .post, headers: h.headers(.engineer, extra: ["If-Match": "abc"]), body: buffer(Self.amendment))
+                uri: "/v1/submissions/bridge-census-amendment", method: .post, headers: h.headers(.engineer, extra: ["If-Match": "abc"]),
+                body: buffer(Self.amendment))
             #expect(bad.status == .badRequest)
         }
     }
@@ -61,10 +65,12 @@ struct RegistryEditTests {
         defer { h.close() }
         try await h.application().test(.live) { client in
             let hdr = h.headers(.admin, extra: ["Idempotency-Key": "mk-token-1"])
-            let first = try await client.execute(uri: "/v1/tokens", method: .post, headers: hdr, body: buffer(#"{"role":"inspector","name":"ing. Neri"}"#))
+            let first = try await client.execute(
+                uri: "/v1/tokens", method: .post, headers: hdr, body: buffer(#"{"role":"inspector","name":"ing. Neri"}"#))
             #expect(first.status == .created)
             let id = (first.json["record"] as? [String: Any])?["id"] as? String
-            let again = try await client.execute(uri: "/v1/tokens", method: .post, headers: hdr, body: buffer(#"{"role":"inspector","name":"ing. Neri"}"#))
+            let again = try await client.execute(
+                uri: "/v1/tokens", method: .post, headers: hdr, body: buffer(#"{"role":"inspector","name":"ing. Neri"}"#))
             #expect(again.status == .conflict)
             #expect(again.text.contains(id ?? "?"))
             let list = try await client.execute(uri: "/v1/tokens", method: .get, headers: h.headers(.admin))
@@ -82,7 +88,8 @@ struct RegistryEditTests {
             for i in 0..<8 {
                 g.addTask {
                     try await submitter.submit(
-                        kind: "bridge-inspection", json: Data(dangerousInspection.replacingOccurrences(of: "anchorage washed out", with: "inspector \(i)").utf8),
+                        kind: "bridge-inspection",
+                        json: Data(dangerousInspection.replacingOccurrences(of: "anchorage washed out", with: "inspector \(i)").utf8),
                         actor: "inspector \(i)")
                 }
             }

@@ -27,7 +27,10 @@ struct RoleMatrixTests {
         Endpoint(method: .get, path: "/v1/public/wastesites/WS0001", roles: nil),
         Endpoint(method: .post, path: "/v1/submissions/bridge-inspection", body: dangerousInspection, roles: [.inspector, .engineer]),
         Endpoint(method: .post, path: "/v1/submissions/wastesite-fire", body: "{}", roles: [.inspector, .engineer]),
-        Endpoint(method: .post, path: "/v1/submissions/meter-readings", body: #"{"meterId":"SC0001-W1","observedAt":"2024-03-12T00:00:00Z","intervalMinutes":15,"readings":[1021.3]}"#, roles: [.ingest, .engineer]),
+        Endpoint(
+            method: .post, path: "/v1/submissions/meter-readings",
+            body: #"{"meterId":"SC0001-W1","observedAt":"2024-03-12T00:00:00Z","intervalMinutes":15,"readings":[1021.3]}"#,
+            roles: [.ingest, .engineer]),
         Endpoint(method: .post, path: "/v1/submissions/tariff", body: "{}", roles: [.engineer]),
         Endpoint(method: .post, path: "/v1/submissions/bridge-census", body: "{}", roles: [.engineer]),
         Endpoint(method: .post, path: "/v1/submissions/alert-acknowledgement", body: "{}", roles: [.engineer]),
@@ -63,7 +66,8 @@ struct RoleMatrixTests {
             for e in Self.endpoints {
                 for role in [nil] + Role.creatable.map(Optional.some) {
                     let r = try await client.execute(
-                        uri: e.path, method: e.method, headers: h.headers(role, contentType: e.body == nil ? nil : e.contentType), body: e.body.map { buffer($0) })
+                        uri: e.path, method: e.method, headers: h.headers(role, contentType: e.body == nil ? nil : e.contentType),
+                        body: e.body.map { buffer($0) })
                     let code = r.status.code
                     #expect(code < 500, "\(e.method) \(e.path) as \(role?.rawValue ?? "anonymous"): \(code) \(r.text.prefix(200))")
                     if let allowed = e.roles {

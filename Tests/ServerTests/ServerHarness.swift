@@ -27,7 +27,10 @@ struct ServerHarness {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("server-\(UUID().uuidString)").path
         store = try SegmentStore(directory: directory)
         let submitter = Submitter(store: store, now: { ISO8601DateFormatter().date(from: "2025-06-01T12:00:00Z")! })
-        for (kind, name) in [("bridge-census", "BridgeCensused"), ("wastesite", "WasteSiteRegistered"), ("building", "BuildingRegistered"), ("meter-installation", "MeterInstalled")] {
+        for (kind, name) in [
+            ("bridge-census", "BridgeCensused"), ("wastesite", "WasteSiteRegistered"), ("building", "BuildingRegistered"),
+            ("meter-installation", "MeterInstalled"),
+        ] {
             _ = try await submitter.submit(kind: kind, json: try Self.example(name), actor: "seed")
         }
         registry = TokenRegistry(state: state)
@@ -40,7 +43,8 @@ struct ServerHarness {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let options = PresidioServer.Options(
-            location: try StoreLocation(directory), host: "127.0.0.1", port: 0, role: role, rulesDirectory: Self.root.appendingPathComponent("projections").path)
+            location: try StoreLocation(directory), host: "127.0.0.1", port: 0, role: role,
+            rulesDirectory: Self.root.appendingPathComponent("projections").path)
         return try PresidioServer(options: options, logger: logger).makeApplication(
             store: store, state: state, snapshots: FileSnapshotStore(directory: directory + "/projections"), tokens: registry)
     }

@@ -96,7 +96,10 @@ extension SpecialInspectionConcluded: ContextRules {
         let (f, problems) = existingBridge(bridgeId, observedAt, ctx)
         var p = problems
         if let b = f.bridge, !b.postTensioned {
-            p.append(Problem("bridgeId", .inconsistent, "Annex D special inspections apply to post-tensioned decks; the census says bridge \(bridgeId) is not"))
+            p.append(
+                Problem(
+                    "bridgeId", .inconsistent, "Annex D special inspections apply to post-tensioned decks; the census says bridge \(bridgeId) is not")
+            )
         }
         return p
     }

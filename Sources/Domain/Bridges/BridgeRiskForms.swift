@@ -49,13 +49,19 @@ public struct HydraulicFormRecorded: DomainEvent {
         Field("overtoppingHazard", hazard, "1 = Alta … 5 = Bassa (freeboard / flow data, LG hydraulic section)"),
         Field(
             "overtopping",
-            .object(["debrisAccumulation", "vegetationTransport", "basinUnder100km2", "significantDeposits", "significantVegetation", "basinUnder500km2", "basinOver500km2"].map { Field($0, .boolean) })),
+            .object(
+                [
+                    "debrisAccumulation", "vegetationTransport", "basinUnder100km2", "significantDeposits", "significantVegetation",
+                    "basinUnder500km2", "basinOver500km2",
+                ].map { Field($0, .boolean) })),
         Field("generalErosionHazard", hazard),
         Field("generalErosion", .object(["shallowFoundations", "generalBedLowering", "sharpBend", "deepFoundations"].map { Field($0, .boolean) })),
         Field("localErosionHazard", hazard),
         Field(
             "localErosion",
-            .object(["shallowFoundations", "generalBedLowering", "debrisAtPiers", "lateralWandering", "deepFoundations", "toeProtection", "checkDam"].map { Field($0, .boolean) })),
+            .object(
+                ["shallowFoundations", "generalBedLowering", "debrisAtPiers", "lateralWandering", "deepFoundations", "toeProtection", "checkDam"].map
+                { Field($0, .boolean) })),
     ]
 }
 

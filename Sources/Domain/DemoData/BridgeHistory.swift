@@ -47,10 +47,12 @@ enum BridgeHistory {
             let alternative = r.chance(0.7)
             let census = BridgeCensused(
                 bridgeId: id, observedAt: DomainTime.dayString(censusDay), iopCode: r.chance(0.8) ? String(format: "IOP-MI-%06d", n * 37) : nil,
-                name: "Ponte \(n) di \(town.name)", road: r.chance(0.85) ? "SP \(r.int(1...240))" : "SS \(r.pick(["11", "33", "35", "36", "412", "415", "494", "525", "526", "527"]))",
+                name: "Ponte \(n) di \(town.name)",
+                road: r.chance(0.85) ? "SP \(r.int(1...240))" : "SS \(r.pick(["11", "33", "35", "36", "412", "415", "494", "525", "526", "527"]))",
                 kmStart: (r.range(0...40) * 100).rounded() / 100, kmEnd: nil, municipality: town.name,
                 location: GeoPoint(
-                    lat: ((town.lat + r.range(-0.02...0.02)) * 1e5).rounded() / 1e5, lon: ((town.lon + r.range(-0.025...0.025)) * 1e5).rounded() / 1e5,
+                    lat: ((town.lat + r.range(-0.02...0.02)) * 1e5).rounded() / 1e5,
+                    lon: ((town.lon + r.range(-0.025...0.025)) * 1e5).rounded() / 1e5,
                     elevation: (r.range(90...190)).rounded()),
                 yearBuilt: year, yearBuiltPresumed: r.chance(0.3), lastMajorInterventionYear: r.chance(0.2) ? min(2019, year + r.int(15...50)) : nil,
                 designCodeClass: year < 1952 ? .A : (year < 1990 ? .B : .C), material: material, staticScheme: scheme, spans: spans,
@@ -82,7 +84,8 @@ enum BridgeHistory {
                         (StructuralElement.beam, 25.0), (.pier, 15), (.abutment, 15), (.deckSlab, 15), (.bearing, 10), (.joint, 10),
                         (.crossBeam, 5), (.accessory, 5),
                     ])
-                    let family: BridgeMaterial = [.bearing, .joint, .accessory].contains(element) ? .other : (codes[material] == nil ? .other : material)
+                    let family: BridgeMaterial =
+                        [.bearing, .joint, .accessory].contains(element) ? .other : (codes[material] == nil ? .other : material)
                     let (code, g) = r.pick(codes[family]!)
                     let status = r.weighted([(DefectStatus.present, 55.0), (.notPresent, 35), (.notApplicable, 6), (.notDetectable, 4)])
                     let span = r.int(1...spans)
@@ -103,11 +106,18 @@ enum BridgeHistory {
                         .init(
                             element: el, span: r.int(1...spans), instance: "X1", material: material, code: code, status: .present, g: 5, k1: 1, k2: 1,
                             ps: true, photos: ["\(id)-\(year)-critical.jpg"], notes: "severe section loss; static safety at risk"))
-                    truth.append(GroundTruth(kind: .dangerousDefect, stream: "bridge-\(id)", from: DomainTime.dayString(date), to: nil, detail: "\(el.rawValue) \(code) G5 k2=1 PS"))
+                    truth.append(
+                        GroundTruth(
+                            kind: .dangerousDefect, stream: "bridge-\(id)", from: DomainTime.dayString(date), to: nil,
+                            detail: "\(el.rawValue) \(code) G5 k2=1 PS"))
                 }
                 var critical: [BridgeInspected.CriticalElement] = []
-                if scheme == .gerber { critical.append(.init(type: .gerberHalfJoint, present: true, condition: r.pick([.good, .fair, .poor]), notes: nil)) }
-                if postTensioned { critical.append(.init(type: .postTensionedCables, present: true, condition: r.pick([.good, .fair, .poor, .unknown]), notes: nil)) }
+                if scheme == .gerber {
+                    critical.append(.init(type: .gerberHalfJoint, present: true, condition: r.pick([.good, .fair, .poor]), notes: nil))
+                }
+                if postTensioned {
+                    critical.append(.init(type: .postTensionedCables, present: true, condition: r.pick([.good, .fair, .poor, .unknown]), notes: nil))
+                }
                 let access = r.weighted([(InspectionAccess.full, 60.0), (.partial, 35), (.none, 5)])
                 out.append(
                     Scheduled(
@@ -135,7 +145,8 @@ enum BridgeHistory {
                             Scheduled(
                                 day: d3, kind: "bridge-traffic-measure",
                                 event: TrafficMeasureChanged(
-                                    bridgeId: id, observedAt: DomainTime.dayString(d3), measure: .loadLimit, loadLimitTonnes: Double(r.pick([3.5, 7.5, 12, 20])),
+                                    bridgeId: id, observedAt: DomainTime.dayString(d3), measure: .loadLimit,
+                                    loadLimitTonnes: Double(r.pick([3.5, 7.5, 12, 20])),
                                     reason: "critical defect found at inspection of \(DomainTime.dayString(date))")))
                     }
                 }

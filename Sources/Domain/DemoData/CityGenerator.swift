@@ -48,7 +48,9 @@ public struct CityGenerator: Sendable {
         }
         for (kind, price) in [(MeterKind.electricity, 0.28), (.gas, 1.05), (.districtHeat, 0.14), (.water, 1.35)] {
             scheduled.append(
-                .init(day: DomainTime.date("2018-01-01")!, kind: "tariff", event: TariffSet(kind: kind, observedAt: "2018-01-01", pricePerUnitEUR: price)))
+                .init(
+                    day: DomainTime.date("2018-01-01")!, kind: "tariff",
+                    event: TariffSet(kind: kind, observedAt: "2018-01-01", pricePerUnitEUR: price)))
         }
         // Stable order: by day, then by kind of creation before updates, then generation order.
         let order: [String: Int] = ["tariff": 0, "bridge-census": 1, "wastesite": 1, "building": 1, "meter-installation": 2]
@@ -107,9 +109,12 @@ public struct CityGenerator: Sendable {
                 name: "\(r.pick(["Liceo", "Istituto Tecnico", "IIS", "Istituto Professionale", "Liceo Artistico"])) \(n + 1) di \(town.name)",
                 institute: "Istituto \(n / 2 + 1)", address: "Via Scuole \(r.int(1...120)), \(town.name)", municipality: town.name,
                 location: GeoPoint(
-                    lat: ((town.lat + r.range(-0.01...0.01)) * 1e5).rounded() / 1e5, lon: ((town.lon + r.range(-0.012...0.012)) * 1e5).rounded() / 1e5),
+                    lat: ((town.lat + r.range(-0.01...0.01)) * 1e5).rounded() / 1e5, lon: ((town.lon + r.range(-0.012...0.012)) * 1e5).rounded() / 1e5
+                ),
                 floorAreaM2: area, heating: heating)
-            var roles: [(MeterSim.Role, MeterKind, String)] = [(.mainElectricity, .electricity, "E1"), (.secondaryElectricity, .electricity, "E2"), (.water, .water, "W1")]
+            var roles: [(MeterSim.Role, MeterKind, String)] = [
+                (.mainElectricity, .electricity, "E1"), (.secondaryElectricity, .electricity, "E2"), (.water, .water, "W1"),
+            ]
             switch heating {
             case .gas: roles.append((.gas, .gas, "G1"))
             case .districtHeat: roles.append((.districtHeat, .districtHeat, "H1"))
@@ -163,7 +168,9 @@ public struct CityGenerator: Sendable {
                 m.stuck = (a, b)
             }
             if r.chance(0.03) { m.spikes.append((r.int(first...(days - 1)), r.int(30...70), r.range(6...10).rounded())) }
-            if m.role == .mainElectricity && r.chance(0.03) && days >= 60 { m.drift = (r.int(max(first, 30)...(days - 45)), r.int(20...40), r.range(0.25...0.45)) }
+            if m.role == .mainElectricity && r.chance(0.03) && days >= 60 {
+                m.drift = (r.int(max(first, 30)...(days - 45)), r.int(20...40), r.range(0.25...0.45))
+            }
         case .gas, .districtHeat, .heatPump:
             // Heating out of season: only if the data set covers May–September.
             if r.chance(0.05) {
@@ -183,6 +190,6 @@ public struct CityGenerator: Sendable {
         }
         // Keep anomalies apart so each has a clean ground truth.
         if let s = m.stuck { m.gaps.removeAll { $0.day >= s.start && $0.day <= s.end } }
-        if let s = m.swapDay { m.gaps.removeAll { $0.day == s } ; if let st = m.stuck, s >= st.start && s <= st.end { m.swapDay = nil } }
+        if let s = m.swapDay { m.gaps.removeAll { $0.day == s }; if let st = m.stuck, s >= st.start && s <= st.end { m.swapDay = nil } }
     }
 }

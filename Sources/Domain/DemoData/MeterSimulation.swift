@@ -88,7 +88,9 @@ struct MeterSim {
             if swapDay == d && i == 40 {
                 register = (rng.range(0...5) * decimals).rounded() / decimals
                 resetKind = .meterSwap
-                truth.append(GroundTruth(kind: .counterRegression, stream: stream, from: Self.stamp(start, i), to: nil, detail: "register reset to \(register)"))
+                truth.append(
+                    GroundTruth(
+                        kind: .counterRegression, stream: stream, from: Self.stamp(start, i), to: nil, detail: "register reset to \(register)"))
             }
             // Floor to the register resolution (the epsilon keeps 0.29 × 100 from flooring to 28).
             var value = (register * decimals + 1e-6).rounded(.down) / decimals

@@ -35,7 +35,8 @@ enum WasteSiteHistory {
                 siteId: id, observedAt: DomainTime.dayString(registeredDay),
                 operatorName: "\(r.pick(Names.operators)) \(town.name.split(separator: " ").first ?? "") S.r.l.", municipality: town.name,
                 location: GeoPoint(
-                    lat: ((town.lat + r.range(-0.02...0.02)) * 1e5).rounded() / 1e5, lon: ((town.lon + r.range(-0.025...0.025)) * 1e5).rounded() / 1e5),
+                    lat: ((town.lat + r.range(-0.02...0.02)) * 1e5).rounded() / 1e5, lon: ((town.lon + r.range(-0.025...0.025)) * 1e5).rounded() / 1e5
+                ),
                 authorisation: r.weighted([(Authorisation.art208, 60.0), (.art216, 30), (.aia, 10)]),
                 operations: r.chance(0.5) ? ["R13"] : ["R13", r.pick(["R3", "R4", "R5", "R12"]), "D15"], areas: areas,
                 combustibleShare: total > 0 ? (combustibleTonnes / total * 100).rounded() / 100 : 0, footprintM2: footprint,
@@ -62,13 +63,15 @@ enum WasteSiteHistory {
                 let over = failed.contains(.quantity)
                 let measured = areas.map { a in
                     WasteSiteInspected.Measured(
-                        areaId: a.areaId, tonnes: (a.authorisedTonnes * (over && a.areaId == "A1" ? r.range(1.1...1.6) : r.range(0.3...0.95))).rounded())
+                        areaId: a.areaId,
+                        tonnes: (a.authorisedTonnes * (over && a.areaId == "A1" ? r.range(1.1...1.6) : r.range(0.3...0.95))).rounded())
                 }
                 out.append(
                     .init(
                         day: day, kind: "wastesite-inspection",
                         event: WasteSiteInspected(
-                            siteId: id, observedAt: DomainTime.dayString(day), inspector: r.pick(Names.police), body: "Polizia Locale di \(town.name)",
+                            siteId: id, observedAt: DomainTime.dayString(day), inspector: r.pick(Names.police),
+                            body: "Polizia Locale di \(town.name)",
                             items: items, measured: measured, photos: ["\(id)-\(DomainTime.dayString(day)).jpg"])))
                 if !failed.isEmpty {
                     truth.append(
@@ -114,7 +117,8 @@ enum WasteSiteHistory {
                         day: fireDay, kind: "wastesite-fire",
                         event: WasteSiteFireReported(
                             siteId: id, observedAt: DomainTime.timestampString(at), severity: severity, description: "fire in a storage area")))
-                truth.append(GroundTruth(kind: .fire, stream: "wastesite-\(id)", from: DomainTime.timestampString(at), to: nil, detail: severity.rawValue))
+                truth.append(
+                    GroundTruth(kind: .fire, stream: "wastesite-\(id)", from: DomainTime.timestampString(at), to: nil, detail: severity.rawValue))
             }
         }
         return out

@@ -19,7 +19,9 @@ extension MeterInstalled: ContextRules {
             p.append(Problem("meterId", .inconsistent, "must start with the building id '\(buildingId)-' (got '\(meterId)')"))
         }
         if meterId.count > buildingId.count + 1, meterId[meterId.index(meterId.startIndex, offsetBy: buildingId.count + 1)] != kind.letter {
-            p.append(Problem("meterId", .inconsistent, "a \(kind.rawValue) meter id uses the letter \(kind.letter) after the building id (got '\(meterId)')"))
+            p.append(
+                Problem(
+                    "meterId", .inconsistent, "a \(kind.rawValue) meter id uses the letter \(kind.letter) after the building id (got '\(meterId)')"))
         }
         if unit != kind.unit { p.append(Problem("unit", .inconsistent, "a \(kind.rawValue) meter counts in \(kind.unit) (got \(unit))")) }
         if initialReading >= pow(10, Double(registerDigits)) {

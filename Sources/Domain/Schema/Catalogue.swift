@@ -55,7 +55,10 @@ public enum Catalogue {
         s["$id"] = "urn:presidio:events:\(entry.versionedName)"
         s["title"] = entry.versionedName
         s["description"] = entry.type.summary
-        s["x-presidio"] = ["eventType": entry.eventType, "schemaVersion": Int(entry.schemaVersion), "stream": "\(entry.type.category.rawValue)-{id}", "submitKind": entry.kind]
+        s["x-presidio"] = [
+            "eventType": entry.eventType, "schemaVersion": Int(entry.schemaVersion), "stream": "\(entry.type.category.rawValue)-{id}",
+            "submitKind": entry.kind,
+        ]
         return s
     }
 

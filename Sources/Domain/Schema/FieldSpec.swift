@@ -89,7 +89,9 @@ extension FieldType {
             guard let s = value as? String else { return problems.append(Self.typeProblem(path, "a timestamp", value)) }
             if DomainTime.dateTime(s) == nil {
                 problems.append(
-                    Problem(path, .format, "must be an RFC 3339 timestamp with zone, e.g. 2026-03-12T09:30:00Z, year \(DomainTime.yearText) (got \(Self.quoted(s)))"))
+                    Problem(
+                        path, .format,
+                        "must be an RFC 3339 timestamp with zone, e.g. 2026-03-12T09:30:00Z, year \(DomainTime.yearText) (got \(Self.quoted(s)))"))
             }
         case .uuid:
             guard let s = value as? String else { return problems.append(Self.typeProblem(path, "a UUID", value)) }

@@ -118,7 +118,9 @@ struct FieldValidatingEncoder: Encoder {
         }
 
         mutating func encodeNil(forKey key: Key) throws {
-            if let f = field(key), f.required, !f.type.isNullable { sink.problems.append(Problem(Path.field(path, key.stringValue), .required, "is required")) }
+            if let f = field(key), f.required, !f.type.isNullable {
+                sink.problems.append(Problem(Path.field(path, key.stringValue), .required, "is required"))
+            }
         }
 
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
@@ -127,7 +129,8 @@ struct FieldValidatingEncoder: Encoder {
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-            FieldValidatingEncoder(type: field(key)?.type ?? .object([]), path: Path.field(path, key.stringValue), sink: sink).container(keyedBy: NestedKey.self)
+            FieldValidatingEncoder(type: field(key)?.type ?? .object([]), path: Path.field(path, key.stringValue), sink: sink).container(
+                keyedBy: NestedKey.self)
         }
 
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
@@ -218,8 +221,12 @@ struct FieldValidatingEncoder: Encoder {
         func number(_ x: Double, integral: Bool) {
             switch type.nonNull {
             case .number(let min, let max):
-                if let min, x < min { sink.problems.append(Problem(path, .range, "must be at least \(FieldType.text(min)) (got \(FieldType.text(x)))")) }
-                if let max, x > max { sink.problems.append(Problem(path, .range, "must be at most \(FieldType.text(max)) (got \(FieldType.text(x)))")) }
+                if let min, x < min {
+                    sink.problems.append(Problem(path, .range, "must be at least \(FieldType.text(min)) (got \(FieldType.text(x)))"))
+                }
+                if let max, x > max {
+                    sink.problems.append(Problem(path, .range, "must be at most \(FieldType.text(max)) (got \(FieldType.text(x)))"))
+                }
             case .integer, .numberOneOf: problems(NSNumber(value: x))
             default: sink.problems.append(FieldType.typeProblem(path, type.expected, NSNumber(value: x)))
             }

@@ -29,7 +29,8 @@ extension Catalogue {
     /// Decodes a recorded event into its current Swift type, upcasting older schema versions.
     /// The newest entry of each event type, and its field names (looked up per event read).
     static let current: [String: (entry: Entry, fieldNames: Set<String>)] = Dictionary(
-        entries.map { ($0.eventType, ($0, Set($0.type.fields.map(\.name)))) }, uniquingKeysWith: { a, b in a.entry.schemaVersion >= b.entry.schemaVersion ? a : b })
+        entries.map { ($0.eventType, ($0, Set($0.type.fields.map(\.name)))) },
+        uniquingKeysWith: { a, b in a.entry.schemaVersion >= b.entry.schemaVersion ? a : b })
 
     public static func decode(type: String, schemaVersion: UInt32, payload: Data, upcasters: [Upcaster] = upcasters) throws -> any DomainEvent {
         guard let current = current[type]?.entry else {

@@ -45,7 +45,9 @@ public struct Submitter: Sendable {
 
     private func submitOnce(kind: String, json: Data, actor: String, submissionId: UUID?, ifMatch: UInt64?) async throws -> Result {
         guard let entry = Catalogue.entry(kind: kind) else {
-            throw ValidationFailure([Problem("kind", .enumeration, "unknown kind '\(kind)'; one of \(Catalogue.entries.map(\.kind).joined(separator: ", "))")])
+            throw ValidationFailure([
+                Problem("kind", .enumeration, "unknown kind '\(kind)'; one of \(Catalogue.entries.map(\.kind).joined(separator: ", "))")
+            ])
         }
         // The log's own syntax check first: it names the byte, and refuses what no store may
         // hold (NUL, lone surrogates) before anything else looks at the values.
@@ -99,7 +101,8 @@ public struct Submitter: Sendable {
             let current = seenVersions[stream].flatMap { $0 }
             guard current == ifMatch else {
                 throw EventStoreError(
-                    .wrongExpectedVersion, "If-Match: \(stream) is at version \(current.map(String.init) ?? "none"), not \(ifMatch): read it again and retry")
+                    .wrongExpectedVersion,
+                    "If-Match: \(stream) is at version \(current.map(String.init) ?? "none"), not \(ifMatch): read it again and retry")
             }
             seenVersions[stream] = ifMatch
         }
@@ -174,7 +177,9 @@ public struct Submitter: Sendable {
                 guard let p = try await store.position(ofEventId: ev.id) else { throw e }
                 positions.append(p)
             }
-            let retried = events.map { var x = $0; x.expected = .any; return x }
+            let retried = events.map {
+                var x = $0; x.expected = .any; return x
+            }
             let again = try await store.append(retried)
             guard again.appended == 0, again.positions == positions else { throw e }
             return again

@@ -84,7 +84,8 @@ enum DateRules {
             return [
                 Problem(
                     path, .notFound,
-                    "\(noun) '\(id)' has no valid registration in the log (the one recorded was parked: see `presidio projections status`); file it again first")
+                    "\(noun) '\(id)' has no valid registration in the log (the one recorded was parked: see `presidio projections status`); file it again first"
+                )
             ]
         }
         return [Problem(path, .notFound, "\(noun) '\(id)' is not registered")]

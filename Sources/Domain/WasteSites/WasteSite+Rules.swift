@@ -23,7 +23,8 @@ extension WasteSiteRegistered: ContextRules {
 private func existingSite(_ id: String, _ observedAt: String, _ ctx: ValidationContext, time: Bool = false) -> (AssetFacts, [Problem]) {
     let f = ctx.facts("wastesite-\(id)")
     var p = DateRules.exists(f, path: "siteId", noun: "site")
-    p += time
+    p +=
+        time
         ? DateRules.time(observedAt, context: ctx, notBefore: f.createdAt, what: "the site's registration")
         : DateRules.day(observedAt, context: ctx, notBefore: f.createdAt, what: "the site's registration")
     return (f, p)
@@ -36,7 +37,10 @@ extension WasteSiteInspected: ContextRules {
         if let site = f.wasteSite {
             let areas = Set(site.areas.map(\.areaId))
             for (i, m) in measured.enumerated() where !areas.contains(m.areaId) {
-                p.append(Problem("measured[\(i)].areaId", .notFound, "site \(siteId) has no area '\(m.areaId)' (areas: \(areas.sorted().joined(separator: ", ")))"))
+                p.append(
+                    Problem(
+                        "measured[\(i)].areaId", .notFound,
+                        "site \(siteId) has no area '\(m.areaId)' (areas: \(areas.sorted().joined(separator: ", ")))"))
             }
         }
         if items[ChecklistItem.quantity.rawValue]?.outcome == .conforme, let site = f.wasteSite {

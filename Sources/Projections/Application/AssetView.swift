@@ -36,7 +36,8 @@ public struct AssetView: Codable, Sendable {
     }
 
     /// The view of `id` in `model`.
-    public static func make(_ id: String, in model: ReadModel, asOfPosition: UInt64? = nil, asOfTime: String? = nil) throws(LookupError) -> AssetView {
+    public static func make(_ id: String, in model: ReadModel, asOfPosition: UInt64? = nil, asOfTime: String? = nil) throws(LookupError) -> AssetView
+    {
         guard let a = AssetID(id) else { throw .malformed(id) }
         var v = AssetView(
             asset: id, domain: a.domain.rawValue, position: model.position, asOfPosition: asOfPosition, asOfTime: asOfTime, ruleSet: "",

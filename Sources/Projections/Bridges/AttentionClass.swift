@@ -55,7 +55,8 @@ extension BridgeRules {
         let row = schemeVulnerability[key] ?? schemeVulnerability["default"] ?? []
         let longest = c.spanLengths.max() ?? c.totalLength
         let v4 = try row.cell(band(longest, spanBandsMetres) + 1, "schemeVulnerability.\(key)")
-        trace.append(String(format: "V4 = scheme[%@][longest span %.1f m] = %@", schemeVulnerability[key] == nil ? "default" : key, longest, name(v4)))
+        trace.append(
+            String(format: "V4 = scheme[%@][longest span %.1f m] = %@", schemeVulnerability[key] == nil ? "default" : key, longest, name(v4)))
         let v5 = c.spans > manySpansAbove ? max(1, v4 - 1) : v4
         trace.append("V5 = \(c.spans) spans → \(name(v5))")
         let v = try combinedVulnerability.cell(v5, "combinedVulnerability").cell(v2, "combinedVulnerability[V5]")
@@ -70,8 +71,10 @@ extension BridgeRules {
         if c.crossedFeatureClass == .alta { e -= 1 }
         if c.crossedFeatureClass == .bassa { e += 1 }
         e = max(1, min(5, e))
-        trace.append(String(format: "E = TGM %d + mean span %.0f m → %@ (pedestrians %@, alternative %@, crossed %@)", c.aadt, meanSpan, name(e),
-            c.frequentPedestrians ? "yes" : "no", c.alternativeRoute ? "yes" : "no", c.crossedFeatureClass.rawValue))
+        trace.append(
+            String(
+                format: "E = TGM %d + mean span %.0f m → %@ (pedestrians %@, alternative %@, crossed %@)", c.aadt, meanSpan, name(e),
+                c.frequentPedestrians ? "yes" : "no", c.alternativeRoute ? "yes" : "no", c.crossedFeatureClass.rawValue))
         let sf = try structural(p, v, e)
         trace.append("CdA structural-foundational = T[P][V][E] = \(name(sf))")
         // Seismic chain (§4.3).
@@ -85,7 +88,8 @@ extension BridgeRules {
         let cell = sz.baseVulnerability[c.material.rawValue]?[hyper ? "hyper" : "iso"]?[longest > sz.longSpanAbove ? 1 : 0][c.spans > 1 ? 1 : 0] ?? 0
         var sv = cell == 0 ? sz.defaultBaseVulnerability : cell
         trace.append(
-            "seismic V2_0 = \(c.material.rawValue), \(hyper ? "hyperstatic" : "isostatic"), \(longest > sz.longSpanAbove ? "long" : "short") span, \(c.spans > 1 ? "multi" : "single")-span → \(name(sv))\(cell == 0 ? " (no table cell: default)" : "")")
+            "seismic V2_0 = \(c.material.rawValue), \(hyper ? "hyperstatic" : "isostatic"), \(longest > sz.longSpanAbove ? "long" : "short") span, \(c.spans > 1 ? "multi" : "single")-span → \(name(sv))\(cell == 0 ? " (no table cell: default)" : "")"
+        )
         if sz.assumeVulnerabilityElements { sv = max(1, sv - 1) }
         if sz.assumeNonSeismicDesign { sv = max(1, sv - 1) }
         if sz.assumeVulnerabilityElements || sz.assumeNonSeismicDesign {
@@ -113,9 +117,11 @@ extension BridgeRules {
         trace.append(
             override
                 ? "overall = Alta (override: defect level Alto)"
-                : "overall = worst of classifiable partial classes (structural \(name(sf)), seismic \(name(sCdA))\(hCdA.map { ", hydraulic \(name($0))" } ?? "")\(lCdA.map { ", landslide \(name($0))" } ?? "")) = \(name(overall))")
+                : "overall = worst of classifiable partial classes (structural \(name(sf)), seismic \(name(sCdA))\(hCdA.map { ", hydraulic \(name($0))" } ?? "")\(lCdA.map { ", landslide \(name($0))" } ?? "")) = \(name(overall))"
+        )
         return AttentionClass(
-            defectLevel: dl, structural: sf, seismicHazard: sh, seismic: sCdA, hydraulic: hCdA, landslide: lCdA, exposure: e, overall: outOfScope ? nil : overall, override: override, outOfScope: outOfScope,
+            defectLevel: dl, structural: sf, seismicHazard: sh, seismic: sCdA, hydraulic: hCdA, landslide: lCdA, exposure: e,
+            overall: outOfScope ? nil : overall, override: override, outOfScope: outOfScope,
             trace: trace, notClassifiable: outOfScope ? ["total span ≤ 6 m: outside the Linee Guida scope"] : gaps)
     }
 }
@@ -164,23 +170,28 @@ extension BridgeRules {
         let erosion = try hydraulic.erosionCombination.cell(gen, "hydraulic.erosionCombination").cell(loc, "hydraulic.erosionCombination[general]")
         let result = min(over, erosion)
         trace.append(
-            "hydraulic (form 28 of \(h.observedAt)): overtopping T[\(name(h.overtoppingHazard))][\(name(vOver))][\(name(e))] = \(name(over)); erosion general \(name(gen)), local \(name(loc)) → \(name(erosion)); CdA hydraulic = more severe = \(name(result))")
+            "hydraulic (form 28 of \(h.observedAt)): overtopping T[\(name(h.overtoppingHazard))][\(name(vOver))][\(name(e))] = \(name(over)); erosion general \(name(gen)), local \(name(loc)) → \(name(erosion)); CdA hydraulic = more severe = \(name(result))"
+        )
         return result
     }
 
     /// Landslide CdA from form 29: susceptibility (instability, reliability, mitigation), vulnerability, exposure.
     func landslideClass(_ f: LandslideFormRecorded, exposure e: Int, trace: inout [String]) throws(CannotApply) -> Int {
         let a = (LandslideActivity.allCases.firstIndex(of: f.activity) ?? 0) + 1
-        let inst = try landslide.instability.cell(a, "landslide.instability").cell(f.maxVelocityClass, "landslide.instability[activity] (velocity class)")
-            .cell(f.magnitudeClass, "landslide.instability[activity][velocity] (magnitude class)")
-        let s1 = try landslide.reliability.cell(inst, "landslide.reliability").cell(f.reliability == .limited ? 1 : 2, "landslide.reliability[instability]")
+        let inst = try landslide.instability.cell(a, "landslide.instability").cell(
+            f.maxVelocityClass, "landslide.instability[activity] (velocity class)"
+        )
+        .cell(f.magnitudeClass, "landslide.instability[activity][velocity] (magnitude class)")
+        let s1 = try landslide.reliability.cell(inst, "landslide.reliability").cell(
+            f.reliability == .limited ? 1 : 2, "landslide.reliability[instability]")
         let p = try landslide.mitigation.cell(s1, "landslide.mitigation")
             .cell((LandslideMitigation.allCases.firstIndex(of: f.mitigation) ?? 0) + 1, "landslide.mitigation[reliability]")
         let v = try landslide.vulnerability.cell(f.structuralTypeClass, "landslide.vulnerability (structural type class)")
             .cell((LandslideInterference.allCases.firstIndex(of: f.interference) ?? 0) + 1, "landslide.vulnerability[type]")
         let cda = try landslide.cdaTable.cell(p, "landslide.cdaTable").cell(e, "landslide.cdaTable[P]").cell(v, "landslide.cdaTable[P][E]")
         trace.append(
-            "landslide (form 29 of \(f.observedAt)): instability \(name(inst)), reliability \(f.reliability.rawValue) → \(name(s1)), mitigation \(f.mitigation.rawValue) → P \(name(p)); V \(name(v)); E \(name(e)); CdA landslide = \(name(cda))")
+            "landslide (form 29 of \(f.observedAt)): instability \(name(inst)), reliability \(f.reliability.rawValue) → \(name(s1)), mitigation \(f.mitigation.rawValue) → P \(name(p)); V \(name(v)); E \(name(e)); CdA landslide = \(name(cda))"
+        )
         return cda
     }
 }

@@ -57,7 +57,8 @@ public struct BridgeProjection: Projection {
         case let a as BridgeCensusAmended:
             guard var b = s.bridges[a.bridgeId] else { throw CannotApply.unknown("bridge", a.bridgeId, "census") }
             b.census = AssetFacts.amend(b.census, with: a.changes)
-            b.attention = try rules.attentionClass(census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
+            b.attention = try rules.attentionClass(
+                census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
             s.bridges[a.bridgeId] = b
         case let i as BridgeInspected:
             guard var b = s.bridges[i.bridgeId] else { throw CannotApply.unknown("bridge", i.bridgeId, "census") }
@@ -74,7 +75,8 @@ public struct BridgeProjection: Projection {
                 let id = "\(event.stream).dangerousDefect.\(event.position)"
                 s.raise(
                     id, rule: "bridge.dangerousDefect", asset: event.stream, severity: .critical,
-                    evidence: "inspection of \(i.observedAt): \(d.element.rawValue) span \(d.span) \(d.code) G\(d.g ?? 0) k1 \(d.k1 ?? 0) k2 \(d.k2 ?? 0) PS; Level 4 required",
+                    evidence:
+                        "inspection of \(i.observedAt): \(d.element.rawValue) span \(d.span) \(d.code) G\(d.g ?? 0) k1 \(d.k1 ?? 0) k2 \(d.k2 ?? 0) PS; Level 4 required",
                     ruleSet: ruleSet, advisory: rules.advisory.contains("defectLevel"), on: i.observedAt, position: event.position)
                 b.dangerAlert = id
             }
@@ -141,7 +143,8 @@ public struct BridgeProjection: Projection {
     public func nextStep(_ b: Bridge) -> (step: String, due: String?) {
         let special = b.census.postTensioned && b.specialInspection == nil
         if let f = b.findingOn, let d = DomainTime.date(f) {
-            let needsL4 = b.immediate || b.attention?.overall == 1 || b.specialInspection == .defectsRequireLevel4
+            let needsL4 =
+                b.immediate || b.attention?.overall == 1 || b.specialInspection == .defectsRequireLevel4
                 || b.specialInspection == .testsInconclusiveLevel4
             let days = b.immediate ? rules.assessmentDueDays.immediate : needsL4 ? rules.assessmentDueDays.level4 : rules.assessmentDueDays.level3
             let due = DomainTime.dayString(d.addingTimeInterval(Double(days) * 86400))
@@ -178,7 +181,8 @@ extension BridgeProjection {
             let due = last.addingTimeInterval(Double(months) * 30.44 * 86400)
             guard due < today else { return nil }
             return OverdueInspection(
-                bridgeId: b.census.bridgeId, name: b.census.name, overall: b.attention?.overall.map { rules.name($0) }, lastInspection: b.lastInspection,
+                bridgeId: b.census.bridgeId, name: b.census.name, overall: b.attention?.overall.map { rules.name($0) },
+                lastInspection: b.lastInspection,
                 due: DomainTime.dayString(due), daysOverdue: Int(today.timeIntervalSince(due) / 86400))
         }.sorted { $0.daysOverdue != $1.daysOverdue ? $0.daysOverdue > $1.daysOverdue : $0.bridgeId < $1.bridgeId }
     }
@@ -210,8 +214,12 @@ extension BridgeProjection {
             let (step, due) = nextStep(b)
             let age = max(0, today.timeIntervalSince(DomainTime.date(f) ?? today) / 86400)
             var reasons: [String] = []
-            if b.immediate { reasons.append(a.override ? "defect level Alto → overall Alta (override)" : "defect G4–5 with PS: static safety at risk") }
-            reasons.append("overall CdA \(rules.name(overall)); defect level \(rules.name(a.defectLevel)); exposure \(rules.name(a.exposure)); AADT \(b.census.aadt)")
+            if b.immediate {
+                reasons.append(a.override ? "defect level Alto → overall Alta (override)" : "defect G4–5 with PS: static safety at risk")
+            }
+            reasons.append(
+                "overall CdA \(rules.name(overall)); defect level \(rules.name(a.defectLevel)); exposure \(rules.name(a.exposure)); AADT \(b.census.aadt)"
+            )
             reasons.append(String(format: "finding of %@ (%.0f days ago)", f, age))
             if let t = b.traffic { reasons.append("traffic measure in force: \(t.rawValue)\(b.loadLimitTonnes.map { " \($0) t" } ?? "")") }
             let overdue = due.flatMap(DomainTime.date).map { $0 < today } ?? false
@@ -221,7 +229,8 @@ extension BridgeProjection {
                     [b.immediate ? 0 : 1, Double(overall), Double(a.defectLevel), Double(a.exposure), -Double(b.census.aadt), -age],
                     SafetyQueueEntry(
                         rank: 0, bridgeId: b.census.bridgeId, name: b.census.name, municipality: b.census.municipality, overall: rules.name(overall),
-                        defectLevel: rules.name(a.defectLevel), step: step, due: due, overdue: overdue, reasons: reasons, advisory: !rules.advisory.isEmpty,
+                        defectLevel: rules.name(a.defectLevel), step: step, due: due, overdue: overdue, reasons: reasons,
+                        advisory: !rules.advisory.isEmpty,
                         ruleSet: ruleSet.label)
                 ))
         }

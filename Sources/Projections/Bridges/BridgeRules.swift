@@ -129,7 +129,9 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
             if block.count != 5 { p.append("structuralTable[\(i)]: must be 5×5") }
             for (j, row) in block.enumerated() { classes(row, "structuralTable[\(i)][\(j)]", count: 5) }
         }
-        if seismic.agBands.count != 4 || seismic.agBands != seismic.agBands.sorted(by: >) { p.append("seismic.agBands: must be 4 decreasing thresholds") }
+        if seismic.agBands.count != 4 || seismic.agBands != seismic.agBands.sorted(by: >) {
+            p.append("seismic.agBands: must be 4 decreasing thresholds")
+        }
         if seismic.defectCombination.count != 5 { p.append("seismic.defectCombination: must be 5×5") }
         for (i, row) in seismic.defectCombination.enumerated() { classes(row, "seismic.defectCombination[\(i)]", count: 5) }
         for (m, kinds) in seismic.baseVulnerability {
@@ -142,9 +144,15 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
         }
         if hydraulic.erosionCombination.count != 5 { p.append("hydraulic.erosionCombination: must be 5×5") }
         for (i, row) in hydraulic.erosionCombination.enumerated() { classes(row, "hydraulic.erosionCombination[\(i)]", count: 5) }
-        if landslide.instability.count != 3 || landslide.instability.contains(where: { $0.count != 5 }) { p.append("landslide.instability: must be 3×5×5") }
-        for (i, b) in landslide.instability.enumerated() { for (j, row) in b.enumerated() { classes(row, "landslide.instability[\(i)][\(j)]", count: 5) } }
-        for (name, t, w) in [("reliability", landslide.reliability, 2), ("mitigation", landslide.mitigation, 3), ("vulnerability", landslide.vulnerability, 3)] {
+        if landslide.instability.count != 3 || landslide.instability.contains(where: { $0.count != 5 }) {
+            p.append("landslide.instability: must be 3×5×5")
+        }
+        for (i, b) in landslide.instability.enumerated() {
+            for (j, row) in b.enumerated() { classes(row, "landslide.instability[\(i)][\(j)]", count: 5) }
+        }
+        for (name, t, w) in [
+            ("reliability", landslide.reliability, 2), ("mitigation", landslide.mitigation, 3), ("vulnerability", landslide.vulnerability, 3),
+        ] {
             if t.count != 5 { p.append("landslide.\(name): must have 5 rows") }
             for (i, row) in t.enumerated() { classes(row, "landslide.\(name)[\(i)]", count: w) }
         }

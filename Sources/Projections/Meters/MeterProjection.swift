@@ -124,7 +124,8 @@ public struct MeterProjection: Projection {
                     let first = i - m.missingRun + 1
                     let id = "\(stream).gap.\(event.position).\(max(0, first))"
                     s.raise(
-                        id, rule: "meter.gap", asset: stream, severity: rules.gap.severity, evidence: "no reading since \(first >= 0 ? at(first) : "the previous batch")",
+                        id, rule: "meter.gap", asset: stream, severity: rules.gap.severity,
+                        evidence: "no reading since \(first >= 0 ? at(first) : "the previous batch")",
                         ruleSet: ruleSet, advisory: advisory("gap"), on: day, at: first >= 0 ? at(first) : at(0), position: event.position)
                     m.gapAlert = id
                 }
@@ -192,7 +193,8 @@ public struct MeterProjection: Projection {
                     let id = "\(stream).stuck.\(position).\(i)"
                     s.raise(
                         id, rule: "meter.stuck", asset: stream, severity: rules.stuck.severity,
-                        evidence: "register unchanged for \(rules.stuck.minHours) h (since \(first >= 0 ? at(first) : "the previous batch"))", ruleSet: ruleSet,
+                        evidence: "register unchanged for \(rules.stuck.minHours) h (since \(first >= 0 ? at(first) : "the previous batch"))",
+                        ruleSet: ruleSet,
                         advisory: advisory("stuck"), on: day, at: at(i), position: position)
                     m.stuckAlert = id
                 }
@@ -208,7 +210,9 @@ public struct MeterProjection: Projection {
 
     /// One interval far above anything the meter did recently. Returns whether any was found.
     @discardableResult
-    func spikes(_ deltas: [Double?], at: (Int) -> String, day: String, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) -> Bool {
+    func spikes(_ deltas: [Double?], at: (Int) -> String, day: String, stream: String, position: UInt64, meter m: inout Meter, state s: inout State)
+        -> Bool
+    {
         guard m.days > rules.spike.warmupDays, let recent = m.recentMax.max(), recent > 0 else { return false }
         var found = false
         for (i, d) in deltas.enumerated() {
@@ -220,7 +224,8 @@ public struct MeterProjection: Projection {
             let id = "\(stream).spike.\(position).\(i)"
             s.raise(
                 id, rule: "meter.spike", asset: stream, severity: rules.spike.severity,
-                evidence: String(format: "%.3f in 15 min at %@: %.1f× the largest interval of the last %d days", d, at(i), d / recent, rules.spike.recentDays),
+                evidence: String(
+                    format: "%.3f in 15 min at %@: %.1f× the largest interval of the last %d days", d, at(i), d / recent, rules.spike.recentDays),
                 ruleSet: ruleSet, advisory: advisory("spike"), on: day, at: at(i), position: position)
             s.resolve(id, reason: "single interval", on: day, position: position)
             found = true
@@ -256,7 +261,8 @@ public struct MeterProjection: Projection {
                     }
                     s.raise(
                         id, rule: "meter.waterLeak", asset: stream, severity: rules.leak.severity, evidence: tariffNote, ruleSet: ruleSet,
-                        advisory: advisory("leak"), on: day, at: DomainTime.timestampString(start.addingTimeInterval(Double(b) * Double(m.interval * 60))),
+                        advisory: advisory("leak"), on: day,
+                        at: DomainTime.timestampString(start.addingTimeInterval(Double(b) * Double(m.interval * 60))),
                         position: position)
                     m.leakAlert = id
                     m.leakClear = 0
@@ -299,8 +305,10 @@ public struct MeterProjection: Projection {
                 let id = "\(stream).heatingOutOfSeason.\(position)"
                 s.raise(
                     id, rule: "meter.heatingOutOfSeason", asset: stream, severity: rules.heatingOutOfSeason.severity,
-                    evidence: String(format: "%.1f %@ on %@, outside the heating season (normal: %.1f)", total, m.kind.unit, day, base), ruleSet: ruleSet,
-                    advisory: advisory("heatingOutOfSeason"), on: day, at: DomainTime.timestampString(start.addingTimeInterval(86399)), position: position)
+                    evidence: String(format: "%.1f %@ on %@, outside the heating season (normal: %.1f)", total, m.kind.unit, day, base),
+                    ruleSet: ruleSet,
+                    advisory: advisory("heatingOutOfSeason"), on: day, at: DomainTime.timestampString(start.addingTimeInterval(86399)),
+                    position: position)
                 m.heatAlert = id
             }
         } else {
@@ -310,7 +318,9 @@ public struct MeterProjection: Projection {
                 m.heatAlert = nil
             }
             m.offSeason.append(total)
-            if m.offSeason.count > rules.heatingOutOfSeason.baselineDays { m.offSeason.removeFirst(m.offSeason.count - rules.heatingOutOfSeason.baselineDays) }
+            if m.offSeason.count > rules.heatingOutOfSeason.baselineDays {
+                m.offSeason.removeFirst(m.offSeason.count - rules.heatingOutOfSeason.baselineDays)
+            }
         }
     }
 
@@ -346,7 +356,9 @@ public struct MeterProjection: Projection {
                 let id = "\(stream).drift.\(position)"
                 s.raise(
                     id, rule: "meter.drift", asset: stream, severity: rules.drift.severity,
-                    evidence: String(format: "%@ day total %.1f against a reference of %.1f (+%.0f%%); CUSUM %.1f > %.1f", occupied ? "occupied" : "idle", total, median, (total / median - 1) * 100, cusum, rules.drift.h),
+                    evidence: String(
+                        format: "%@ day total %.1f against a reference of %.1f (+%.0f%%); CUSUM %.1f > %.1f", occupied ? "occupied" : "idle", total,
+                        median, (total / median - 1) * 100, cusum, rules.drift.h),
                     ruleSet: ruleSet, advisory: advisory("drift"), on: day, at: day + "T23:59:59Z", position: position)
                 m.driftAlert = id
             }

@@ -44,7 +44,9 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         check((1...72).contains(stuck.minHours), "stuck.minHours: must be 1…72")
         check(spike.factorOverRecentMax > 1, "spike.factorOverRecentMax: must be > 1")
         check((1...400).contains(spike.recentDays) && (1...60).contains(spike.warmupDays), "spike.recentDays: must be 1…400; spike.warmupDays: 1…60")
-        check((0...23).contains(leak.nightStartHour) && (1...24).contains(leak.nightEndHour) && leak.nightStartHour < leak.nightEndHour, "leak.night…Hour: start must be before end, within 0…24")
+        check(
+            (0...23).contains(leak.nightStartHour) && (1...24).contains(leak.nightEndHour) && leak.nightStartHour < leak.nightEndHour,
+            "leak.night…Hour: start must be before end, within 0…24")
         check((3...60).contains(leak.baselineNights), "leak.baselineNights: must be 3…60")
         check((0...1).contains(leak.baselinePercentile), "leak.baselinePercentile: must be 0…1")
         check(leak.gamma >= 0 && leak.absFloorLitresPerHour >= 0, "leak.gamma/absFloorLitresPerHour: must be ≥ 0")

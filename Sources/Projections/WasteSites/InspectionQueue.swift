@@ -38,7 +38,10 @@ extension WasteSiteProjection {
             if overdue > 0 {
                 score += w.overdue * overdue / periodDays
                 reasons.append(
-                    String(format: "%@ %d days ago, period %.0f days (+%.2f)", site.lastInspection == nil ? "never inspected; registered" : "last inspected", days, periodDays, w.overdue * overdue / periodDays))
+                    String(
+                        format: "%@ %d days ago, period %.0f days (+%.2f)",
+                        site.lastInspection == nil ? "never inspected; registered" : "last inspected", days, periodDays,
+                        w.overdue * overdue / periodDays))
             }
             if let due = site.followUpDue, let d = DomainTime.date(due), d < today {
                 score += w.overdue
@@ -56,12 +59,16 @@ extension WasteSiteProjection {
             }
             if site.quantityRatio > 1 {
                 score += w.overQuantity * (site.quantityRatio - 1)
-                reasons.append(String(format: "stored %.0f%% of the authorised amount (+%.2f)", site.quantityRatio * 100, w.overQuantity * (site.quantityRatio - 1)))
+                reasons.append(
+                    String(
+                        format: "stored %.0f%% of the authorised amount (+%.2f)", site.quantityRatio * 100, w.overQuantity * (site.quantityRatio - 1))
+                )
             }
             entries.append(
                 InspectionQueueEntry(
                     rank: 0, siteId: site.siteId, municipality: site.municipality, hazardGrade: grade, score: (score * 1000).rounded() / 1000,
-                    lastInspection: site.lastInspection, daysSinceInspection: days, openNonCompliances: open.map(\.key), followUpDue: site.followUpDue,
+                    lastInspection: site.lastInspection, daysSinceInspection: days, openNonCompliances: open.map(\.key),
+                    followUpDue: site.followUpDue,
                     reasons: reasons, advisory: !rules.advisory.isEmpty, ruleSet: ruleSet.label))
         }
         entries.sort { $0.score != $1.score ? $0.score > $1.score : $0.siteId < $1.siteId }

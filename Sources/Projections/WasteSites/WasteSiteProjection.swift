@@ -53,7 +53,8 @@ public struct WasteSiteProjection: Projection {
         case let r as WasteSiteRegistered:
             s.sites[r.siteId] = Site(
                 siteId: r.siteId, municipality: r.municipality, operatorName: r.operatorName, hazardGrade: r.hazardGrade, registeredOn: r.observedAt,
-                authorisedTonnes: Dictionary(r.areas.map { ($0.areaId, $0.authorisedTonnes) }, uniquingKeysWith: { a, _ in a }), cpiStatus: r.cpiStatus,
+                authorisedTonnes: Dictionary(r.areas.map { ($0.areaId, $0.authorisedTonnes) }, uniquingKeysWith: { a, _ in a }),
+                cpiStatus: r.cpiStatus,
                 location: r.location)
         case let i as WasteSiteInspected:
             guard var site = s.sites[i.siteId] else { throw CannotApply.unknown("waste site", i.siteId, "registration") }
@@ -68,7 +69,9 @@ public struct WasteSiteProjection: Projection {
                     let severity = rules.itemSeverity[item.rawValue] ?? .warning
                     var evidence = "inspection of \(i.observedAt) by \(i.body): \(item.rawValue) non conforme"
                     if let note = check.note { evidence += " (\(note))" }
-                    if item == .quantity, site.quantityRatio > 1 { evidence += String(format: "; stored %.0f%% of the authorised amount", site.quantityRatio * 100) }
+                    if item == .quantity, site.quantityRatio > 1 {
+                        evidence += String(format: "; stored %.0f%% of the authorised amount", site.quantityRatio * 100)
+                    }
                     s.raise(
                         id, rule: "wastesite.nonCompliance.\(item.rawValue)", asset: event.stream, severity: severity, evidence: evidence,
                         ruleSet: ruleSet, advisory: advisory("itemSeverity"), on: i.observedAt, position: event.position)
@@ -82,7 +85,9 @@ public struct WasteSiteProjection: Projection {
                     }
                 case .conforme:
                     if let open = site.openItems.removeValue(forKey: item.rawValue) {
-                        s.resolve(open.alertId, reason: "inspection of \(i.observedAt): \(item.rawValue) conforme", on: i.observedAt, position: event.position)
+                        s.resolve(
+                            open.alertId, reason: "inspection of \(i.observedAt): \(item.rawValue) conforme", on: i.observedAt,
+                            position: event.position)
                     }
                 default: break
                 }
@@ -93,7 +98,8 @@ public struct WasteSiteProjection: Projection {
             guard var site = s.sites[f.siteId] else { throw CannotApply.unknown("waste site", f.siteId, "registration") }
             for item in f.resolvedItems {
                 if let open = site.openItems.removeValue(forKey: item.rawValue) {
-                    s.resolve(open.alertId, reason: "follow-up of \(f.observedAt): \(item.rawValue) resolved", on: f.observedAt, position: event.position)
+                    s.resolve(
+                        open.alertId, reason: "follow-up of \(f.observedAt): \(item.rawValue) resolved", on: f.observedAt, position: event.position)
                 }
             }
             site.followUpDue = nil
@@ -107,7 +113,8 @@ public struct WasteSiteProjection: Projection {
             s.sites[fire.siteId]?.fires.append(day)
             s.raise(
                 "\(event.stream).fire.\(event.position)", rule: "wastesite.fire", asset: event.stream,
-                severity: fire.severity == .importante ? .critical : .warning, evidence: "fire (\(fire.severity.rawValue)) on \(fire.observedAt): \(fire.description)",
+                severity: fire.severity == .importante ? .critical : .warning,
+                evidence: "fire (\(fire.severity.rawValue)) on \(fire.observedAt): \(fire.description)",
                 ruleSet: ruleSet, advisory: false, on: day, at: fire.observedAt, position: event.position)
         default: break
         }

@@ -47,7 +47,10 @@ public struct WasteSiteRules: Codable, Sendable, ValidatedRules {
         if !(1...365).contains(followUpDays) { p.append("followUpDays: must be 1…365 (got \(followUpDays))") }
         if !(1...3650).contains(recentFireDays) { p.append("recentFireDays: must be 1…3650 (got \(recentFireDays))") }
         let w = queueWeights
-        for (name, v) in [("grade", w.grade), ("overdue", w.overdue), ("openNonCompliance", w.openNonCompliance), ("recentFire", w.recentFire), ("overQuantity", w.overQuantity)]
+        for (name, v) in [
+            ("grade", w.grade), ("overdue", w.overdue), ("openNonCompliance", w.openNonCompliance), ("recentFire", w.recentFire),
+            ("overQuantity", w.overQuantity),
+        ]
         where v < 0 || v > 100 {
             p.append("queueWeights.\(name): must be 0…100 (got \(v))")
         }
