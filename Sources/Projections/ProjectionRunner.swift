@@ -105,7 +105,7 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         let category = e.category
         if category == "alert" || categories.contains(category) {
             do {
-                let decoded = try Catalogue.decodeChecked(e)
+                let decoded = try Catalog.decodeChecked(e)
                 if category == "alert" {
                     state.applyAlertEvent(e, decoded)
                 } else {

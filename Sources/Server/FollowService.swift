@@ -173,7 +173,7 @@ public final class FollowService: Service, @unchecked Sendable {
     }
 
     private func logTransition(_ e: RecordedEvent) {
-        guard let decoded = try? Catalogue.decode(e) else { return }
+        guard let decoded = try? Catalog.decode(e) else { return }
         switch decoded {
         case let r as AlertRaised:
             logger.info(

@@ -64,11 +64,11 @@ public enum OpenAPIDocument {
     }
 
     static func document() -> [String: Any] {
-        let kinds = Catalogue.entries.filter { $0.kind != "alert-raised" && $0.kind != "alert-escalation" }
+        let kinds = Catalog.entries.filter { $0.kind != "alert-raised" && $0.kind != "alert-escalation" }
         var kindBodies: [[String: Any]] = []
         var schemas: [String: Any] = [:]
         for e in kinds {
-            var s = Catalogue.jsonSchema(e)
+            var s = Catalog.jsonSchema(e)
             s.removeValue(forKey: "$schema")
             s.removeValue(forKey: "$id")
             schemas[e.eventType] = s

@@ -23,10 +23,10 @@ extension PresidioRoutes {
 
     func submit(_ request: Request, _ context: APIContext) async throws -> Response {
         let kind = context.parameters.get("kind") ?? ""
-        guard Catalogue.entry(kind: kind) != nil else {
+        guard Catalog.entry(kind: kind) != nil else {
             throw APIProblem(
                 .notFound,
-                "unknown submission kind '\(kind)'; one of \(Catalogue.entries.map(\.kind).filter { Self.roles(forKind: $0) != nil }.joined(separator: ", "))"
+                "unknown submission kind '\(kind)'; one of \(Catalog.entries.map(\.kind).filter { Self.roles(forKind: $0) != nil }.joined(separator: ", "))"
             )
         }
         guard let roles = Self.roles(forKind: kind) else {

@@ -17,11 +17,11 @@ struct CatalogCommand: AsyncParsableCommand {
         func run() async throws {
             let folder = dir + "/schemas"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for e in Catalogue.entries {
-                try Catalogue.jsonSchemaText(e).write(toFile: "\(folder)/\(e.versionedName).schema.json", atomically: true, encoding: .utf8)
+            for e in Catalog.entries {
+                try Catalog.jsonSchemaText(e).write(toFile: "\(folder)/\(e.versionedName).schema.json", atomically: true, encoding: .utf8)
             }
             try OpenAPIDocument.text.write(toFile: "\(dir)/openapi.json", atomically: true, encoding: .utf8)
-            print("wrote \(Catalogue.entries.count) schemas to \(folder) and the API's OpenAPI document to \(dir)/openapi.json")
+            print("wrote \(Catalog.entries.count) schemas to \(folder) and the API's OpenAPI document to \(dir)/openapi.json")
         }
     }
 
@@ -30,7 +30,7 @@ struct CatalogCommand: AsyncParsableCommand {
         func run() async throws {
             print("| event type | version | stream | submit kind | what |")
             print("|---|---|---|---|---|")
-            for e in Catalogue.entries {
+            for e in Catalog.entries {
                 print("| `\(e.eventType)` | \(e.schemaVersion) | `\(e.type.category.rawValue)-…` | `\(e.kind)` | \(e.type.summary) |")
             }
         }

@@ -9,7 +9,7 @@ struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate a submission (one JSON object, or an array for an atomic batch) and append it.",
         discussion: "KIND is one of:\n"
-            + Catalogue.entries.map { "  \($0.kind.padded(26)) → \($0.eventType)" }
+            + Catalog.entries.map { "  \($0.kind.padded(26)) → \($0.eventType)" }
             .joined(separator: "\n")
             + "\n\nOn problems, prints {\"problems\":[{\"path\",\"code\",\"message\"}…]} on stderr and exits with status 2; nothing is appended.")
 
@@ -21,8 +21,8 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "Submission id (UUID): retrying the same submission appends nothing twice.") var submissionId: String?
 
     func validate() throws {
-        if Catalogue.entry(kind: kind) == nil {
-            throw ValidationError("unknown kind '\(kind)'; one of: \(Catalogue.entries.map(\.kind).joined(separator: ", "))")
+        if Catalog.entry(kind: kind) == nil {
+            throw ValidationError("unknown kind '\(kind)'; one of: \(Catalog.entries.map(\.kind).joined(separator: ", "))")
         }
         if let submissionId, UUID(uuidString: submissionId) == nil { throw ValidationError("--submission-id must be a UUID") }
     }

@@ -12,9 +12,9 @@ struct FieldValidatingEncoderTests {
         String(repeating: "n", count: 4500), "e\u{301}", "alto", "rollover",
     ]
 
-    @Test(arguments: Catalogue.entries.map(\.versionedName))
+    @Test(arguments: Catalog.entries.map(\.versionedName))
     func sameProblemsAsTheJSONValidator(_ name: String) throws {
-        let entry = try #require(Catalogue.entries.first { $0.versionedName == name })
+        let entry = try #require(Catalog.entries.first { $0.versionedName == name })
         let example = try JSONSerialization.jsonObject(with: Fixtures.example(name)) as! [String: Any]
         var compared = 0
         // Every top-level field set to every edge value, and nested ones one level down.

@@ -16,7 +16,7 @@ struct UpcastingTests {
 
     @Test func olderVersionIsUpcastToTheCurrentType() throws {
         let old = Data(#"{"kind":"water","validFrom":"2019-01-01","price":135}"#.utf8)
-        let e = try Catalogue.decode(type: "TariffSet", schemaVersion: 0, payload: old, upcasters: [Self.v0ToV1])
+        let e = try Catalog.decode(type: "TariffSet", schemaVersion: 0, payload: old, upcasters: [Self.v0ToV1])
         let t = try #require(e as? TariffSet)
         #expect(t.pricePerUnitEUR == 1.35)
         #expect(t.observedAt == "2019-01-01")
@@ -24,13 +24,13 @@ struct UpcastingTests {
 
     @Test func missingUpcasterOrNewerVersionIsAnError() throws {
         let old = Data(#"{"kind":"water","validFrom":"2019-01-01","price":135}"#.utf8)
-        #expect(throws: UpcastError.self) { _ = try Catalogue.decode(type: "TariffSet", schemaVersion: 0, payload: old, upcasters: []) }
-        #expect(throws: UpcastError.self) { _ = try Catalogue.decode(type: "TariffSet", schemaVersion: 9, payload: old) }
-        #expect(throws: UpcastError.self) { _ = try Catalogue.decode(type: "Nonsense", schemaVersion: 1, payload: old) }
+        #expect(throws: UpcastError.self) { _ = try Catalog.decode(type: "TariffSet", schemaVersion: 0, payload: old, upcasters: []) }
+        #expect(throws: UpcastError.self) { _ = try Catalog.decode(type: "TariffSet", schemaVersion: 9, payload: old) }
+        #expect(throws: UpcastError.self) { _ = try Catalog.decode(type: "Nonsense", schemaVersion: 1, payload: old) }
     }
 
     @Test func currentVersionDecodesDirectly() throws {
-        let e = try Catalogue.decode(type: "TariffSet", schemaVersion: 1, payload: try Fixtures.example("TariffSet.v1"))
+        let e = try Catalog.decode(type: "TariffSet", schemaVersion: 1, payload: try Fixtures.example("TariffSet.v1"))
         #expect((e as? TariffSet)?.pricePerUnitEUR == 1.35)
     }
 }

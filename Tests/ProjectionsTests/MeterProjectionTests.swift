@@ -82,7 +82,7 @@ struct MeterProjectionTests {
                     let r = RecordedEvent(
                         position: position, stream: e.stream, version: 0, id: e.id, type: e.type, schemaVersion: 1, recordedAt: 0, actor: "t",
                         correlationId: nil, causationId: nil, metadata: e.metadata, payload: e.payload, hash: Data(count: 32))
-                    try p.apply(r, try Catalogue.decode(r), to: &state)
+                    try p.apply(r, try Catalog.decode(r), to: &state)
                 }
             }, truth: { truth.append($0) })
         let scores = DetectionScorer.score(truth: truth.filter { $0.stream.hasPrefix("meter-") }, alerts: Array(state.alerts.values))

@@ -78,7 +78,7 @@ struct PoisonEventTests {
         for w in set.workers { try await w.publishAlerts() }
         let published = try await store.read(from: head + 1, limit: 1000)
         #expect(published.count == set.workers.map(\.alertRecords.count).reduce(0, +))
-        for e in published { _ = try Catalogue.decodeChecked(e) }
+        for e in published { _ = try Catalog.decodeChecked(e) }
         for w in set.workers { #expect(w.alertRecords.filter { !$0.raisePublished }.isEmpty) }
         let status = try await set.bridges.workerStatus()
         #expect(status.parkedEvents == 8 && status.parked.count == 8 && status.unpublishable.isEmpty)
@@ -147,7 +147,7 @@ struct PoisonEventTests {
             #expect(try await w.workerStatus().unpublishable.isEmpty)
         }
         for e in try await store.read(from: UInt64(events.count) + 1, limit: 10_000) {
-            #expect(throws: Never.self, "seed \(seed): published \(e.type) at \(e.position)") { _ = try Catalogue.decodeChecked(e) }
+            #expect(throws: Never.self, "seed \(seed): published \(e.type) at \(e.position)") { _ = try Catalog.decodeChecked(e) }
         }
         let again = try ProjectionSet(store: store, rulesDirectory: Paths.rules, snapshots: NoSnapshots())
         try await again.catchUp()

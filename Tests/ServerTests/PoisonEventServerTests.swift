@@ -45,7 +45,7 @@ struct PoisonEventServerTests {
             }
             #expect(published)
             let events = try await h.store.read(from: 1, limit: 1000).filter { $0.category == "alert" }
-            for e in events { _ = try Catalogue.decodeChecked(e) }
+            for e in events { _ = try Catalog.decodeChecked(e) }
             let asset = try await client.execute(uri: "/v1/assets/bridge-MI0001/events", method: .get, headers: h.headers(.auditor))
             #expect(asset.status == .ok)
         }

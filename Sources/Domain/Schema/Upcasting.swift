@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Old events are never rewritten in the log (the hash chain forbids it, and auditors must see
 /// what was recorded); they are upcast when read. When `BridgeInspected` gets a v2, its v1→v2
-/// upcaster goes into `Catalogue.upcasters` and the v1 schema and example stay in `events/`.
+/// upcaster goes into `Catalog.upcasters` and the v1 schema and example stay in `events/`.
 public struct Upcaster: Sendable {
     public var eventType: String
     public var fromVersion: UInt32
@@ -22,7 +22,7 @@ public struct UpcastError: Error, CustomStringConvertible, Sendable {
     public var description: String
 }
 
-extension Catalogue {
+extension Catalog {
     /// Registered upcasters. Every type is at version 1 today, so there are none yet.
     public static let upcasters: [Upcaster] = []
 
@@ -61,7 +61,7 @@ public struct UnreadableEvent: Error, CustomStringConvertible, Sendable {
     public var description: String
 }
 
-extension Catalogue {
+extension Catalog {
     /// Decodes a recorded event and checks it as a submission is checked: the same field
     /// declarations (types, ranges, patterns, strict timestamps), and a payload that names the
     /// stream it is on. What passes is safe for the projections to apply.

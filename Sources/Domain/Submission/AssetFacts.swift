@@ -35,7 +35,7 @@ public struct AssetFacts: Sendable {
     /// An event the projections would park (it fails the catalogue's checks) is no fact either:
     /// submissions are checked against what the projections will show.
     mutating func apply(_ recorded: RecordedEvent) {
-        guard Self.relevantTypes.contains(recorded.type), let event = try? Catalogue.decodeChecked(recorded) else { return }
+        guard Self.relevantTypes.contains(recorded.type), let event = try? Catalog.decodeChecked(recorded) else { return }
         apply(event)
     }
 

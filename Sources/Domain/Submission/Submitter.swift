@@ -44,9 +44,9 @@ public struct Submitter: Sendable {
     }
 
     private func submitOnce(kind: String, json: Data, actor: String, submissionId: UUID?, ifMatch: UInt64?) async throws -> Result {
-        guard let entry = Catalogue.entry(kind: kind) else {
+        guard let entry = Catalog.entry(kind: kind) else {
             throw ValidationFailure([
-                Problem("kind", .enumeration, "unknown kind '\(kind)'; one of \(Catalogue.entries.map(\.kind).joined(separator: ", "))")
+                Problem("kind", .enumeration, "unknown kind '\(kind)'; one of \(Catalog.entries.map(\.kind).joined(separator: ", "))")
             ])
         }
         // The log's own syntax check first: it names the byte, and refuses what no store may

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Every event type the platform records, with the `presidio submit` kind that produces it.
-public enum Catalogue {
+public enum Catalog {
     public struct Entry: Sendable {
         /// `presidio submit KIND` / API path segment, e.g. `bridge-inspection`.
         public let kind: String

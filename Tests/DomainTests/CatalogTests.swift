@@ -3,24 +3,24 @@ import Foundation
 import Testing
 
 @Suite("Event catalogue (events/)")
-struct CatalogueTests {
-    static let names = Catalogue.entries.map(\.versionedName)
+struct CatalogTests {
+    static let names = Catalog.entries.map(\.versionedName)
 
     @Test func typesAndKindsAreUnique() {
-        #expect(Set(Catalogue.entries.map(\.versionedName)).count == Catalogue.entries.count)
-        #expect(Set(Catalogue.entries.map(\.kind)).count == Catalogue.entries.count)
+        #expect(Set(Catalog.entries.map(\.versionedName)).count == Catalog.entries.count)
+        #expect(Set(Catalog.entries.map(\.kind)).count == Catalog.entries.count)
     }
 
     @Test(arguments: names)
     func publishedSchemaIsWhatTheSwiftTypeGenerates(_ name: String) throws {
-        let entry = try #require(Catalogue.entries.first { $0.versionedName == name })
+        let entry = try #require(Catalog.entries.first { $0.versionedName == name })
         let published = try Fixtures.schemaText(name)
-        #expect(published == (try Catalogue.jsonSchemaText(entry)), "run `presidio catalog write` after changing \(name)")
+        #expect(published == (try Catalog.jsonSchemaText(entry)), "run `presidio catalog write` after changing \(name)")
     }
 
     @Test(arguments: names)
     func exampleValidatesDecodesAndRoundTrips(_ name: String) throws {
-        let entry = try #require(Catalogue.entries.first { $0.versionedName == name })
+        let entry = try #require(Catalog.entries.first { $0.versionedName == name })
         let data = try Fixtures.example(name)
         let object = try JSONSerialization.jsonObject(with: data)
         // 1. Against the published JSON Schema file (independent checker).
@@ -69,7 +69,7 @@ struct CatalogueTests {
 
     @Test func everyTypeIsInTheReadme() throws {
         let readme = try String(contentsOf: Fixtures.events.appendingPathComponent("README.md"), encoding: .utf8)
-        for e in Catalogue.entries {
+        for e in Catalog.entries {
             #expect(readme.contains("`\(e.eventType)`"), "events/README.md does not list \(e.eventType)")
             #expect(readme.contains("`\(e.kind)`"))
         }
