@@ -5,7 +5,8 @@ import Synchronization
 ///
 /// A commit of 1,000 events needs a few 128 KiB raw blocks and as many frame buffers; fresh
 /// allocations of that size come from new pages each time (glibc hands them to the kernel
-/// on free), and their page faults and zeroing were ~4 % of the writer's profile.
+/// on free), and their page faults and zeroing showed in the writer's profile (benchmark
+/// notes: "BufferPool").
 final class BufferPool: Sendable {
     static let shared = BufferPool()
 

@@ -3,8 +3,8 @@ import Foundation
 /// Hashing for the writer's and the auditor's hot tables.
 ///
 /// Swift's `Dictionary` hashes every key with SipHash through `Hasher`; with one lookup per
-/// stream and per event id on the append and verify paths that showed as 10–15 % of the
-/// profiles. Keys here are hashed with a seeded multiply-xor mix of 8-byte words instead: the
+/// stream and per event id on the append and verify paths that showed high in the profiles
+/// (benchmark notes: "FastHash"). Keys here are hashed with a seeded multiply-xor mix of 8-byte words instead: the
 /// seed is random per process, so clients cannot pick colliding stream names or ids offline.
 enum FastHash {
     static let seed: UInt64 = .random(in: .min ... .max)
@@ -119,8 +119,8 @@ struct NameTable: Sendable {
     }
 
     /// The UTF-8 bytes of `s`, in place. `utf8.withContiguousStorageIfAvailable` reads a native
-    /// string (small ones included) where it is; `var s = s; s.withUTF8` cost ~30 ns per call
-    /// (measured), several times per event on the append path. Bridged strings take the copy.
+    /// string (small ones included) where it is; `var s = s; s.withUTF8` copies, several times
+    /// per event on the append path (benchmark notes: "withBytes"). Bridged strings take the copy.
     @inline(__always) static func withBytes<T>(_ s: String, _ body: (UnsafeRawBufferPointer) -> T) -> T {
         if let r = s.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return r }
         var s = s
@@ -137,8 +137,8 @@ struct NameTable: Sendable {
 ///
 /// Growing never stops the writer for long. The next size is made ahead on another thread
 /// (`SpareSlots`), and the entries move into it a few slots per insert, not all at once:
-/// rehashing 131 k entries at once took the writer 2.5–3 ms, and it grows with the log (a
-/// 10 M-event log would have stalled every append for about 0.1 s). While entries move, an
+/// rehashing every entry at once stalls the writer for a time that grows with the log
+/// (benchmark notes: "IdTable growth"). While entries move, an
 /// id is looked for in the new slots first, then in the old ones.
 struct IdTable: Sendable {
     fileprivate struct Slot {
@@ -172,9 +172,8 @@ struct IdTable: Sendable {
     ///
     /// Probes in random order missed the cache and, with 4 KiB pages, the TLB on nearly every
     /// id; in slot order, neighbouring ids of a large batch share pages and cache lines. A
-    /// counting sort on the slot's top bits costs a few nanoseconds per id. Measured with 16
-    /// batches of 1,000 in flight (3 + 2 alternations): 1.58–1.65 M appends/s against
-    /// 1.28–1.52 M/s, CPU per event 1.11–1.17 µs against 1.19–1.38 µs.
+    /// counting sort on the slot's top bits costs a few nanoseconds per id, less than the
+    /// misses it saves (benchmark notes: "slotOrder").
     func slotOrder(_ count: Int, id: (Int) -> UUID) -> [Int32] {
         // A small batch (or table) gains nothing, and the bucket counts would cost more.
         if count < 256 || storage.count < 1 << 16 { return (0..<Int32(count)).map { $0 } }
@@ -319,12 +318,9 @@ struct IdTable: Sendable {
 ///
 /// Tables of 2 MiB and more are mapped on their own (and unmapped when dropped), on ordinary
 /// 4 KiB pages. Transparent huge pages were tried: they save TLB misses on random probes,
-/// but on these VMs a fresh 2 MiB page is often one the host has taken back, and faulting
-/// those in ran at 0.43 GB/s (96 MiB: 234 ms) against 3.3 GB/s for 4 KiB pages (measured
-/// with a small C probe). While one thread faulted a 12 MiB table in that way, the other
-/// threads' commits and syncs took 3–18 ms, and the 4-in-flight append rate swung between
-/// 1.08 and 1.55 M events/s from run to run; on small pages it held at 1.41–1.48 M/s with the
-/// same median (4 alternations each). The faults are taken off the writer by `SpareSlots`.
+/// but on these VMs a fresh 2 MiB page is often one the host has taken back: faulting those
+/// in was several times slower than small pages and made the append rate swing from run to
+/// run (benchmark notes: "huge pages"). The faults are taken off the writer by `SpareSlots`.
 final class ZeroedSlots<Slot>: @unchecked Sendable {
     // @unchecked: only written through a table that holds the sole reference (copy-on-write).
     /// Tables of this many slots and more are mapped on their own (2 MiB).
@@ -379,9 +375,8 @@ final class ZeroedSlots<Slot>: @unchecked Sendable {
 ///
 /// Mapping a large table is cheap, but its first touches are not: the kernel has to find and
 /// zero a page for each (and on these VMs the host may have to supply it first).
-/// Measured on the writer (200 k events, 4 appenders in flight): growing the event-id table
-/// from 256 k to 512 k slots took 16–27 ms, nearly all of it in those faults, and it was
-/// the p99 of the run. Asked for when the table is three eighths full, the spare is usually
+/// Growing a table on the writer, nearly all of it in those faults, was the p99 of a bulk
+/// load (benchmark notes: "SpareSlots"). Asked for when the table is three eighths full, the spare is usually
 /// ready before the table is half full and grows; if it is still being made, `take` waits for
 /// it rather than making a second one.
 final class SpareSlots<Slot>: @unchecked Sendable {

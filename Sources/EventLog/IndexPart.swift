@@ -4,8 +4,8 @@ import Foundation
 ///
 /// The index used to be saved whole (`index.snapshot`) every 4 sealed segments and on close.
 /// Its size grows with the log, so the total work was quadratic, and the writer did it
-/// in line: for the 378,718-event city data set one save took 48 ms to encode and 30 ms to
-/// write, so a 10 M-event log would have stopped appends for seconds every ~0.5 M events.
+/// in line, so a large log would have stopped appends for seconds at every save
+/// (benchmark notes: "index parts").
 /// A part holds one segment's events only, so saving costs the same at every seal, and the
 /// file is written off the writer. On open, parts are applied in order and only segments
 /// without a valid part (and the active one) are replayed from the log; a part is derived

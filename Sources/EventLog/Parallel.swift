@@ -5,8 +5,8 @@ import Synchronization
 /// running.
 ///
 /// `DispatchQueue.concurrentPerform` called from the writer or from a Swift task did not
-/// get a second thread in time on these 2-core VMs: measured, the second half of a 1,000-event
-/// validation started only after the first had finished, so the "parallel" work ran serially.
+/// get a second thread in time on these 2-core VMs: the "parallel" work ran serially
+/// (benchmark notes: "Parallel").
 /// Here the caller queues pieces 1…n-1, runs piece 0 itself, and then runs any piece no helper
 /// has started yet: never slower than serial, and helpers spin briefly before sleeping so a
 /// burst of appends finds them awake.
@@ -23,7 +23,7 @@ public final class Parallel: @unchecked Sendable {
     public static var width: Int { helpers + 1 }
     static let shared = Parallel()
     /// Below this many events (validation, parsing) or records (encoding, indexing) splitting
-    /// work costs more than it saves: waking a sleeping helper took 50–140 µs here.
+    /// work costs more than it saves: waking a sleeping helper is slow on these VMs.
     public static let smallEvents = 256
     public static let smallRecords = 512
 
@@ -134,7 +134,7 @@ public final class Parallel: @unchecked Sendable {
             body(0)
             for p in pieces {
                 // The helper is usually a few microseconds from done: spin for it, since
-                // sleeping and being woken cost 25–50 µs on these VMs (measured per commit).
+                // sleeping and being woken costs more than the wait on these VMs.
                 let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinNanos
                 while !p.finished.load(ordering: .acquiring) && queued.load(ordering: .relaxed) == 0 {
                     usleepless()
@@ -162,7 +162,7 @@ public final class Parallel: @unchecked Sendable {
     private func loop() {
         while true {
             // Spin before sleeping: appends come in bursts, and waking a halted vCPU on
-            // these VMs took 50–140 µs (measured), longer than half a 1,000-event validation.
+            // these VMs takes longer than half a 1,000-event validation.
             let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinNanos
             while queued.load(ordering: .acquiring) == 0 {
                 usleepless()

@@ -7,7 +7,7 @@ import Synchronization
 /// - One writer thread takes every append queued since its last commit, checks expectations
 ///   and idempotency in arrival order, writes all accepted events as LZ4 blocks with one
 ///   `pwrite`, calls `fdatasync` once, and only then acknowledges them. Under load many
-///   appenders share one fsync; that is the lever on this machine's 0.2–4 ms syncs.
+///   appenders share one fsync; that is the lever on machines whose syncs are slow.
 /// - Readers take a short lock to copy the segment table and head, then `pread` without
 ///   blocking the writer. They never see past the last durable commit.
 /// - On open the active (last) segment is scanned: a torn tail is truncated back to the last
@@ -26,9 +26,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         public var readOnly = false
         /// Write zeros ahead of the active segment's end (1 MiB ahead at first, up to 16 MiB,
         /// never past `segmentSize`), so a commit overwrites allocated blocks instead of
-        /// growing the file. Its fdatasync then has no size or allocation to record: measured
-        /// here, 140–150 µs instead of 230–270 µs per 1,000-event commit, and a plain C probe
-        /// gave 157–199 µs against 307–374 µs. PostgreSQL zero-fills its WAL segments for the
+        /// growing the file. Its fdatasync then has no size or allocation to record, and is
+        /// markedly faster (benchmark notes: "zero ahead"). PostgreSQL zero-fills its WAL segments for the
         /// same reason. Open tells these zeros from a torn tail (`SegmentStore+Open`).
         public var preallocate = true
         /// Microseconds since the Unix epoch, UTC; injectable for tests.
@@ -278,7 +277,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                 }
             }
             if !digest { return .success([]) }
-            // Payloads two at a time: the CPU overlaps two SHA-256 computations (~25 % faster).
+            // Payloads two at a time: the CPU overlaps two SHA-256 computations (benchmark notes: "hash pairs").
             var i = range.lowerBound
             while i + 1 < range.upperBound {
                 let (a, b) = batch[i].payload.withUnsafeBytes { a in batch[i + 1].payload.withUnsafeBytes { b in FastSHA256.hashPair(a, b) } }
@@ -571,11 +570,11 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     /// the only one writing this file, so the zeros never land on data, and their flush rides
     /// on the next commit's sync. Under a steady pipeline (appends always waiting) nothing is
     /// zeroed: there the syncs are shared by several commits, and the writer's time is what
-    /// limits the rate (zeroing there cost 3–6 %).
+    /// limits the rate (zeroing there cost more than it saved).
     /// The space ahead grows with the segment, so a small log stays small on disk. It is
     /// topped up 256 KiB at most at a time: the sync that flushes a top-up takes that much
-    /// longer. With 2 MiB top-ups the p99 of 64 concurrent single-event appenders was
-    /// 894–1190 µs, with 256 KiB 716–787 µs (3 alternations, same window).
+    /// longer, and larger top-ups showed in the p99 of concurrent single-event appenders
+    /// (benchmark notes: "top-up size").
     private func zeroAhead() {
         guard options.preallocate, let active = writer.active else { return }
         let used = writer.writeOffset

@@ -15,7 +15,7 @@ extension UUID {
     /// A random (version 4) UUID from the system CSPRNG (`getrandom`).
     ///
     /// Foundation's `UUID()` on Linux opens and closes `/dev/urandom` per call, which
-    /// profiling showed as ~15 % of a bulk append; event ids are made on every append path.
+    /// showed high in bulk-append profiles; event ids are made on every append path.
     public static func random() -> UUID {
         let (a, b) = RandomPool.next128()
         return fromHalves((a & ~0xF000) | 0x4000, b)  // version 4 (byte 6 high nibble)
@@ -46,8 +46,8 @@ extension UUID {
 }
 
 /// Random bits for event ids, drawn from the kernel CSPRNG 4 KiB at a time: one read per
-/// 256 ids instead of two `getrandom` calls per id (the syscalls were ~5 % of a bulk append's profile,
-/// counting the client making the ids). The process never forks without exec, so the
+/// 256 ids instead of two `getrandom` calls per id (the syscalls showed in bulk-append
+/// profiles, counting the client making the ids; benchmark notes: "UUID.random"). The process never forks without exec, so the
 /// buffered bytes are never shared with a child.
 enum RandomPool {
     private struct Pool {

@@ -262,7 +262,7 @@ extension PostgresStore {
     /// `INSERT … SELECT * FROM unnest(…)` (a constant statement, no hex or text parsing); the
     /// last one also moves the head and sends the NOTIFY (data-modifying CTEs), pipelined with
     /// COMMIT, so the write is one round trip. Same-window A/B on the locked path against COPY
-    /// (text): 47 k vs 45 k events/s at 100 rows, 70 k vs 66 k at 1,000. `log copy` batches
+    /// (text): the arrays were faster (benchmark notes: "PostgreSQL inserts"). `log copy` batches
     /// (`viaCopy`) of `copyThreshold` rows or more use COPY.
     private func insert(_ rows: [RecordedEvent], newHead: UInt64, hash: Data, commit: Bool, viaCopy: Bool = false) throws {
         if rows.isEmpty {
