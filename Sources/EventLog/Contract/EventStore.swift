@@ -114,7 +114,7 @@ public struct VerifyReport: Sendable, Codable, Hashable {
 }
 
 /// Incremental chain checker shared by every store's `verify`: feed records in position order.
-public struct ChainVerifier: Sendable {
+package struct ChainVerifier: Sendable {
     public private(set) var previousHash = RecordCodec.genesisHash
     public private(set) var lastPosition: UInt64 = 0
     public private(set) var checked: UInt64 = 0

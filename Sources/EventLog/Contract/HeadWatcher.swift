@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Stores call `publish` after an append is durable; subscriptions call `wait`. Waiting is
 /// cancellation-aware so a cancelled subscriber never leaks a continuation.
-public final class HeadWatcher: Sendable {
+package final class HeadWatcher: Sendable {
     private struct Waiter {
         let after: UInt64
         let continuation: CheckedContinuation<Void, any Error>

@@ -6,7 +6,7 @@ import Foundation
 /// Pure: no I/O, no locks. Every store gathers what the log already holds about the group's
 /// event ids and streams (`Lookup`), calls `plan`, and then writes what it returned. That keeps
 /// expectation and idempotency rules identical across stores.
-public enum AppendPlanner {
+package enum AppendPlanner {
     /// What the log holds about the ids and streams of a group.
     public struct Lookup: Sendable {
         /// Recorded events whose id appears in the group.

@@ -10,7 +10,7 @@ import Synchronization
 /// Here the caller queues pieces 1…n-1, runs piece 0 itself, and then runs any piece no helper
 /// has started yet: never slower than serial, and helpers spin briefly before sleeping so a
 /// burst of appends finds them awake.
-public final class Parallel: @unchecked Sendable {
+package final class Parallel: @unchecked Sendable {
     // @unchecked: `queue` and every piece's `state` are only touched under `condition`.
     /// Read once: on Linux `activeProcessorCount` opens cgroup and /proc files on every call,
     /// which showed as a third of the CPU time of 64 concurrent single-event appenders.
