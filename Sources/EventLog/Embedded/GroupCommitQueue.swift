@@ -7,7 +7,7 @@ import Foundation
 /// appends share one fsync (embedded) or one transaction (PostgreSQL). The embedded store's
 /// sync stage is a second one: commits written while an `fdatasync` runs share the next.
 /// `maxQueued` bounds what waits (a writer running ahead of the disk blocks in `submit`).
-public final class GroupCommitQueue<Request: Sendable>: @unchecked Sendable {
+package final class GroupCommitQueue<Request: Sendable>: @unchecked Sendable {
     // @unchecked: `queue`, `busy` and `stopping` are only touched under `condition`.
     private let condition = NSCondition()
     private var queue: [Request] = []

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Block-API data does not carry its own length, so every caller stores the uncompressed
 /// length beside the compressed bytes (the segment block header does).
-public enum LZ4 {
+package enum LZ4 {
     /// Compresses `input`; returns nil when compression would not make it smaller, so the
     /// caller can store the bytes raw instead.
     public static func compress(_ input: UnsafeRawBufferPointer) -> [UInt8]? {

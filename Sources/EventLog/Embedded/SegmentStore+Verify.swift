@@ -154,7 +154,7 @@ struct RawChainVerifier {
 }
 
 /// Runs blocking work on a fresh thread and resumes the caller when it is done.
-public func runOffPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+package func runOffPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { c in
         let t = Thread {
             do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }

@@ -6,7 +6,7 @@ import CKernels
 /// extension on arm64; `CKernels`, checked once at run time), else slicing-by-8 in plain Swift
 /// (several times slower; the table version showed in append and verify profiles, benchmark
 /// notes: "CRC-32C"). Both paths give the same bytes (tested).
-public enum CRC32C {
+package enum CRC32C {
     private static let tables: [[UInt32]] = {
         var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for i in 0..<256 {

@@ -8,7 +8,7 @@ import Foundation
 /// The log keeps payloads as the exact bytes given, so it never re-encodes them; it must still
 /// refuse bytes that are not JSON, and doing that with a full parser would cost more than
 /// hashing. Depth is capped to keep recursion bounded.
-public enum JSONSyntax {
+package enum JSONSyntax {
     public static let maxDepth = 128
     /// Number literals stay within what every store and the SQL view (jsonb numeric) hold.
     public static let maxExponent = 400

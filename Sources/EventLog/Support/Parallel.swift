@@ -199,7 +199,7 @@ package final class Parallel: @unchecked Sendable {
 }
 
 /// Hands a buffer whose slots are written by disjoint pieces to `Parallel.perform`.
-public struct UncheckedSendable<T>: @unchecked Sendable {
+package struct UncheckedSendable<T>: @unchecked Sendable {
     public let value: T
     public init(_ value: T) { self.value = value }
 }
