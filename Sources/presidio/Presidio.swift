@@ -39,15 +39,17 @@ struct Presidio: AsyncParsableCommand {
             Foundation.exit(e.exitCode)
         } catch let e as ExitCode {
             Foundation.exit(e.rawValue)
-        } catch let e as ValidationError {
-            // A command's own usage check after parsing: one line, status 2.
-            usageFailure(e)
-        } catch let e as CleanExit {
-            exit(withError: e)
         } catch {
-            // Anything else is still one line, never a trace.
-            printError("\(error)".replacingOccurrences(of: "\n", with: " "))
-            Foundation.exit(1)
+            // ArgumentParser's own errors (help asked for inside a command, a usage check after
+            // parsing) are recognised through its API, never by their type names.
+            switch exitCode(for: error) {
+            case .success: exit(withError: error)
+            case .validationFailure: usageFailure(error)
+            default:
+                // Anything else is still one line, never a trace.
+                printError("\(error)".replacingOccurrences(of: "\n", with: " "))
+                Foundation.exit(1)
+            }
         }
     }
 }
