@@ -114,7 +114,8 @@ public enum OpenAPIDocument {
                     "schema": [
                         "type": "object", "additionalProperties": false,
                         "properties": [
-                            "note": ["type": "string"], "reason": ["type": "string"], "observedAt": ["type": "string", "format": "date-time"],
+                            "note": ["type": "string"], "reason": ["type": "string"],
+                            "observedAt": ["type": "string", "format": "date-time", "pattern": DomainTime.yearPattern],
                         ],
                     ]
                 ]
@@ -157,7 +158,7 @@ public enum OpenAPIDocument {
                     "One asset: state, derivation, alerts (asOf / asOfTime replay it)", tag: "read",
                     params: [
                         param("id", "path"), param("asOf", schema: ["type": "integer", "minimum": 0]),
-                        param("asOfTime", schema: ["type": "string", "format": "date-time"]),
+                        param("asOfTime", schema: ["type": "string", "format": "date-time", "pattern": DomainTime.yearPattern]),
                     ], responses: ["200": ok(obj)].merging(problemResponses([400, 401, 403, 404, 503])) { a, _ in a })
             ],
             "/v1/assets/{id}/events": [
@@ -203,7 +204,7 @@ public enum OpenAPIDocument {
                     "Safety-assessment, inspection or overdue queue", tag: "read",
                     params: [
                         param("name", "path", schema: ["type": "string", "enum": ["safety", "inspection", "overdue"]]),
-                        param("today", schema: ["type": "string", "format": "date"]),
+                        param("today", schema: ["type": "string", "format": "date", "pattern": DomainTime.yearPattern]),
                         param("limit", schema: ["type": "integer", "minimum": 1, "maximum": 5000]),
                     ], responses: ["200": ok(obj)].merging(problemResponses([400, 401, 403, 404, 503])) { a, _ in a })
             ],

@@ -87,8 +87,9 @@ public enum Catalog {
             return s
         case .numberOneOf(let values): return ["type": "number", "enum": values]
         case .boolean: return ["type": "boolean"]
-        case .date: return ["type": "string", "format": "date"]
-        case .dateTime: return ["type": "string", "format": "date-time"]
+        // The format says RFC 3339; the pattern says the years the platform records.
+        case .date: return ["type": "string", "format": "date", "pattern": DomainTime.yearPattern]
+        case .dateTime: return ["type": "string", "format": "date-time", "pattern": DomainTime.yearPattern]
         case .uuid: return ["type": "string", "format": "uuid"]
         case .object(let fields):
             var props: [String: Any] = [:]

@@ -12,6 +12,8 @@ public enum DomainTime {
     /// like 0001 or 9999 is a typing error, not a fact.
     public static let years = 1800...2199
     static let yearText = "\(years.lowerBound)–\(years.upperBound)"
+    /// `years` as a JSON Schema pattern on the start of a date or timestamp (1800–2199).
+    public static let yearPattern = "^(18|19|20|21)[0-9]{2}-"
 
     /// `YYYY-MM-DD` → midnight UTC of that day; nil unless it is exactly that shape (ASCII
     /// digits, nothing before or after) and a real calendar date within `years`.
