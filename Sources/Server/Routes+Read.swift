@@ -226,6 +226,14 @@ extension PresidioRoutes {
             throw APIProblem(.unprocessableContent, "the action has \(problems.count) problem(s); nothing was appended", problems: problems)
         }
         guard let a = try model().alert(id: id) else { throw APIProblem.notFound("no alert \(id)") }
+        // The read model shows an alert as soon as it fires; its AlertRaised reaches the log with
+        // the workers' next publication (at most every 100 ms). Wait for it briefly rather than
+        // refuse a person's action on an alert they can see.
+        if !a.raisePublished {
+            for _ in 0..<100 where try await env.store.streamVersion("alert-\(a.id)") == nil {
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
         let observed = (obj["observedAt"] as? String) ?? ISO8601DateFormatter().string(from: Date())
         let payload: [String: Any] = ["alertId": a.id, "observedAt": observed, field: text!]
         let json = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
