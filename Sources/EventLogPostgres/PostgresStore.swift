@@ -73,12 +73,6 @@ public final class PostgresStore: EventStore, @unchecked Sendable {
 
     /// Connects to `url` (`postgres://…`, or empty for the standard `PG*` variables) and checks
     /// that the schema is at the version this build needs.
-    public convenience init(url: String, schema: String = "presidio", readers: Int) throws {
-        var options = Options()
-        options.readers = readers
-        try self.init(url: url, schema: schema, options: options)
-    }
-
     public init(url: String, schema: String = "presidio", options: Options = Options()) throws {
         self.schema = try PostgresSchema.validated(schema)
         conninfo = url

@@ -17,7 +17,8 @@ public struct AssetFacts: Sendable {
 
     /// Whether the stream holds anything (an append must then expect its version).
     public var exists: Bool { version != nil }
-    /// Whether the stream holds a valid creation event (census, registration, installation).
+    /// Whether the stream holds a valid creation event (census, registration, installation,
+    /// an alert's raising).
     /// A stream whose creation was parked exists but is not registered: the creation may be
     /// filed again, and nothing else is accepted until it is.
     public var registered: Bool { createdAt != nil }
@@ -28,7 +29,7 @@ public struct AssetFacts: Sendable {
     /// stream) are not decoded at all.
     static let relevantTypes: Set<String> = [
         "BridgeCensused", "BridgeCensusAmended", "BuildingRegistered", "WasteSiteRegistered", "MeterInstalled", "MeterReplaced",
-        "MeterReadingsRecorded",
+        "MeterReadingsRecorded", "AlertRaised",
     ]
 
     /// Folds one recorded event of the asset's stream into the facts (old versions upcast).
@@ -49,6 +50,8 @@ public struct AssetFacts: Sendable {
             if let b = bridge { bridge = Self.amend(b, with: a.changes) }
         case let b as BuildingRegistered:
             createdAt = DomainTime.date(b.observedAt)
+        case let r as AlertRaised:
+            createdAt = DomainTime.date(r.observedAt)
         case let w as WasteSiteRegistered:
             wasteSite = w
             createdAt = DomainTime.date(w.observedAt)

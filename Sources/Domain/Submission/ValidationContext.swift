@@ -77,8 +77,6 @@ enum DateRules {
 
     static func exists(_ f: AssetFacts, path: String, noun: String) -> [Problem] {
         let id = f.stream.split(separator: "-", maxSplits: 1).last ?? ""
-        // Alerts are created by the projections' AlertRaised, not folded into facts.
-        if noun == "alert" { return f.exists ? [] : [Problem(path, .notFound, "alert '\(id)' is not registered")] }
         if f.registered { return [] }
         if f.exists {
             return [

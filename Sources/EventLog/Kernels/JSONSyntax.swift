@@ -15,27 +15,20 @@ package enum JSONSyntax {
     public static let maxNumberBytes = 100
 
     /// Why `data` is not a single JSON object, or nil.
-    public static func objectProblem(_ data: Data) -> String? {
-        data.withUnsafeBytes { raw -> String? in
-            let b = raw.bindMemory(to: UInt8.self)
-            var p = Parser(b: b)
-            p.ws()
-            guard p.i < b.count, b[p.i] == UInt8(ascii: "{") else { return "must be a JSON object" }
-            if let e = p.value(depth: 0) { return e }
-            p.ws()
-            if p.i != b.count { return "unexpected data after the JSON object at byte \(p.i)" }
-            return nil
-        }
-    }
+    public static func objectProblem(_ data: Data) -> String? { problem(data, object: true) }
 
     /// Why `data` is not a single JSON value (any kind), or nil; the reason names the byte.
-    public static func valueProblem(_ data: Data) -> String? {
+    public static func valueProblem(_ data: Data) -> String? { problem(data, object: false) }
+
+    private static func problem(_ data: Data, object: Bool) -> String? {
         data.withUnsafeBytes { raw -> String? in
             let b = raw.bindMemory(to: UInt8.self)
             var p = Parser(b: b)
+            p.ws()
+            if object { guard p.i < b.count, b[p.i] == UInt8(ascii: "{") else { return "must be a JSON object" } }
             if let e = p.value(depth: 0) { return e }
             p.ws()
-            if p.i != b.count { return "unexpected data after the JSON value at byte \(p.i)" }
+            if p.i != b.count { return "unexpected data after the JSON \(object ? "object" : "value") at byte \(p.i)" }
             return nil
         }
     }
