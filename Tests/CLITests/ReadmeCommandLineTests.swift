@@ -71,7 +71,7 @@ struct ReadmeCommandLineTests {
             }
             return [samples[t] ?? t]
         }
-        var base = toks.map { t -> [String] in t.hasPrefix("[") ? [] : fill(alternatives(t).first ?? t) }
+        let base = toks.map { t -> [String] in t.hasPrefix("[") ? [] : fill(alternatives(t).first ?? t) }
         var out = [base.flatMap { $0 }]
         for (k, t) in toks.enumerated() {
             if t.hasPrefix("[") {
@@ -98,7 +98,6 @@ struct ReadmeCommandLineTests {
                 }
             }
         }
-        base = []
         return out.map { Array($0.dropFirst()) }
     }
 
