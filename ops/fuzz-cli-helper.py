@@ -17,6 +17,7 @@ With --pg URL the fuzzed log is then copied into PostgreSQL and read through the
 Usage: fuzz-cli-helper.py --bin PRESIDIO --cases N [--seed S] [--pg URL]
 """
 import argparse
+import copy
 import datetime
 import json
 import os
@@ -59,6 +60,14 @@ INTERESTING = [
     "2024-03-12t09:30:00z", "2024-03-12T09:30:00.123456789Z", "2024-03-12", "2024-03-12T10:00:00+01:00", [], {}, [1, 2], [None], {"a": 1},
     "SC0001-E1", "WS0001", "SC0001", "MI0002", "alto", "importante", "rollover",
 ]
+
+
+def interesting(rng):
+    """A fresh copy of one INTERESTING value: a shared list or object put into two places, then mutated in
+    one, would change the table itself and could come to contain itself (a run once recursed without end)."""
+    return copy.deepcopy(rng.choice(INTERESTING))
+
+
 RAW_NUMBERS = ["1e400", "-1e400", "1e-400", "123456789012345678901234567890", "1" + "0" * 120, "1E+2", "-0", "0.0000001"]
 
 
@@ -226,7 +235,7 @@ def mutate_value(rng, o):
         path = rng.choice(paths)
         r = rng.random()
         if r < 0.6:
-            o = set_at(o, path, rng.choice(INTERESTING))
+            o = set_at(o, path, interesting(rng))
         elif r < 0.75:
             parent = o
             for p in path[:-1]:
@@ -236,7 +245,7 @@ def mutate_value(rng, o):
             elif isinstance(parent, list) and parent:
                 parent.pop()
         elif r < 0.85 and isinstance(o, dict):
-            o[rng.choice(["extra", "BridgeId", "observedat", ""])] = rng.choice(INTERESTING)
+            o[rng.choice(["extra", "BridgeId", "observedat", ""])] = interesting(rng)
         else:
             parent = o
             for p in path[:-1]:
@@ -247,7 +256,7 @@ def mutate_value(rng, o):
             elif isinstance(cur, str):
                 parent[path[-1]] = rng.choice([cur + "\u2028", cur[:-1], cur + "x", cur.upper(), cur + "\u0301", " " + cur])
             elif isinstance(cur, list):
-                parent[path[-1]] = rng.choice([[], cur * 3, cur[:1]])
+                parent[path[-1]] = rng.choice([[], copy.deepcopy(cur * 3), cur[:1]])
     return o
 
 
@@ -401,6 +410,7 @@ def main():
     ap.add_argument("--seed", type=int, default=random.randrange(1 << 30))
     ap.add_argument("--pg", default="")
     a = ap.parse_args()
+    print(f"fuzz-cli: seed {a.seed} (re-run with --seed {a.seed})", flush=True)
     work = tempfile.mkdtemp(prefix="presidio-fuzz-cli.")
     try:
         h = Harness(a.bin, os.path.join(work, "data"), random.Random(a.seed))
