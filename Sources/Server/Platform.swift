@@ -69,8 +69,12 @@ public struct StoreLocation: Sendable, Hashable {
                 throw e
             }
             let r = store.recovery
-            if r.truncatedBytes > 0 {
-                onRecovery("recovered: truncated a torn tail of \(r.truncatedBytes) bytes in \(r.truncatedSegment ?? "?") (an unacknowledged write)")
+            if let repair = r.repair {
+                onRecovery(
+                    "recovered: moved \(repair.bytes) bytes after position \(repair.lastKeptPosition) of \(repair.segment) to \(directory)/\(repair.quarantine) (\(repair.reason)); recorded in the log as LogRepaired"
+                )
+            } else if let tail = r.tail {
+                onRecovery("warning: \(tail.description) (a read-only open leaves it as found)")
             }
             return store
         }

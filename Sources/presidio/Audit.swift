@@ -10,9 +10,20 @@ struct Audit: AsyncParsableCommand {
 extension Audit {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every CRC and the whole hash chain; exit 0 only if the log is intact.")
+            abstract: "Check every CRC and the whole hash chain, changing nothing.",
+            discussion: """
+                Exit status: 0 the log is intact; 3 damage inside the log (a CRC, the chain, a gap); \
+                4 the committed log checks out but the bytes after its last commit do not (a torn write \
+                not yet quarantined, or damage at the tail: see `presidio log repair`). Repairs the log \
+                recorded (LogRepaired) are listed either way.
+                """)
         @OptionGroup var store: StoreOptions
         @Flag(help: "Print JSON.") var json = false
+
+        struct Output: Encodable {
+            var report: VerifyReport
+            var repairs: [LogRepair]
+        }
 
         func run() async throws {
             let s = try store.open(readOnly: true)
@@ -20,21 +31,47 @@ extension Audit {
             let started = Date()
             let report = try await s.verify()
             let secs = Date().timeIntervalSince(started)
+            let repairs = try await Self.repairs(in: s)
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.sortedKeys]
-                print(String(decoding: try enc.encode(report), as: UTF8.self))
-            } else if report.intact {
-                print(
-                    "intact: \(report.eventsChecked) events, head \(report.headPosition), head hash \(report.headHash) (\(String(format: "%.2f", secs)) s)"
-                )
+                print(String(decoding: try enc.encode(Output(report: report, repairs: repairs)), as: UTF8.self))
             } else {
-                var where_ = "position \(report.firstBadPosition ?? 0)"
-                if let seg = report.segment { where_ += ", segment \(seg)" }
-                if let off = report.offset { where_ += ", offset \(off)" }
-                print("BROKEN at \(where_): \(report.problem ?? "?") (\(report.eventsChecked) events verified before it)")
+                if report.intact {
+                    print(
+                        "intact: \(report.eventsChecked) events, head \(report.headPosition), head hash \(report.headHash) (\(String(format: "%.2f", secs)) s)"
+                    )
+                } else if let tail = report.tail, !tail.validBlocksFollow {
+                    print("DAMAGED TAIL: \(tail.description) (\(report.eventsChecked) committed events verified before it)")
+                } else {
+                    var where_ = "position \(report.firstBadPosition ?? 0)"
+                    // (Damage with valid blocks after it, found by the open's scan, is told here too.)
+                    if let seg = report.segment { where_ += ", segment \(seg)" }
+                    if let off = report.offset { where_ += ", offset \(off)" }
+                    print("BROKEN at \(where_): \(report.problem ?? "?") (\(report.eventsChecked) events verified before it)")
+                }
+                for r in repairs {
+                    var line =
+                        "repaired \(r.repairedAt): \(r.kind), \(r.bytes) bytes of \(r.segment) at offset \(r.offset) after position \(r.lastKeptPosition)"
+                    if r.missingPositions > 0 { line += ", \(r.missingPositions) acknowledged positions missing" }
+                    print(line + " → \(r.quarantine) (sha256 \(r.sha256.prefix(16))…): \(r.reason)")
+                }
             }
-            if !report.intact { throw ExitCode(3) }
+            if !report.intact { throw ExitCode(report.tail.map { $0.validBlocksFollow ? 3 : 4 } ?? 3) }
+        }
+
+        /// The repairs recorded in the log itself (`LogRecords.repairStream`).
+        static func repairs(in store: any EventStore) async throws -> [LogRepair] {
+            var out: [LogRepair] = []
+            var version: UInt64 = 0
+            while true {
+                let page = try await store.readStream(LogRecords.repairStream, from: version, limit: 1000)
+                for e in page where e.type == LogRepair.eventType {
+                    if let r = try? JSONDecoder().decode(LogRepair.self, from: e.payload) { out.append(r) }
+                }
+                guard let last = page.last, page.count == 1000 else { return out }
+                version = last.version + 1
+            }
         }
     }
 }

@@ -5,11 +5,15 @@ import Foundation
 struct Log: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Append to, import into, read and describe the event log.",
-        subcommands: [Append.self, Import.self, Read.self, Stats.self, Copy.self]
+        subcommands: [Append.self, Import.self, Read.self, Stats.self, Copy.self, Repair.self]
     )
 }
 
 extension Log {
+    /// Why `log append` and `log import` refuse the `log` category.
+    static let reservedCategory =
+        "the 'log' category is reserved for the log's own records (repairs the store makes, checkpoints `presidio audit` makes)"
+
     struct Append: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Append one event; its JSON object payload is read from stdin.")
         @OptionGroup var store: StoreOptions
@@ -30,6 +34,7 @@ extension Log {
                 guard let u = UUID(uuidString: id) else { throw CLIFailure(message: "--id: must be a UUID (got '\(id)')", exitCode: 2) }
                 eventId = u
             }
+            if LogRecords.isReserved(stream) { throw CLIFailure(message: "--stream: \(Log.reservedCategory)", exitCode: 2) }
             var payload = FileHandle.standardInput.readDataToEndOfFile()
             while let last = payload.last, last == 0x0A || last == 0x0D || last == 0x20 || last == 0x09 { payload.removeLast() }
             let event = ProposedEvent(
@@ -135,7 +140,11 @@ extension Log {
             let lanes = raw.count >= Parallel.smallEvents ? 2 : 1
             return Parallel.map(lanes) { lane in
                 ((raw.count * lane / lanes)..<(raw.count * (lane + 1) / lanes)).map { i in
-                    Result { try EventJSON.proposedEvent(fromLine: raw[i].line, defaultActor: actor) }
+                    Result {
+                        let e = try EventJSON.proposedEvent(fromLine: raw[i].line, defaultActor: actor)
+                        if LogRecords.isReserved(e.stream) { throw CLIFailure(message: "stream: \(Log.reservedCategory)") }
+                        return e
+                    }
                 }
             }.flatMap { $0 }
         }

@@ -33,7 +33,8 @@ struct Presidio: AsyncParsableCommand {
             // One line (libpq's messages have a second, indented one); bad arguments exit 2
             // like every other bad input.
             printError(e.description.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))
-            Foundation.exit(e.code == .invalidArgument || e.code == .invalidEvent ? 2 : 1)
+            // Damage found in the log: 3, as `audit verify` says it.
+            Foundation.exit(e.code == .invalidArgument || e.code == .invalidEvent ? 2 : e.code == .corruption ? 3 : 1)
         } catch let e as CLIFailure {
             printError(e.message)
             Foundation.exit(e.exitCode)
@@ -67,9 +68,10 @@ extension Presidio {
 }
 
 /// A failure the CLI reports as a single line with a chosen exit status.
-struct CLIFailure: Error {
+struct CLIFailure: Error, CustomStringConvertible {
     var message: String
     var exitCode: Int32 = 1
+    var description: String { message }
 }
 
 /// One line on stderr, always: line breaks and other invisible characters that came from the

@@ -100,6 +100,53 @@ struct CLITests {
         #expect(r.stdout.contains("hash chain break"))
     }
 
+    /// The report that opened the integrity issue: one flipped byte in the last committed block
+    /// of a 20,000-event import. Verify changes nothing and exits 4; a writable command refuses
+    /// (exit 3) and names `log repair`; the repair quarantines the bytes and records itself;
+    /// verify then passes and lists the repair.
+    @Test func aFlipInTheLastBlockIsReportedNeverCutSilently() throws {
+        let dir = TempDirectory("cli")
+        defer { dir.remove() }
+        let lines = (0..<20_000).map { #"{"stream":"bridge-\#($0 % 50)","type":"T","data":{"i":\#($0)}}"# }.joined(separator: "\n")
+        var r = try PresidioBinary.run(["log", "import", "-", "--data", dir.path], stdin: lines)
+        #expect(r.status == 0, "\(r.stderr)")
+        let seg = dir.path + "/" + (try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("segment-") }!)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: seg)))
+        // The last block's stored bytes: from the end of the non-zero data, back past its suffix.
+        let end = bytes.lastIndex { $0 != 0 }! + 1
+        bytes[end - 100] ^= 0x04
+        try Data(bytes).write(to: URL(fileURLWithPath: seg))
+        let snapshot = try Data(contentsOf: URL(fileURLWithPath: seg))
+
+        r = try PresidioBinary.run(["audit", "verify", "--data", dir.path])
+        #expect(r.status == 4, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.hasPrefix("DAMAGED TAIL"))
+        r = try PresidioBinary.run(["log", "stats", "--data", dir.path])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: seg)) == snapshot, "reading changed the segment")
+
+        r = try PresidioBinary.run(["log", "append", "--data", dir.path, "--stream", "bridge-1", "--type", "T"], stdin: "{}")
+        #expect(r.status == 3)
+        #expect(r.stderr.contains("presidio log repair"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: seg)) == snapshot)
+
+        r = try PresidioBinary.run(["log", "repair", "--data", dir.path])
+        #expect(r.status == 0 && r.stdout.contains("would move"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: seg)) == snapshot)
+        r = try PresidioBinary.run(["log", "repair", "--data", dir.path, "--yes"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("recorded as LogRepaired"))
+
+        r = try PresidioBinary.run(["audit", "verify", "--data", dir.path])
+        #expect(r.status == 0, "\(r.stdout)")
+        #expect(r.stdout.contains("repaired") && r.stdout.contains("manual"))
+        r = try PresidioBinary.run(["log", "read", "--data", dir.path, "--stream", "log-repairs"])
+        #expect(r.stdout.contains("LogRepaired"))
+        r = try PresidioBinary.run(["log", "append", "--data", dir.path, "--stream", "log-repairs", "--type", "LogRepaired"], stdin: "{}")
+        #expect(r.status == 2 && r.stderr.contains("reserved"))
+        let quarantine = dir.path + "/quarantine"
+        #expect(try FileManager.default.contentsOfDirectory(atPath: quarantine).contains { $0.hasSuffix(".bin") })
+    }
+
     @Test func submitValidatesPrintsProblemsAsJSONAndAppendsNothing() throws {
         let dir = TempDirectory("cli")
         defer { dir.remove() }

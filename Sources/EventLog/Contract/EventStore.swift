@@ -97,6 +97,9 @@ public struct VerifyReport: Sendable, Codable, Hashable {
     public var problem: String?
     public var segment: String?
     public var offset: UInt64?
+    /// Set when the committed log checks out but what follows its last commit does not (a torn
+    /// write not yet quarantined, or damage at the tail): `intact` is then false.
+    public var tail: TailFinding?
 
     public init(
         intact: Bool, eventsChecked: UInt64, headPosition: UInt64, headHash: String, firstBadPosition: UInt64? = nil,

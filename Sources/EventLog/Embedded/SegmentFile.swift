@@ -153,6 +153,17 @@ final class DirectoryLock: @unchecked Sendable {
         }
     }
 
+    /// Whether a writer holds the folder now (a read-only audit beside a running server then
+    /// sees its commit in progress, not a torn tail). Opens the lock file read-only: nothing is created.
+    static func isHeld(directory: String) -> Bool {
+        let fd = open(directory + "/LOCK", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) != 0 { return true }
+        flock(fd, LOCK_UN)
+        return false
+    }
+
     /// Releases the lock; the store calls it on close so the folder can be reopened at once.
     func release() {
         guard fd >= 0 else { return }

@@ -10,9 +10,29 @@ extension SegmentStore {
         /// Stream and id of each committed record of the active segment, in position order:
         /// the scan decodes them anyway, so the index need not read the segment again.
         var activeEntries: [(stream: String, id: UUID)] = []
+        /// End of the non-zero bytes of the active segment (what a cut takes).
+        var tailEnd: UInt64 = 0
     }
 
-    /// Reads the segment table: footers of sealed segments, a scan of the active one.
+    /// Quarantines what follows the last complete commit when the evidence shows a torn write
+    /// (or always, with `repairDamage`), and refuses to open over damage otherwise.
+    static func settleTail(directory: String, opened: inout Opened, repairDamage: Bool) throws {
+        guard let tail = opened.report.tail else { return }
+        if tail.kind == .damage && !repairDamage {
+            throw EventStoreError(
+                .corruption,
+                "\(tail.description). Nothing was changed; `presidio log repair` moves these bytes to the quarantine and records the loss in the log",
+                position: tail.lastKeptPosition + 1, segment: tail.segment, offset: tail.offset)
+        }
+        let end = max(opened.tailEnd, tail.offset)
+        opened.report.tail = nil
+        opened.report.repair = try Quarantine.cut(
+            directory: directory, segment: tail.segment, offset: tail.offset, end: end, kind: tail.kind == .tornWrite ? "tornWrite" : "manual",
+            lastKeptPosition: tail.lastKeptPosition, missingPositions: tail.missingPositions, reason: tail.reason)
+    }
+
+    /// Reads the segment table: footers of sealed segments, a scan of the active one. Changes no
+    /// file except to rewrite the header of an empty segment whose creation a crash cut short.
     static func openSegments(directory: String, options: Options) throws -> Opened {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
             .compactMap { n in SegmentFormat.firstPosition(fromFileName: n).map { ($0, n) } }
@@ -22,6 +42,7 @@ extension SegmentStore {
         var head: UInt64 = 0
         var headHash = RecordCodec.genesisHash
         var activeEntries: [(stream: String, id: UUID)] = []
+        var tailEnd: UInt64 = 0
         for (i, (first, name)) in names.enumerated() {
             let path = directory + "/" + name
             let isLast = i == names.count - 1
@@ -53,18 +74,46 @@ extension SegmentStore {
                 head = scanned.info.last
                 headHash = scanned.lastHash
             }
-            if scanned.truncated > 0 {
-                report.truncatedBytes = scanned.truncated
-                report.truncatedSegment = name
+            report.tail = scanned.tail
+            tailEnd = scanned.tailEnd
+        }
+        // A clean shutdown says no write was in progress: nothing at the tail can be torn, and
+        // every position it recorded was acknowledged.
+        if let clean = CleanShutdown.read(directory: directory), let active = segments.last {
+            if clean.head > head {
+                var finding =
+                    report.tail
+                    ?? TailFinding(
+                        kind: .damage, segment: active.name, offset: active.dataEnd, bytes: 0, lastKeptPosition: head, reason: "")
+                finding.kind = .damage
+                finding.missingPositions = clean.head - head
+                finding.reason =
+                    "the log was closed cleanly at position \(clean.head) but now ends at \(head): \(clean.head - head) acknowledged events are missing"
+                report.tail = finding
+            } else if var finding = report.tail, finding.kind == .tornWrite {
+                finding.kind = .damage
+                finding.reason += ", after a clean shutdown at position \(clean.head) (no write was in progress)"
+                report.tail = finding
             }
         }
-        return Opened(segments: segments, head: head, headHash: headHash, report: report, activeEntries: activeEntries)
+        // Beside a running writer the bytes after the last commit are a commit in progress.
+        if options.readOnly, report.tail?.kind == .tornWrite, DirectoryLock.isHeld(directory: directory) { report.tail = nil }
+        return Opened(segments: segments, head: head, headHash: headHash, report: report, activeEntries: activeEntries, tailEnd: tailEnd)
     }
 
-    /// Scans the active segment block by block, cutting a torn tail back to the last complete commit.
+    struct Scanned {
+        var info: SegmentInfo
+        var lastHash: Data
+        var tail: TailFinding?
+        var tailEnd: UInt64
+        var entries: [(stream: String, id: UUID)]
+    }
+
+    /// Scans the active segment block by block up to the last complete commit, and says what
+    /// follows it (`TailFinding`).
     private static func scanActive(
         directory: String, name: String, first: UInt64, previousHash: Data, options: Options
-    ) throws -> (info: SegmentInfo, lastHash: Data, truncated: UInt64, entries: [(stream: String, id: UUID)]) {
+    ) throws -> Scanned {
         let path = directory + "/" + name
         let file = try SegmentFile(path: path, writable: false)
         let size = try file.size
@@ -78,11 +127,10 @@ extension SegmentStore {
                 try w.truncate(to: 0)
                 try w.write(expectedHeader, at: 0)
                 try w.sync()
-                return (
-                    SegmentInfo(
+                return Scanned(
+                    info: SegmentInfo(
                         name: name, file: file, first: first, last: first - 1, dataEnd: UInt64(SegmentFormat.headerSize),
-                        sparse: [], sealed: false), previousHash, size, []
-                )
+                        sparse: [], sealed: false), lastHash: previousHash, tail: nil, tailEnd: UInt64(SegmentFormat.headerSize), entries: [])
             }
             throw EventStoreError(.corruption, "segment header is damaged", position: first, segment: name, offset: 0)
         }
@@ -129,30 +177,36 @@ extension SegmentStore {
             case .failure(let f):
                 // Zeros written ahead (`Options.preallocate`) end the data as the end of the file would.
                 let tailEnd = try file.endOfNonZero(from: committedEnd, to: size)
+                if tailEnd <= committedEnd { return finish(tailEnd: committedEnd, finding: nil) }
                 if tailEnd > f.offset, try BlockCursor.hasValidBlock(in: file, after: f.offset, end: tailEnd) {
-                    throw EventStoreError(
-                        .corruption, "\(f.problem) before the tail (valid blocks follow)", position: last + 1, segment: name,
-                        offset: f.offset)
+                    let finding = TailFinding(
+                        kind: .damage, segment: name, offset: committedEnd, bytes: tailEnd - committedEnd, lastKeptPosition: committedLast,
+                        reason: "\(f.problem) at offset \(f.offset), and valid blocks follow (not a torn write)", validBlocksFollow: true)
+                    return finish(tailEnd: tailEnd, finding: finding)
                 }
-                return try finish(tailEnd: tailEnd)
+                let (kind, reason) = try TailEvidence.classify(file, bad: f.offset, problem: f.problem, tailEnd: tailEnd, size: size)
+                return finish(
+                    tailEnd: tailEnd,
+                    finding: TailFinding(
+                        kind: kind, segment: name, offset: committedEnd, bytes: tailEnd - committedEnd, lastKeptPosition: committedLast,
+                        reason: reason))
             }
         }
-        return try finish(tailEnd: file.endOfNonZero(from: committedEnd, to: size))
+        let tailEnd = try file.endOfNonZero(from: committedEnd, to: size)
+        return finish(
+            tailEnd: tailEnd,
+            finding: tailEnd > committedEnd
+                ? TailFinding(
+                    kind: .tornWrite, segment: name, offset: committedEnd, bytes: tailEnd - committedEnd, lastKeptPosition: committedLast,
+                    reason: "a commit whose last block was never written") : nil)
 
-        /// `tailEnd`: just past the last non-zero byte after the last complete commit.
-        func finish(tailEnd: UInt64) throws -> (info: SegmentInfo, lastHash: Data, truncated: UInt64, entries: [(stream: String, id: UUID)]) {
-            // A torn commit is cut off together with the zeros after it (the writer writes
-            // new ones); zeros alone are kept and not reported.
-            let cut = tailEnd - committedEnd
-            if cut > 0 && !options.readOnly {
-                let w = try SegmentFile(path: path, writable: true)
-                try w.truncate(to: committedEnd)
-                try w.sync()
-            }
+        /// `tailEnd`: just past the last non-zero byte after the last complete commit. Nothing
+        /// is cut here: the open decides (`settleTail`), and read-only opens only report.
+        func finish(tailEnd: UInt64, finding: TailFinding?) -> Scanned {
             let info = SegmentInfo(
                 name: name, file: file, first: first, last: committedLast, dataEnd: committedEnd, sparse: sparse,
                 sealed: false)
-            return (info, committedHash, cut, Array(entries[..<committedEntries]))
+            return Scanned(info: info, lastHash: committedHash, tail: finding, tailEnd: tailEnd, entries: Array(entries[..<committedEntries]))
         }
     }
 }

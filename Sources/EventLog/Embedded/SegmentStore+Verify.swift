@@ -7,7 +7,17 @@ extension SegmentStore {
     /// Runs on its own thread so a long audit never pins the cooperative pool.
     public func verify() async throws -> VerifyReport {
         let (segments, head) = state.withLock { ($0.segments, $0.head) }
-        return try await runOffPool { try Self.verify(segments: segments, head: head) }
+        var report = try await runOffPool { try Self.verify(segments: segments, head: head) }
+        // What a read-only open found past the last commit (a writable open has settled it).
+        if report.intact, let tail = recovery.tail {
+            report.intact = false
+            report.tail = tail
+            report.firstBadPosition = tail.lastKeptPosition + 1
+            report.problem = tail.description
+            report.segment = tail.segment
+            report.offset = tail.offset
+        }
+        return report
     }
 
     static func verify(segments: [SegmentInfo], head: UInt64) throws -> VerifyReport {

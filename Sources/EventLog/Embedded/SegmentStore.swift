@@ -24,6 +24,9 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         public var maxBlockBytes = 128 << 10
         /// Open without the folder lock, never writing or repairing (audits beside a running server).
         public var readOnly = false
+        /// Also quarantine damage at the tail that cannot be told from a torn write (`presidio
+        /// log repair`): what it held is lost from the log, and the repair record says so.
+        public var repairDamage = false
         /// Write zeros ahead of the active segment's end (1 MiB ahead at first, up to 16 MiB,
         /// never past `segmentSize`), so a commit overwrites allocated blocks instead of
         /// growing the file. Its fdatasync then has no size or allocation to record, and is
@@ -41,10 +44,15 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
 
     /// What opening the store had to do.
     public struct RecoveryReport: Sendable, Hashable {
-        /// Bytes of an incomplete last commit cut off the active segment (zeros written
-        /// ahead of it by `Options.preallocate` are not counted).
-        public var truncatedBytes: UInt64 = 0
-        public var truncatedSegment: String?
+        /// What follows the last complete commit, if anything: read-only opens report it and
+        /// change nothing; writable opens quarantine a torn write and refuse damage.
+        public var tail: TailFinding?
+        /// The cut this open made: the bytes are in the quarantine and the repair is in the log.
+        public var repair: LogRepair?
+        /// Bytes of an incomplete last commit this open cut off the active segment (zeros
+        /// written ahead of it by `Options.preallocate` are not counted).
+        public var truncatedBytes: UInt64 { repair?.bytes ?? 0 }
+        public var truncatedSegment: String? { repair?.segment }
         /// Events replayed into the stream index from the log: those of the active segment and
         /// of sealed segments without a valid index part.
         public var replayedEvents: UInt64 = 0
@@ -109,17 +117,21 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let keys: StreamKeys?
         /// Non-empty for `appendVerbatim` (then `events` is empty).
         let verbatim: [RecordedEvent]
-        let continuation: CheckedContinuation<AppendResult, any Error>
+        /// Called once with the outcome: an async caller's continuation, or (for the records the
+        /// store writes while it opens, `appendWhileOpening`) a semaphore's signal.
+        private let reply: @Sendable (Result<AppendResult, any Error>) -> Void
         init(
             events: [ProposedEvent], digests: [Digest32], keys: StreamKeys?, verbatim: [RecordedEvent] = [],
-            continuation: CheckedContinuation<AppendResult, any Error>
+            reply: @escaping @Sendable (Result<AppendResult, any Error>) -> Void
         ) {
             self.events = events
             self.digests = digests
             self.keys = keys
             self.verbatim = verbatim
-            self.continuation = continuation
+            self.reply = reply
         }
+        func resume(returning result: AppendResult) { reply(.success(result)) }
+        func resume(throwing error: any Error) { reply(.failure(error)) }
     }
 
     public let directory: String
@@ -157,6 +169,11 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                 lock = nil
             }
             var opened = try Self.openSegments(directory: directory, options: options)
+            if !options.readOnly {
+                try Self.settleTail(directory: directory, opened: &opened, repairDamage: options.repairDamage)
+                // From here on a crash may tear the tail again.
+                try CleanShutdown.remove(directory: directory)
+            }
             var report = opened.report
             let index = try Self.loadIndex(directory: directory, opened: opened, readOnly: options.readOnly, report: &report)
             recovery = report
@@ -183,6 +200,10 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                 queue.start(
                     name: "presidio-log-writer", isSolo: { !$0.verbatim.isEmpty }, group: { [self] in commit($0) },
                     solo: { [self] in commitVerbatim($0) })
+                // Every cut in the quarantine is recorded in the log (again: its id makes a
+                // second append a no-op), before any caller can append or read.
+                let repairs = Quarantine.repairs(directory: directory)
+                if !repairs.isEmpty { _ = try appendWhileOpening(repairs.map(\.event)) }
             }
         } catch {
             Parallel.release()
@@ -202,6 +223,11 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             syncStage.stop()
             // Parts of segments sealed just before are saved before the folder is released.
             partWriter.sync {}
+            let (failed, active, head, hash) = state.withLock { s in (s.failure != nil, s.segments.last, s.head, s.headHash) }
+            if !failed, let active {
+                // Tells the next open that no write was in progress (see `CleanShutdown`).
+                try? CleanShutdown(segment: active.name, dataEnd: active.dataEnd, head: head, headHash: hash.hex).write(directory: directory)
+            }
         }
         watcher.close()
         lock?.release()
@@ -227,7 +253,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         if batch.isEmpty { return AppendResult(positions: [], appended: 0, head: watcher.head) }
         return try await inProgress {
             let (digests, keys) = try Self.validateAndDigest(batch, digest: queue.isIdle)
-            return try await enqueue { AppendRequest(events: batch, digests: digests, keys: keys, continuation: $0) }
+            return try await enqueue { c in AppendRequest(events: batch, digests: digests, keys: keys, reply: { c.resume(with: $0) }) }
         }
     }
 
@@ -237,7 +263,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         if options.readOnly { throw EventStoreError(.readOnly, "the store was opened read-only") }
         if events.isEmpty { return }
         _ = try await inProgress {
-            try await enqueue { AppendRequest(events: [], digests: [], keys: nil, verbatim: events, continuation: $0) }
+            try await enqueue { c in AppendRequest(events: [], digests: [], keys: nil, verbatim: events, reply: { c.resume(with: $0) }) }
         }
     }
 
@@ -252,6 +278,26 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         try await withCheckedThrowingContinuation { c in
             if !queue.submit(make(c)) { c.resume(throwing: EventStoreError(.closed, "the store is closing")) }
         }
+    }
+
+    /// Appends the log's own records (repairs found while opening) before `init` returns, so
+    /// no caller can append or read ahead of them. Blocks the opening thread on the writer's
+    /// and sync stage's own threads, never on the task pool.
+    func appendWhileOpening(_ batch: [ProposedEvent]) throws -> AppendResult {
+        let (digests, keys) = try Self.validateAndDigest(batch)
+        /// Written by the sync thread before it signals, read here after the wait.
+        final class Outcome: @unchecked Sendable {
+            var result: Result<AppendResult, any Error>?
+            let done = DispatchSemaphore(value: 0)
+        }
+        let outcome = Outcome()
+        let request = AppendRequest(events: batch, digests: digests, keys: keys) { r in
+            outcome.result = r
+            outcome.done.signal()
+        }
+        guard queue.submit(request) else { throw EventStoreError(.closed, "the store is closing") }
+        outcome.done.wait()
+        return try outcome.result!.get()
     }
 
     /// Validates every event, hashes its payload and keeps its stream name as hashed bytes, in
@@ -342,7 +388,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     /// Plans, writes and hands one group of requests to the sync stage.
     func commit(_ group: [AppendRequest]) {
         if let failure = state.withLock({ $0.failure }) {
-            for r in group { r.continuation.resume(throwing: failure) }
+            for r in group { r.resume(throwing: failure) }
             return
         }
         // A large group's records are laid out and written by a helper while this thread
@@ -378,7 +424,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         for (r, (request, result)) in zip(group, plans).enumerated() {
             switch result {
             case .failure(let error):
-                request.continuation.resume(throwing: error)
+                request.resume(throwing: error)
             case .success(let plan):
                 planned.append((request, plan))
                 for f in plan.fresh {
@@ -390,7 +436,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             // Only retries: they are durable already (drained above).
             let head = writer.head
             for p in planned {
-                p.request.continuation.resume(returning: AppendResult(positions: p.plan.positions, appended: 0, head: head))
+                p.request.resume(returning: AppendResult(positions: p.plan.positions, appended: 0, head: head))
             }
             return
         }
@@ -401,7 +447,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         if let failure = persist(
             records, events: events, digests: group.map(\.digests), streams: numbers, prepared: prepared, acks: acks)
         {
-            for p in planned { p.request.continuation.resume(throwing: failure) }
+            for p in planned { p.request.resume(throwing: failure) }
         }
     }
 
@@ -436,7 +482,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                     nil
                 }
             if let problem {
-                request.continuation.resume(throwing: EventStoreError(.invalidArgument, problem, stream: e.stream, position: e.position))
+                request.resume(throwing: EventStoreError(.invalidArgument, problem, stream: e.stream, position: e.position))
                 return
             }
             current[e.stream] = e.version
@@ -449,7 +495,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let failure = persist(records, events: [proposed], digests: [digests], streams: nil) { head in
             [(request, AppendResult(positions: positions, appended: positions.count, head: head))]
         }
-        if let failure { request.continuation.resume(throwing: failure) }
+        if let failure { request.resume(throwing: failure) }
     }
 
     /// The streams of a commit's events, numbered when the group was looked up.
@@ -613,7 +659,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             let failure = EventStoreError(
                 .io, "fdatasync failed and the store must be reopened: \((error as? EventStoreError)?.message ?? "\(error)")")
             state.withLock { $0.failure = failure }
-            for j in jobs { for a in j.acks { a.request.continuation.resume(throwing: failure) } }
+            for j in jobs { for a in j.acks { a.request.resume(throwing: failure) } }
             return
         }
         state.withLock { s in
@@ -625,7 +671,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             for j in jobs { s.segments[k].sparse += j.sparse }
         }
         watcher.publish(last.head)
-        for j in jobs { for a in j.acks { a.request.continuation.resume(returning: a.result) } }
+        for j in jobs { for a in j.acks { a.request.resume(returning: a.result) } }
     }
 
     /// Seals the active segment (footer + sync) and starts the next one.
