@@ -17,6 +17,11 @@ public struct PresidioServer: Sendable {
         public var role: ServeRole
         public var rulesDirectory: String
         public var readyLag: UInt64 = 10_000
+        /// Sign the head every `checkpointEvery` with this key (nil: no periodic checkpoints),
+        /// writing the files to `checkpointDirectory`.
+        public var checkpointKey: SigningKey?
+        public var checkpointEvery: Duration = .seconds(3600)
+        public var checkpointDirectory: String?
 
         public init(location: StoreLocation, host: String, port: Int, role: ServeRole, rulesDirectory: String) {
             self.location = location
@@ -85,7 +90,7 @@ public struct PresidioServer: Sendable {
         return Application(
             router: router,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "presidio"),
-            services: [follow, ShutdownWatcher(flag: shutdown)] + (hub.map { [$0] } ?? []),
+            services: [follow, ShutdownWatcher(flag: shutdown)] + (hub.map { [$0] } ?? []) + checkpointService(store: store),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port
                 let url = "http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(port)"
@@ -101,6 +106,15 @@ public struct PresidioServer: Sendable {
                 onRunning(url)
             },
             logger: logger)
+    }
+}
+
+extension PresidioServer {
+    /// The periodic signer, in the process that appends (the workers' role writes the log's records).
+    func checkpointService(store: any EventStore) -> [any Service] {
+        guard let key = options.checkpointKey, options.role.publishes else { return [] }
+        let directory = options.checkpointDirectory ?? ((options.location.dataDirectory ?? ".") + "/checkpoints")
+        return [CheckpointService(store: store, key: key, every: options.checkpointEvery, directory: directory, logger: logger)]
     }
 }
 

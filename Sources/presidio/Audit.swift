@@ -4,7 +4,7 @@ import Foundation
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Prove the log's integrity.", subcommands: [Verify.self])
+        abstract: "Prove the log's integrity.", subcommands: [Verify.self, Keygen.self, Checkpoint.self])
 }
 
 extension Audit {
@@ -14,15 +14,30 @@ extension Audit {
             discussion: """
                 Exit status: 0 the log is intact; 3 damage inside the log (a CRC, the chain, a gap); \
                 4 the committed log checks out but the bytes after its last commit do not (a torn write \
-                not yet quarantined, or damage at the tail: see `presidio log repair`). Repairs the log \
-                recorded (LogRepaired) are listed either way.
+                not yet quarantined, or damage at the tail: see `presidio log repair`); 5 the log checks \
+                out but does not extend a given --checkpoint (a truncated tail, a rewritten past, another \
+                log, a bad signature). Repairs the log recorded (LogRepaired) are listed either way.
                 """)
         @OptionGroup var store: StoreOptions
         @Flag(help: "Print JSON.") var json = false
+        @Option(
+            name: .customLong("checkpoint"),
+            help: ArgumentHelp("A signed checkpoint the log must still extend (repeatable).", valueName: "file"))
+        var checkpoints: [String] = []
+        @Option(help: ArgumentHelp("Accept checkpoints signed by this key only (PEM public key).", valueName: "file"))
+        var publicKey: String?
 
         struct Output: Encodable {
             var report: VerifyReport
             var repairs: [LogRepair]
+            var checkpoints: [CheckpointResult]
+        }
+
+        struct CheckpointResult: Encodable {
+            var file: String
+            var position: UInt64?
+            var proved: Bool
+            var problem: String?
         }
 
         func run() async throws {
@@ -32,10 +47,11 @@ extension Audit {
             let report = try await s.verify()
             let secs = Date().timeIntervalSince(started)
             let repairs = try await Self.repairs(in: s)
+            let proofs = try await proveCheckpoints(in: s)
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.sortedKeys]
-                print(String(decoding: try enc.encode(Output(report: report, repairs: repairs)), as: UTF8.self))
+                print(String(decoding: try enc.encode(Output(report: report, repairs: repairs, checkpoints: proofs)), as: UTF8.self))
             } else {
                 if report.intact {
                     print(
@@ -56,8 +72,42 @@ extension Audit {
                     if r.missingPositions > 0 { line += ", \(r.missingPositions) acknowledged positions missing" }
                     print(line + " → \(r.quarantine) (sha256 \(r.sha256.prefix(16))…): \(r.reason)")
                 }
+                for p in proofs {
+                    if p.proved {
+                        print("checkpoint \(p.file): the log extends position \(p.position ?? 0)")
+                    } else {
+                        print("CHECKPOINT FAILS \(p.file): \(p.problem ?? "?")")
+                    }
+                }
             }
             if !report.intact { throw ExitCode(report.tail.map { $0.validBlocksFollow ? 3 : 4 } ?? 3) }
+            if proofs.contains(where: { !$0.proved }) { throw ExitCode(5) }
+        }
+
+        func proveCheckpoints(in store: any EventStore) async throws -> [CheckpointResult] {
+            var expected: String?
+            if let publicKey {
+                guard let pem = try? String(contentsOfFile: publicKey, encoding: .utf8) else {
+                    throw CLIFailure(message: "--public-key: cannot read \(publicKey)", exitCode: 2)
+                }
+                expected = pem
+            }
+            var out: [CheckpointResult] = []
+            for file in checkpoints {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw CLIFailure(message: "--checkpoint: cannot read \(file)", exitCode: 2)
+                }
+                guard let c = try? JSONDecoder().decode(EventLog.Checkpoint.self, from: data) else {
+                    out.append(
+                        CheckpointResult(
+                            file: file, position: nil, proved: false, problem: "not a Presidio checkpoint (JSON with the fields of events/README.md)")
+                    )
+                    continue
+                }
+                let problem = try await c.proof(in: store, expectedKey: expected)
+                out.append(CheckpointResult(file: file, position: c.position, proved: problem == nil, problem: problem))
+            }
+            return out
         }
 
         /// The repairs recorded in the log itself (`LogRecords.repairStream`).

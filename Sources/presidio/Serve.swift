@@ -19,6 +19,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "all (API and workers), api, or workers.") var role: String = "all"
     @Option(help: "Log format: text or json.") var logFormat: String = "text"
     @Option(help: "Readiness fails while the projections are more than this many events behind.") var readyLag: UInt64 = 10_000
+    @Option(help: ArgumentHelp("Sign a checkpoint of the log's head periodically with this Ed25519 key (see audit keygen).", valueName: "file"))
+    var checkpointKey: String?
+    @Option(help: ArgumentHelp("Minutes between signed checkpoints.", valueName: "minutes")) var checkpointEvery: Double = 60
+    @Option(help: ArgumentHelp("Where the server writes checkpoint files (default: DATA/checkpoints).", valueName: "dir"))
+    var checkpointDir: String?
 
     func validate() throws {
         guard ServeRole(rawValue: role) != nil else { throw ValidationError("--role: must be all, api or workers (got '\(role)')") }
@@ -45,6 +50,17 @@ struct Serve: AsyncParsableCommand {
         var opts = PresidioServer.Options(
             location: try options.store.resolved, host: host, port: port, role: ServeRole(rawValue: role)!, rulesDirectory: options.rulesDirectory)
         opts.readyLag = readyLag
+        if let checkpointKey {
+            guard checkpointEvery > 0, checkpointEvery <= 10_080 else {
+                throw CLIFailure(message: "--checkpoint-every: must be between 0 and 10080 minutes (got \(checkpointEvery))", exitCode: 2)
+            }
+            guard let pem = try? String(contentsOfFile: checkpointKey, encoding: .utf8) else {
+                throw CLIFailure(message: "--checkpoint-key: cannot read \(checkpointKey)", exitCode: 2)
+            }
+            do { opts.checkpointKey = try SigningKey(pem: pem) } catch { throw CLIFailure(message: "--checkpoint-key: \(error)", exitCode: 2) }
+            opts.checkpointEvery = .milliseconds(Int64(checkpointEvery * 60_000))
+            opts.checkpointDirectory = checkpointDir
+        }
         do {
             try await PresidioServer(options: opts, logger: Logger(label: "presidio")).run()
         } catch let e as PresidioServer.Failure {

@@ -147,6 +147,40 @@ struct CLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: quarantine).contains { $0.hasSuffix(".bin") })
     }
 
+    /// keygen → checkpoint → verify --checkpoint: 0 while the log extends it, 5 once the
+    /// checkpoint is altered or signed by another key than the one pinned.
+    @Test func checkpointsAreSignedAppendedAndProved() throws {
+        let dir = TempDirectory("cli")
+        defer { dir.remove() }
+        let d = ["--data", dir.path + "/log"]
+        let lines = (0..<50).map { #"{"stream":"bridge-\#($0 % 5)","type":"T","data":{"i":\#($0)}}"# }.joined(separator: "\n")
+        var r = try PresidioBinary.run(["log", "import", "-"] + d, stdin: lines)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try PresidioBinary.run(["audit", "keygen", "--out", dir.path + "/k.pem"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try PresidioBinary.run(["audit", "keygen", "--out", dir.path + "/k.pem"])
+        #expect(r.status == 2 && r.stderr.contains("never overwritten"))
+        r = try PresidioBinary.run(["audit", "checkpoint", "--key", dir.path + "/k.pem", "--out", dir.path + "/c.json"] + d)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"position\" : 50"))
+        r = try PresidioBinary.run(["log", "read", "--stream", "log-checkpoints"] + d)
+        #expect(r.stdout.contains("LogCheckpointed"))
+        let pin = ["--public-key", dir.path + "/k.pem.pub"]
+        r = try PresidioBinary.run(["audit", "verify", "--checkpoint", dir.path + "/c.json"] + pin + d)
+        #expect(r.status == 0, "\(r.stdout)")
+        #expect(r.stdout.contains("the log extends position 50"))
+
+        let text = try String(contentsOfFile: dir.path + "/c.json", encoding: .utf8)
+        try text.replacingOccurrences(of: "position 50", with: "position 49").replacingOccurrences(of: "\"position\" : 50", with: "\"position\" : 49")
+            .write(toFile: dir.path + "/altered.json", atomically: true, encoding: .utf8)
+        r = try PresidioBinary.run(["audit", "verify", "--checkpoint", dir.path + "/altered.json"] + d)
+        #expect(r.status == 5)
+        #expect(r.stdout.contains("CHECKPOINT FAILS") && r.stdout.contains("signature does not verify"))
+        _ = try PresidioBinary.run(["audit", "keygen", "--out", dir.path + "/other.pem"])
+        r = try PresidioBinary.run(["audit", "verify", "--checkpoint", dir.path + "/c.json", "--public-key", dir.path + "/other.pem.pub"] + d)
+        #expect(r.status == 5 && r.stdout.contains("not the expected one"))
+    }
+
     @Test func submitValidatesPrintsProblemsAsJSONAndAppendsNothing() throws {
         let dir = TempDirectory("cli")
         defer { dir.remove() }
