@@ -168,7 +168,7 @@ public struct CityGenerator: Sendable {
                 m.stuck = (a, b)
             }
             if r.chance(0.03) { m.spikes.append((r.int(first...(days - 1)), r.int(30...70), r.range(6...10).rounded())) }
-            if m.role == .mainElectricity && r.chance(0.03) && days >= 60 {
+            if m.role == .mainElectricity && r.chance(0.03) && days >= 75 {  // starts on day 30 or later and needs 45 days after
                 m.drift = (r.int(max(first, 30)...(days - 45)), r.int(20...40), r.range(0.25...0.45))
             }
         case .gas, .districtHeat, .heatPump:
