@@ -19,12 +19,20 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
     /// Snapshot after this many applied events (and at the end of every catch-up).
     public var snapshotEvery = 200_000
 
-    public init(projection: P, store: any EventStore, snapshots: any SnapshotStore) {
+    /// The rule file's content, as `RuleFile` hashes it: a snapshot records it beside the rule
+    /// set's label, so a rule file edited without a new version is caught on restore.
+    public let ruleFile: RuleFile?
+
+    public init(projection: P, store: any EventStore, snapshots: any SnapshotStore, ruleFile: RuleFile? = nil) {
         self.projection = projection
         self.store = store
         self.snapshots = snapshots
+        self.ruleFile = ruleFile
         state = projection.initialState()
     }
+
+    /// What a snapshot records as its rule set: `bridges/v1@<first 16 hex of the file's SHA-256>`.
+    var snapshotRuleSet: String { projection.ruleSet.label + (ruleFile.map { "@" + $0.sha256.prefix(16) } ?? "") }
 
     public struct Status: Codable, Sendable {
         public var name: String
@@ -47,7 +55,15 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
     /// zero (that is the rebuild). Returns whether the snapshot was used.
     @discardableResult
     public func restore() async throws -> Bool {
-        guard let s = try await snapshots.load(projection.name), s.codeVersion == projection.codeVersion, s.ruleSet == projection.ruleSet.label,
+        let loaded = try await snapshots.load(projection.name)
+        if let s = loaded, let file = ruleFile, s.ruleSet.hasPrefix(projection.ruleSet.label + "@"), s.ruleSet != snapshotRuleSet {
+            throw RuleSetError(
+                file: file.path,
+                problems: [
+                    "its content changed without a new version (\(projection.ruleSet.label) was \(s.ruleSet.split(separator: "@").last ?? "")…, is now \(file.sha256.prefix(16))…): save the edited rules as v\(projection.ruleSet.version + 1).json, or put the original back"
+                ])
+        }
+        guard let s = loaded, s.codeVersion == projection.codeVersion, s.ruleSet == snapshotRuleSet,
             let decoded = try? JSONDecoder().decode(P.State.self, from: s.state)
         else {
             state = projection.initialState()
@@ -61,6 +77,11 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
 
     /// Applies every event after `position`, up to `until` (inclusive) or the head.
     public func catchUp(until: UInt64? = nil, untilTime: Int64? = nil, saveSnapshots: Bool = true) async throws {
+        try await catchUp(limit: ReplayLimit(position: until, time: untilTime), saveSnapshots: saveSnapshots)
+    }
+
+    /// Applies the events after `position` that `limit` lets through (see `ReplayLimit`).
+    public func catchUp(limit: ReplayLimit, saveSnapshots: Bool = false) async throws {
         let started = DispatchTime.now().uptimeNanoseconds
         let from = position
         var sinceSnapshot = 0
@@ -69,9 +90,12 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
             let page = try await store.read(from: position + 1, limit: 4096)
             if page.isEmpty { break }
             for e in page {
-                if let until, e.position > until { break pages }
-                if let untilTime, e.recordedAt > untilTime { break pages }
-                applyOne(e, categories: categories)
+                if limit.stops(before: e) { break pages }
+                if limit.includes(e) {
+                    applyOne(e, categories: categories)
+                } else {
+                    position = e.position
+                }
                 sinceSnapshot += 1
             }
             if saveSnapshots && sinceSnapshot >= snapshotEvery {
@@ -127,7 +151,7 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
     public func saveSnapshot() async throws {
         try await snapshots.save(
             Snapshot(
-                name: projection.name, codeVersion: projection.codeVersion, ruleSet: projection.ruleSet.label, position: position,
+                name: projection.name, codeVersion: projection.codeVersion, ruleSet: snapshotRuleSet, position: position,
                 state: try encodedState()))
     }
 
@@ -228,6 +252,7 @@ public protocol ProjectionWorker: AnyObject, Sendable {
     @discardableResult func apply(page: [RecordedEvent]) -> Int
     func saveSnapshot() async throws
     func catchUp(until: UInt64?, untilTime: Int64?, saveSnapshots: Bool) async throws
+    func catchUp(limit: ReplayLimit, saveSnapshots: Bool) async throws
     func dropSnapshot() async throws
     func workerStatus() async throws -> ProjectionStatus
 }

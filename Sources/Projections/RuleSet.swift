@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Foundation
 import Synchronization
@@ -82,6 +83,27 @@ public enum RuleSetLoader {
             return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
         @unknown default: return "\(e)"
         }
+    }
+}
+
+/// One rule file as loaded: where, which version, and the SHA-256 of its bytes (recorded in
+/// snapshots and in every audit output, so what decided a result can be proved).
+public struct RuleFile: Codable, Sendable, Hashable {
+    public var name: String
+    public var version: Int
+    public var path: String
+    public var sha256: String
+
+    public var label: String { "\(name)/v\(version)" }
+
+    public init(name: String, version: Int? = nil, directory: String = RuleSetLoader.defaultDirectory) throws {
+        let v = try version ?? RuleSetLoader.latestVersion(name, directory: directory)
+        let path = "\(directory)/\(name)/v\(v).json"
+        guard let data = FileManager.default.contents(atPath: path) else { throw RuleSetError(file: path, problems: ["cannot be read"]) }
+        self.name = name
+        self.version = v
+        self.path = path
+        sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }
 

@@ -1,4 +1,5 @@
 import Domain
+import Projections
 import Foundation
 
 /// The OpenAPI 3.1 description of the API, generated from the routes' declarations here and
@@ -155,10 +156,12 @@ public enum OpenAPIDocument {
             ],
             "/v1/assets/{id}": [
                 "get": op(
-                    "One asset: state, derivation, alerts (asOf / asOfTime replay it)", tag: "read",
+                    "One asset: state, derivation, alerts (asOf / asOfTime replay it; clock: recorded = what Presidio knew then, observed = facts observed by then)",
+                    tag: "read",
                     params: [
                         param("id", "path"), param("asOf", schema: ["type": "integer", "minimum": 0]),
                         param("asOfTime", schema: ["type": "string", "format": "date-time", "pattern": DomainTime.yearPattern]),
+                        param("clock", schema: ["type": "string", "enum": ["recorded", "observed"]]),
                     ], responses: ["200": ok(obj)].merging(problemResponses([400, 401, 403, 404, 503])) { a, _ in a })
             ],
             "/v1/assets/{id}/events": [
@@ -264,6 +267,55 @@ public enum OpenAPIDocument {
                 "get": op(
                     "Public consultation: one waste site", tag: "public", params: [param("id", "path")],
                     responses: ["200": ok(obj)].merging(problemResponses([404, 503])) { a, _ in a }, secured: false)
+            ],
+            "/v1/audit/verify": [
+                "get": op(
+                    "Verify every CRC and the whole hash chain; the repairs the log recorded (auditor, admin)", tag: "audit",
+                    responses: ["200": ok(obj)].merging(problemResponses([401, 403])) { a, _ in a })
+            ],
+            "/v1/audit/history/{id}": [
+                "get": op(
+                    "Every event of an asset and of the alerts about it: actor, observed and recorded times, position, hash (auditor, admin)",
+                    tag: "audit", params: [param("id", "path")],
+                    responses: ["200": ok(obj)].merging(problemResponses([400, 401, 403, 404])) { a, _ in a })
+            ],
+            "/v1/audit/replay": [
+                "get": op(
+                    "What Presidio showed at a past moment, or under another rule-set version; deterministic JSON (auditor, admin)", tag: "audit",
+                    params: [
+                        param("view", schema: ["type": "string", "enum": AuditReplay.View.allCases.map(\.rawValue)]),
+                        param("asOf", schema: ["type": "string"], "a log position, an RFC 3339 time or a YYYY-MM-DD date (default: the head)"),
+                        param("clock", schema: ["type": "string", "enum": ["recorded", "observed"]]),
+                        param("rules", schema: ["type": "string"], "rule-set versions, e.g. bridges/v2,meters/v1"),
+                    ], responses: ["200": ok(obj)].merging(problemResponses([400, 401, 403])) { a, _ in a })
+            ],
+            "/v1/audit/diff": [
+                "get": op(
+                    "What changed in alerts, bridge classes and queues between two moments (auditor, admin)", tag: "audit",
+                    params: [
+                        param("from", schema: ["type": "string"], required: true, "a log position, an RFC 3339 time or a date"),
+                        param("to", schema: ["type": "string"], "default: the head"),
+                        param("clock", schema: ["type": "string", "enum": ["recorded", "observed"]]),
+                    ], responses: ["200": ok(obj)].merging(problemResponses([400, 401, 403])) { a, _ in a })
+            ],
+            "/v1/audit/report": [
+                "get": op(
+                    "Submissions, alerts handled, rule-set changes, repairs, checkpoints and verification between two recorded times (auditor, admin)",
+                    tag: "audit",
+                    params: [
+                        param("from", schema: ["type": "string"], required: true, "RFC 3339 time or YYYY-MM-DD (recorded clock)"),
+                        param("to", schema: ["type": "string"], "default: now"),
+                        param("format", schema: ["type": "string", "enum": ["json", "md", "csv"]]),
+                    ],
+                    responses: [
+                        "200": [
+                            "description": "OK",
+                            "content": [
+                                "application/json": ["schema": obj], "text/markdown": ["schema": ["type": "string"]],
+                                "text/csv": ["schema": ["type": "string"]],
+                            ],
+                        ]
+                    ].merging(problemResponses([400, 401, 403])) { a, _ in a })
             ],
             "/v1/tokens": [
                 "get": op("List tokens (admin)", tag: "admin", responses: ["200": ok(obj)].merging(problemResponses([401, 403])) { a, _ in a }),

@@ -46,6 +46,7 @@ public struct PresidioRoutes: Sendable {
         v1.get("tokens") { r, c in try await listTokens(r, c) }
         v1.post("tokens") { r, c in try await createToken(r, c) }
         v1.delete("tokens/:id") { r, c in try await revokeToken(r, c) }
+        addAuditRoutes(v1)
         return router
     }
 

@@ -91,6 +91,10 @@ extension PresidioRoutes {
         let id = c.parameters.get("id") ?? ""
         let asOf = try uint(r, "asOf")
         let asOfTime = query(r, "asOfTime")
+        let clockText = query(r, "clock") ?? "recorded"
+        guard let clock = ReplayLimit.Clock(rawValue: clockText) else {
+            throw APIProblem.badRequest("clock", "must be recorded or observed (got '\(clockText.prefix(40))')")
+        }
         do {
             let live = try model()
             var micros: Int64?
@@ -107,11 +111,11 @@ extension PresidioRoutes {
                 }
             }
             // A replay to now or later is the live view: no replay needed.
-            let timeIsNow = micros.map { $0 >= Int64(Date().timeIntervalSince1970 * 1_000_000) } ?? true
+            let timeIsNow = clock == .recorded && (micros.map { $0 >= Int64(Date().timeIntervalSince1970 * 1_000_000) } ?? true)
             let positionIsNow = asOf.map { $0 >= live.position } ?? true
             if (asOf != nil || asOfTime != nil) && !(timeIsNow && positionIsNow) {
                 let v = try await AssetView.asOf(
-                    id, store: env.store, rulesDirectory: env.rulesDirectory, position: asOf, time: micros, timeText: asOfTime)
+                    id, store: env.store, rulesDirectory: env.rulesDirectory, position: asOf, time: micros, timeText: asOfTime, clock: clock)
                 return try Self.json(v)
             }
             var r = try Self.json(try AssetView.make(id, in: live, asOfPosition: asOf, asOfTime: asOfTime))
@@ -121,7 +125,7 @@ extension PresidioRoutes {
         } catch let e as AssetView.LookupError {
             switch e {
             case .malformed: throw APIProblem.badRequest("id", e.description)
-            case .notFound: throw APIProblem.notFound(e.description)
+            case .notFound, .beforeFirstRecord, .notObservedBy: throw APIProblem.notFound(e.description)
             }
         }
     }

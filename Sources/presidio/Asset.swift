@@ -12,12 +12,15 @@ struct Asset: AsyncParsableCommand {
     @OptionGroup var remote: RemoteOptions
     @Argument(help: "Asset id, e.g. bridge-MI0001, meter-SC0001-W1, wastesite-WS0001, building-SC0001.") var id: String
     @Option(help: "Log position to replay up to (auditors).") var asOf: UInt64?
-    @Option(help: "Time to replay up to (RFC 3339; events recorded at or before it).") var asOfTime: String?
+    @Option(help: "Time to replay up to (RFC 3339), on --clock.") var asOfTime: String?
+    @Option(help: "recorded (what Presidio knew at --as-of-time) or observed (facts observed by then, whenever recorded).")
+    var clock: String = "recorded"
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
         if AssetID(id) == nil { throw ValidationError("asset ids look like \(AssetID.examples) (got '\(id)')") }
         if let asOfTime, DomainTime.dateTime(asOfTime) == nil { throw ValidationError("--as-of-time: must be RFC 3339 (got '\(asOfTime)')") }
+        if ReplayLimit.Clock(rawValue: clock) == nil { throw ValidationError("--clock: must be recorded or observed (got '\(clock)')") }
     }
 
     func run() async throws {
@@ -26,6 +29,7 @@ struct Asset: AsyncParsableCommand {
             var q: [(String, String)] = []
             if let asOf { q.append(("asOf", String(asOf))) }
             if let asOfTime { q.append(("asOfTime", asOfTime)) }
+            if clock != "recorded" { q.append(("clock", clock)) }
             let r = try await client.send("GET", "/v1/assets/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)", query: q)
             guard r.ok else { throw CLIFailure(message: PresidioClient.failure(r).description) }
             view = try JSONDecoder().decode(AssetView.self, from: r.body)
@@ -33,14 +37,20 @@ struct Asset: AsyncParsableCommand {
             let s = try options.store.open(readOnly: true)
             defer { s.close() }
             let micros = asOfTime.flatMap(DomainTime.dateTime).map { Int64($0.timeIntervalSince1970 * 1_000_000) }
-            view = try await AssetView.asOf(id, store: s, rulesDirectory: options.rulesDirectory, position: asOf, time: micros, timeText: asOfTime)
+            do {
+                view = try await AssetView.asOf(
+                    id, store: s, rulesDirectory: options.rulesDirectory, position: asOf, time: micros, timeText: asOfTime,
+                    clock: ReplayLimit.Clock(rawValue: clock)!)
+            } catch let e as AssetView.LookupError { throw CLIFailure(message: e.description) }
         } else {
             do { view = try AssetView.make(id, in: try await options.readModel()) } catch let e as AssetView.LookupError {
                 throw CLIFailure(message: e.description)
             }
         }
         if json { return try printJSON(view) }
-        print("\(view.asset)\(asOf.map { " as of position \($0)" } ?? asOfTime.map { " as of \($0)" } ?? "") — rule set \(view.ruleSet)")
+        print(
+            "\(view.asset)\(asOf.map { " as of position \($0)" } ?? asOfTime.map { " as of \($0) (\(view.clock ?? clock) clock)" } ?? "") — rule set \(view.ruleSet)"
+        )
         if let b = view.bridge {
             print(
                 "  \(b.census.name), \(b.census.road) km \(b.census.kmStart), \(b.census.municipality); built \(b.census.yearBuilt), \(b.census.material.rawValue), \(b.census.spans) spans"

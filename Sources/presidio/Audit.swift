@@ -4,7 +4,8 @@ import Foundation
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Prove the log's integrity.", subcommands: [Verify.self, Keygen.self, Checkpoint.self])
+        abstract: "Prove the log's integrity.",
+        subcommands: [Verify.self, Keygen.self, Checkpoint.self, History.self, Replay.self, Diff.self, Report.self])
 }
 
 extension Audit {
@@ -46,7 +47,7 @@ extension Audit {
             let started = Date()
             let report = try await s.verify()
             let secs = Date().timeIntervalSince(started)
-            let repairs = try await Self.repairs(in: s)
+            let repairs = try await LogRepair.recorded(in: s)
             let proofs = try await proveCheckpoints(in: s)
             if json {
                 let enc = JSONEncoder()
@@ -108,20 +109,6 @@ extension Audit {
                 out.append(CheckpointResult(file: file, position: c.position, proved: problem == nil, problem: problem))
             }
             return out
-        }
-
-        /// The repairs recorded in the log itself (`LogRecords.repairStream`).
-        static func repairs(in store: any EventStore) async throws -> [LogRepair] {
-            var out: [LogRepair] = []
-            var version: UInt64 = 0
-            while true {
-                let page = try await store.readStream(LogRecords.repairStream, from: version, limit: 1000)
-                for e in page where e.type == LogRepair.eventType {
-                    if let r = try? JSONDecoder().decode(LogRepair.self, from: e.payload) { out.append(r) }
-                }
-                guard let last = page.last, page.count == 1000 else { return out }
-                version = last.version + 1
-            }
         }
     }
 }

@@ -178,6 +178,21 @@ struct APITests {
                 return ((a.json["acknowledgements"] as? [[String: Any]]) ?? []).contains { $0["by"] as? String == "test engineer" }
             }
             #expect(acked)
+
+            // The auditor's view of the same facts: the acknowledgement in the bridge's history
+            // (with the engineer as actor), in a replay, and counted in the report.
+            let history = try await client.execute(uri: "/v1/audit/history/bridge-MI0001", method: .get, headers: h.headers(.auditor))
+            #expect(history.status == .ok)
+            let alertEvents = (history.json["alertEntries"] as? [[String: Any]]) ?? []
+            #expect(alertEvents.contains { $0["type"] as? String == "AlertAcknowledged" && $0["actor"] as? String == "test engineer" })
+            let replay = try await client.execute(uri: "/v1/audit/replay?view=alerts", method: .get, headers: h.headers(.auditor))
+            #expect(replay.text.contains(id) && replay.text.contains("closing lane 2"))
+            let again = try await client.execute(uri: "/v1/audit/replay?view=alerts", method: .get, headers: h.headers(.auditor))
+            #expect(again.text == replay.text, "a replay gives the same bytes")
+            let report = try await client.execute(uri: "/v1/audit/report?from=2000-01-01&format=csv", method: .get, headers: h.headers(.auditor))
+            #expect(report.text.contains("alerts,acknowledged,,1"), "\(report.text)")
+            let bad = try await client.execute(uri: "/v1/audit/replay?asOf=yesterday", method: .get, headers: h.headers(.auditor))
+            #expect(bad.status == .badRequest && bad.text.contains("asOf"))
         }
     }
 

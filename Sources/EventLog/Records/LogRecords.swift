@@ -56,3 +56,17 @@ extension UUID {
         return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
     }
 }
+
+extension LogRepair {
+    /// The repairs recorded in `store`'s log, oldest first.
+    public static func recorded(in store: any EventStore) async throws -> [LogRepair] {
+        var out: [LogRepair] = []
+        var version: UInt64 = 0
+        while true {
+            let page = try await store.readStream(LogRecords.repairStream, from: version, limit: 1000)
+            out += page.filter { $0.type == eventType }.compactMap { try? JSONDecoder().decode(LogRepair.self, from: $0.payload) }
+            guard let last = page.last, page.count == 1000 else { return out }
+            version = last.version + 1
+        }
+    }
+}

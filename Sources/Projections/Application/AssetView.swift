@@ -12,6 +12,9 @@ public struct AssetView: Codable, Sendable {
     /// Set when replayed to a past position or time (auditors).
     public var asOfPosition: UInt64?
     public var asOfTime: String?
+    /// The clock `asOfTime` is read on: `recorded` (what Presidio knew then) or `observed`
+    /// (what had been observed by then, whenever recorded). Nil for the live view.
+    public var clock: String?
     public var ruleSet: String
     public var site: WasteSiteProjection.Site?
     public var meter: MeterProjection.Meter?
@@ -27,10 +30,16 @@ public struct AssetView: Codable, Sendable {
     public enum LookupError: Error, CustomStringConvertible, Sendable {
         case malformed(String)
         case notFound(String)
+        /// Asked on the recorded clock before the log's first record: what that instant is.
+        case beforeFirstRecord(String, asked: String, first: String)
+        case notObservedBy(String, String)
         public var description: String {
             switch self {
             case .malformed(let s): "asset ids look like \(AssetID.examples) (got '\(s)')"
             case .notFound(let s): "no asset \(s) in the projection"
+            case .beforeFirstRecord(let s, let asked, let first):
+                "nothing was recorded by \(asked) (recorded clock: what Presidio knew then), so no \(s) yet: the log's first record is from \(first). For what had been observed by then, whenever recorded, ask the observed clock"
+            case .notObservedBy(let s, let t): "no asset \(s) observed by \(t) (observed clock)"
             }
         }
     }
@@ -71,15 +80,30 @@ public struct AssetView: Codable, Sendable {
         return v
     }
 
-    /// The view of `id` replayed from the start of the log up to a position or a recorded time.
+    /// The view of `id` replayed from the start of the log up to a position, or a time on one
+    /// of the two clocks (`ReplayLimit`).
     public static func asOf(
-        _ id: String, store: any EventStore, rulesDirectory: String, position: UInt64?, time: Int64?, timeText: String?
+        _ id: String, store: any EventStore, rulesDirectory: String, position: UInt64?, time: Int64?, timeText: String?,
+        clock: ReplayLimit.Clock = .recorded
     ) async throws -> AssetView {
-        let set = try ProjectionSet(store: store, rulesDirectory: rulesDirectory, snapshots: NoSnapshots())
         guard AssetID(id) != nil else { throw LookupError.malformed(id) }
-        for w in set.workers {
-            try await w.catchUp(until: position, untilTime: time, saveSnapshots: false)
+        let limit = ReplayLimit(position: position, time: time, clock: clock)
+        let r = try await AuditReplay.replay(store: store, rulesDirectory: rulesDirectory, limit: limit)
+        let found: Result<AssetView, LookupError> = Result { () throws(LookupError) in
+            try make(id, in: r.model, asOfPosition: position, asOfTime: timeText)
         }
-        return try make(id, in: set.readModel(), asOfPosition: position, asOfTime: timeText)
+        switch found {
+        case .success(var v):
+            v.clock = time == nil ? nil : clock.rawValue
+            return v
+        case .failure(let e):
+            guard case .notFound = e else { throw e }
+            if let time, clock == .recorded, let first = try await store.read(from: 1, limit: 1).first, first.recordedAt > time {
+                throw LookupError.beforeFirstRecord(
+                    id, asked: timeText ?? AuditTime.text(micros: time), first: AuditTime.text(micros: first.recordedAt))
+            }
+            if let time, clock == .observed { throw LookupError.notObservedBy(id, timeText ?? AuditTime.text(micros: time)) }
+            throw LookupError.notFound(id)
+        }
     }
 }

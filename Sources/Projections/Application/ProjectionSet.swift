@@ -17,18 +17,30 @@ public final class ProjectionSet: @unchecked Sendable {
 
     public var workers: [any ProjectionWorker] { [bridges, meters, wasteSites] }
 
-    /// Loads (and validates) the latest rule set of each projection from `rulesDirectory`.
-    public init(store: any EventStore, rulesDirectory: String, snapshots: any SnapshotStore) throws {
+    /// The rule files the projections were built from, with their hashes.
+    public let ruleFiles: [RuleFile]
+
+    /// Loads (and validates) the latest rule set of each projection from `rulesDirectory`, or
+    /// the versions named in `versions` (`["bridges": 2]`: what-if replays).
+    public init(store: any EventStore, rulesDirectory: String, snapshots: any SnapshotStore, versions: [String: Int] = [:]) throws {
         self.store = store
+        for name in versions.keys where !Self.names.contains(name) {
+            throw RuleSetError(file: "\(rulesDirectory)/\(name)", problems: ["no such rule set; one of \(Self.names.joined(separator: ", "))"])
+        }
+        let files = try Self.names.map { try RuleFile(name: $0, version: versions[$0], directory: rulesDirectory) }
+        ruleFiles = files
         bridges = ProjectionRunner(
-            projection: BridgeProjection(rules: try RuleSetLoader.load(BridgeRules.self, name: "bridges", directory: rulesDirectory)),
-            store: store, snapshots: snapshots)
+            projection: BridgeProjection(
+                rules: try RuleSetLoader.load(BridgeRules.self, name: "bridges", version: files[0].version, directory: rulesDirectory)),
+            store: store, snapshots: snapshots, ruleFile: files[0])
         meters = ProjectionRunner(
-            projection: MeterProjection(rules: try RuleSetLoader.load(MeterRules.self, name: "meters", directory: rulesDirectory)),
-            store: store, snapshots: snapshots)
+            projection: MeterProjection(
+                rules: try RuleSetLoader.load(MeterRules.self, name: "meters", version: files[1].version, directory: rulesDirectory)),
+            store: store, snapshots: snapshots, ruleFile: files[1])
         wasteSites = ProjectionRunner(
-            projection: WasteSiteProjection(rules: try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: rulesDirectory)),
-            store: store, snapshots: snapshots)
+            projection: WasteSiteProjection(
+                rules: try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", version: files[2].version, directory: rulesDirectory)),
+            store: store, snapshots: snapshots, ruleFile: files[2])
     }
 
     public func worker(named name: String) -> (any ProjectionWorker)? { workers.first { $0.name == name } }
