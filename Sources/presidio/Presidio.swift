@@ -10,7 +10,7 @@ struct Presidio: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Serve.self, Tokens.self, Log.self, Submit.self, DemoData.self, ProjectionsCommand.self, Alerts.self, Queue.self, Asset.self, Audit.self,
-            Db.self, CatalogCommand.self, Bench.self, Debug.self,
+            BackupCommand.self, RestoreCommand.self, Db.self, CatalogCommand.self, Bench.self, Debug.self,
         ]
     )
 

@@ -279,6 +279,33 @@ extension PostgresTests {
             let ra = try PresidioBinary.run(["log", "read", "--data", a.path]).stdout
             let rp = try PresidioBinary.run(["log", "read", "--store", url, "--schema", schema]).stdout
             #expect(ra == rp)
+
+            // Backups of a PostgreSQL log are pg_dump's (README, Backups): a signed checkpoint,
+            // a dump of the schema, the schema dropped and restored; the log proves the checkpoint.
+            r = try PresidioBinary.run(["audit", "keygen", "--out", a.path + "/k.pem"])
+            r = try PresidioBinary.run([
+                "audit", "checkpoint", "--key", a.path + "/k.pem", "--out", a.path + "/c.json", "--store", url, "--schema", schema,
+            ])
+            #expect(r.status == 0, "\(r.stderr)")
+            let bin = try #require(ProcessInfo.processInfo.environment["PRESIDIO_TEST_PG_BIN"])
+            #expect(try Self.tool(bin + "/pg_dump", ["--format=custom", "--schema", schema, "--file", a.path + "/dump", url]) == 0)
+            TestDatabase.drop(schema)
+            r = try PresidioBinary.run(["audit", "verify", "--store", url, "--schema", schema])
+            #expect(r.status != 0, "the schema is gone")
+            #expect(try Self.tool(bin + "/pg_restore", ["--dbname", url, a.path + "/dump"]) == 0)
+            r = try PresidioBinary.run(["audit", "verify", "--checkpoint", a.path + "/c.json", "--store", url, "--schema", schema])
+            #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+            #expect(r.stdout.contains("head 251") && r.stdout.contains("the log extends position 250"))
+        }
+
+        static func tool(_ path: String, _ args: [String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: path)
+            p.arguments = args
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
         }
     }
 
