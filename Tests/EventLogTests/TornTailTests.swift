@@ -252,11 +252,19 @@ struct TornTailTests {
         let repair = try Quarantine.cut(
             directory: f.dir.path, segment: name, offset: last, end: f.dataEnd, kind: "tornWrite", lastKeptPosition: 99,
             missingPositions: 0, reason: "test")
-        let store = try SegmentStore(directory: f.dir.path, options: f.options)
-        defer { store.close() }
+        var store = try SegmentStore(directory: f.dir.path, options: f.options)
         let recorded = try await store.readStream(LogRecords.repairStream, from: 0, limit: 10)
         #expect(recorded.count == 1)
         #expect(try JSONDecoder().decode(LogRepair.self, from: recorded[0].payload) == repair)
+        store.close()
+        // A description edited afterwards does not stop the store from opening; the log's record stands.
+        let json = f.dir.path + "/" + String(repair.quarantine.dropLast(4)) + ".json"
+        try (try String(contentsOfFile: json, encoding: .utf8)).replacingOccurrences(of: "\"test\"", with: "\"edited\"")
+            .write(toFile: json, atomically: true, encoding: .utf8)
+        store = try SegmentStore(directory: f.dir.path, options: f.options)
+        defer { store.close() }
+        let again = try await store.readStream(LogRecords.repairStream, from: 0, limit: 10)
+        #expect(again == recorded)
     }
 
     /// Damage with valid blocks after it is inside the log, even in the active segment.

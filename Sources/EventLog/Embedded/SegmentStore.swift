@@ -202,8 +202,13 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                     solo: { [self] in commitVerbatim($0) })
                 // Every cut in the quarantine is recorded in the log (again: its id makes a
                 // second append a no-op), before any caller can append or read.
-                let repairs = Quarantine.repairs(directory: directory)
-                if !repairs.isEmpty { _ = try appendWhileOpening(repairs.map(\.event)) }
+                for repair in Quarantine.repairs(directory: directory) {
+                    do {
+                        _ = try appendWhileOpening([repair.event])
+                    } catch let e as EventStoreError where e.code == .duplicateEventId {
+                        // A description edited after it was recorded: the log's record stands.
+                    }
+                }
             }
         } catch {
             Parallel.release()
