@@ -170,7 +170,8 @@ extension PresidioRoutes {
 
     func alertKey(_ a: AlertRecord) -> String {
         let sev = AlertSeverity.allCases.sorted(by: >).firstIndex(of: a.severity) ?? 9
-        return "\(a.state == .firing ? 0 : 1)|\(sev)|\(String(format: "%020llu", UInt64.max - a.raisedPosition))|\(a.id)"
+        let newest = String(UInt64.max - a.raisedPosition)
+        return "\(a.state == .firing ? 0 : 1)|\(sev)|\(String(repeating: "0", count: 20 - newest.count))\(newest)|\(a.id)"
     }
 
     func alerts(_ r: Request, _ c: APIContext) throws -> Response {
@@ -192,14 +193,32 @@ extension PresidioRoutes {
         }
         let asset = query(r, "asset")
         let rule = query(r, "rule")
-        let candidates: [AlertRecord] = asset.map { m.alerts(of: $0) } ?? Array(m.allAlerts)
-        let rows = candidates.filter { a in
-            (state == nil || a.state.rawValue == state) && (severity == nil || a.severity.rawValue == severity)
-                && (domain == nil || a.asset.hasPrefix(domain! + "-")) && (rule == nil || a.rule == rule)
+        let keyed =
+            asset.map { m.alerts(of: $0).map { (key: alertKey($0), alert: $0) }.sorted { $0.key < $1.key } }
+            ?? env.live.alertsByKey(m, key: alertKey)
+        let domainPrefix = domain.map { $0 + "-" }
+        let rows = keyed.filter { row in
+            let a = row.alert
+            return (state == nil || a.state.rawValue == state) && (severity == nil || a.severity.rawValue == severity)
+                && (domainPrefix == nil || a.asset.hasPrefix(domainPrefix!)) && (rule == nil || a.rule == rule)
         }
-        // Sort by the cursor key, computed once per alert.
-        let keyed = rows.map { (key: alertKey($0), alert: $0) }.sorted { $0.key < $1.key }
-        return try page(keyed.map(\.alert), key: alertKey, r)
+        // The page after the cursor: rows are in key order, so a binary search finds it.
+        let n = try limit(r)
+        var start = 0
+        if let c = query(r, "cursor") {
+            guard let d = Data(base64Encoded: c), let after = String(data: d, encoding: .utf8) else {
+                throw APIProblem.badRequest("cursor", "is not a cursor this API returned")
+            }
+            var (lo, hi) = (0, rows.count)
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if rows[mid].key <= after { lo = mid + 1 } else { hi = mid }
+            }
+            start = lo
+        }
+        let slice = rows[start..<min(rows.count, start + n)]
+        let next = start + n < rows.count ? slice.last.map { Data($0.key.utf8).base64EncodedString() } : nil
+        return try Self.json(Page(items: slice.map(\.alert), total: rows.count, nextCursor: next, position: m.position))
     }
 
     func alert(_ r: Request, _ c: APIContext) throws -> Response {

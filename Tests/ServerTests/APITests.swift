@@ -193,6 +193,20 @@ struct APITests {
             #expect(report.text.contains("alerts,acknowledged,,1"), "\(report.text)")
             let bad = try await client.execute(uri: "/v1/audit/replay?asOf=yesterday", method: .get, headers: h.headers(.auditor))
             #expect(bad.status == .badRequest && bad.text.contains("asOf"))
+
+            // Paging the alert list one at a time meets every alert once, in the order of the full list.
+            let full = try await client.execute(uri: "/v1/alerts?limit=1000", method: .get, headers: h.headers(.engineer))
+            let all = ((full.json["items"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+            #expect(all.count >= 2)
+            var paged: [String] = []
+            var cursor: String?
+            repeat {
+                let q = cursor.map { "&cursor=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? ""
+                let p = try await client.execute(uri: "/v1/alerts?limit=1" + q, method: .get, headers: h.headers(.engineer))
+                paged += ((p.json["items"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+                cursor = p.json["nextCursor"] as? String
+            } while cursor != nil && paged.count <= all.count
+            #expect(paged == all)
         }
     }
 
