@@ -74,10 +74,13 @@ class Load:
                 "spansInspected": 1, "bothElevations": True,
                 "defects": [{"element": "bearing", "span": 1, "material": "steel", "code": "Ap_1", "status": "present", "g": 1, "k1": 0.2,
                              "k2": 0.5, "ps": False}], "criticalElements": []}
-        # One meter per reading worker, one new day per request from 2020-01-01 (readings only grow).
-        meter = f"SC9001-E{1 + (worker // 2) % 4}"
+        # One meter per reading worker, one new day per request from 2020-01-01 (readings only
+        # grow); after 2,000 days (before they would reach the future) the worker moves to a fresh meter.
         with self.lock:
-            day = self.days[worker] = self.days.get(worker, -1) + 1
+            n_day = self.days[worker] = self.days.get(worker, -1) + 1
+        generation, day = divmod(n_day, 2000)
+        m = (worker // 2) + 3 * generation
+        meter = f"SC{9001 + m // 4}-E{1 + m % 4}"
         ts = time.strftime("%Y-%m-%dT00:00:00Z", time.gmtime(1577836800 + day * 86400))
         base = day * 960.0
         return "/v1/submissions/meter-readings", self.tokens["ingest"], f'"{ts}"', {
@@ -135,13 +138,14 @@ def setup(port, engineer, examples):
                      dict(census, bridgeId=f"MI{9001 + i:04d}", name=f"Crash bridge {i}", postTensioned=False, hydraulicRisk="absent"))
         assert st in (200, 201), (st, d[:300])
     building = json.load(open(os.path.join(examples, "BuildingRegistered.v1.json")))
-    st, d = call(port, "POST", "/v1/submissions/building", engineer, dict(building, buildingId="SC9001", observedAt="2019-12-31"))
-    assert st in (200, 201), (st, d[:300])
-    for k in range(1, 5):
-        m = {"meterId": f"SC9001-E{k}", "buildingId": "SC9001", "observedAt": "2019-12-31T00:00:00Z", "kind": "electricity", "unit": "kWh",
-             "registerDigits": 9, "multiplier": 1, "intervalMinutes": 15, "initialReading": 0}
-        st, d = call(port, "POST", "/v1/submissions/meter-installation", engineer, m)
+    for b in range(9001, 9009):
+        st, d = call(port, "POST", "/v1/submissions/building", engineer, dict(building, buildingId=f"SC{b}", observedAt="2019-12-31"))
         assert st in (200, 201), (st, d[:300])
+        for k in range(1, 5):
+            m = {"meterId": f"SC{b}-E{k}", "buildingId": f"SC{b}", "observedAt": "2019-12-31T00:00:00Z", "kind": "electricity", "unit": "kWh",
+                 "registerDigits": 9, "multiplier": 1, "intervalMinutes": 15, "initialReading": 0}
+            st, d = call(port, "POST", "/v1/submissions/meter-installation", engineer, m)
+            assert st in (200, 201), (st, d[:300])
 
 
 def main():
