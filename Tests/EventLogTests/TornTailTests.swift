@@ -267,6 +267,36 @@ struct TornTailTests {
         #expect(again == recorded)
     }
 
+    /// An audit beside a running writer (commits, multi-block commits and segment rolls in
+    /// flight) never reports damage or a torn tail: it sees a committed prefix that verifies.
+    @Test func readOnlyVerifyBesideABusyWriterSeesNoDamage() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        var options = SegmentStore.Options(segmentSize: 256 << 10)
+        options.maxBlockBytes = 2 << 10
+        let store = try SegmentStore(directory: dir.path, options: options)
+        try await store.append((0..<50).map { SegmentStoreRecoveryTests.ev("bridge-\($0 % 5)", $0) })
+        let writer = Task {
+            var k = 0
+            while !Task.isCancelled && k < 4000 {
+                try await store.append((0..<(1 + k % 40)).map { SegmentStoreRecoveryTests.ev("bridge-\($0 % 5)", k * 100 + $0) })
+                k += 1
+            }
+        }
+        var heads: [UInt64] = []
+        for _ in 0..<30 {
+            let reader = try SegmentStore(directory: dir.path, options: .init(readOnly: true))
+            let report = try await reader.verify()
+            reader.close()
+            #expect(report.intact, "\(report)")
+            heads.append(report.headPosition)
+        }
+        writer.cancel()
+        _ = try? await writer.value
+        store.close()
+        #expect(heads.last! > heads.first!, "the writer was busy during the audits")
+    }
+
     /// Damage with valid blocks after it is inside the log, even in the active segment.
     @Test func damageFollowedByValidBlocksIsInsideTheLog() async throws {
         let f = try await Self.fixture()

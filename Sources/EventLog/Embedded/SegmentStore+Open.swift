@@ -31,6 +31,38 @@ extension SegmentStore {
             lastKeptPosition: tail.lastKeptPosition, missingPositions: tail.missingPositions, reason: tail.reason)
     }
 
+    /// `openSegments`, settled against a writer running beside a read-only open: its scan can
+    /// catch the writer mid-commit (a block not yet visible while the next read already sees the
+    /// ones after it) or mid-roll (a segment created but not yet headed, one sealed while listed).
+    /// So while the folder's lock is held, a finding counts only if a second scan 50 ms later
+    /// finds the same one (real damage stays where it is; a write in progress moves on), and a
+    /// corruption error is retried; a finding that keeps moving is writes in progress.
+    static func openSegmentsSettled(directory: String, options: Options) throws -> Opened {
+        guard options.readOnly else { return try openSegments(directory: directory, options: options) }
+        var previous: TailFinding?
+        func same(_ a: TailFinding, _ b: TailFinding?) -> Bool {
+            guard let b else { return false }
+            return a.segment == b.segment && a.offset == b.offset && a.kind == b.kind && a.validBlocksFollow == b.validBlocksFollow
+        }
+        for attempt in 0..<6 {
+            let live = DirectoryLock.isHeld(directory: directory)
+            do {
+                var opened = try openSegments(directory: directory, options: options)
+                guard live, let tail = opened.report.tail else { return opened }
+                if same(tail, previous) { return opened }
+                previous = tail
+                if attempt == 5 {
+                    opened.report.tail = nil
+                    return opened
+                }
+            } catch let e as EventStoreError where e.code == .corruption && live && attempt < 5 {
+                previous = nil
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return try openSegments(directory: directory, options: options)
+    }
+
     /// Reads the segment table: footers of sealed segments, a scan of the active one. Changes no
     /// file except to rewrite the header of an empty segment whose creation a crash cut short.
     static func openSegments(directory: String, options: Options) throws -> Opened {

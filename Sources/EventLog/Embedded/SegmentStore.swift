@@ -168,7 +168,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                 }
                 lock = nil
             }
-            var opened = try Self.openSegments(directory: directory, options: options)
+            var opened = try Self.openSegmentsSettled(directory: directory, options: options)
             if !options.readOnly {
                 try Self.settleTail(directory: directory, opened: &opened, repairDamage: options.repairDamage)
                 // From here on a crash may tear the tail again.
