@@ -213,7 +213,7 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
 
     public func status() async throws -> Status {
         let head = try await store.headPosition()
-        let sha = SHA256.hash(data: try encodedState()).map { String(format: "%02x", $0) }.joined()
+        let sha = Data(SHA256.hash(data: try encodedState())).hex
         return Status(
             name: projection.name, codeVersion: projection.codeVersion, ruleSet: projection.ruleSet, position: position, head: head,
             lag: head > position ? head - position : 0, eventsPerSecond: lastRate, snapshotSHA256: sha,

@@ -1,5 +1,6 @@
 import Crypto
 import Domain
+import EventLog
 import Foundation
 import Synchronization
 
@@ -103,7 +104,7 @@ public struct RuleFile: Codable, Sendable, Hashable {
         self.name = name
         self.version = v
         self.path = path
-        sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        sha256 = Data(SHA256.hash(data: data)).hex
     }
 }
 

@@ -13,7 +13,7 @@ public struct Snapshot: Sendable {
     public var position: UInt64
     /// Canonical JSON of the state (sorted keys).
     public var state: Data
-    public var sha256: String { SHA256.hash(data: state).map { String(format: "%02x", $0) }.joined() }
+    public var sha256: String { Data(SHA256.hash(data: state)).hex }
 
     public init(name: String, codeVersion: Int, ruleSet: String, position: UInt64, state: Data) {
         self.name = name

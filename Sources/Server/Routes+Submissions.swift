@@ -117,8 +117,8 @@ extension PresidioRoutes {
         }
         guard !key.isEmpty, key.count <= 200 else { throw APIProblem.badRequest("Idempotency-Key", "must be 1–200 characters") }
         let scope = Data("\(principal.name)\n\(request.uri.path)\n\(key)".utf8)
-        let scoped = SHA256.hash(data: scope).map { String(format: "%02x", $0) }.joined()
-        let print = SHA256.hash(data: fingerprint).map { String(format: "%02x", $0) }.joined()
+        let scoped = Data(SHA256.hash(data: scope)).hex
+        let print = Data(SHA256.hash(data: fingerprint)).hex
         if let stored = try await env.state.get("idempotency", scoped), let rec = try? JSONDecoder().decode(IdempotencyRecord.self, from: stored) {
             guard rec.fingerprint == print else {
                 throw APIProblem(

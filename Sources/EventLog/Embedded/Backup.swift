@@ -118,6 +118,6 @@ public enum Backup {
             offset += UInt64(chunk.count)
         }
         try out.sync()
-        return BackupManifest.File(name: name, bytes: bytes, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return BackupManifest.File(name: name, bytes: bytes, sha256: Data(hasher.finalize()).hex)
     }
 }

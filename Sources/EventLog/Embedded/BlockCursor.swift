@@ -104,7 +104,7 @@ struct BlockCursor {
     static func hasValidBlock(in file: SegmentFile, after offset: UInt64, end: UInt64) throws -> Bool {
         guard end > offset + 1 else { return false }
         let bytes = try file.read(at: offset + 1, count: Int(end - offset - 1))
-        let magic: [UInt8] = [0x50, 0x42, 0x4C, 0x4B]
+        let magic = SegmentFormat.blockMagicBytes
         var i = 0
         while i + SegmentFormat.blockOverhead <= bytes.count {
             if bytes[i] == magic[0], bytes[i + 1] == magic[1], bytes[i + 2] == magic[2], bytes[i + 3] == magic[3] {

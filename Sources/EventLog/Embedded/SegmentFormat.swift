@@ -15,6 +15,8 @@ import Foundation
 enum SegmentFormat {
     static let segmentMagic: UInt32 = 0x5053_4547  // PSEG
     static let blockMagic: UInt32 = 0x5042_4C4B  // PBLK
+    /// `blockMagic` as it stands in a file (big-endian), for scanning raw bytes.
+    static let blockMagicBytes: [UInt8] = [0x50, 0x42, 0x4C, 0x4B]
     static let footerMagic: UInt32 = 0x5046_5452  // PFTR
     static let endMagic: UInt32 = 0x5045_4E44  // PEND
     static let headerSize = 16

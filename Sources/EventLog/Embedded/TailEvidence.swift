@@ -57,7 +57,7 @@ enum TailEvidence {
         guard headerBytes.count == SegmentFormat.blockHeaderSize,
             let h = headerBytes.withUnsafeBytes({ SegmentFormat.parseBlockHeader($0) })
         else {
-            let magic: [UInt8] = [0x50, 0x42, 0x4C, 0x4B]
+            let magic = SegmentFormat.blockMagicBytes
             if headerBytes.count < SegmentFormat.blockHeaderSize && magic.prefix(headerBytes.count).elementsEqual(headerBytes.prefix(4)) {
                 return (.tornWrite, "the file ends inside the header of block at offset \(bad)")
             }

@@ -101,7 +101,7 @@ public struct SigningKey: Sendable {
     public var fingerprint: String { Self.fingerprint(key.publicKey.rawRepresentation) }
 
     /// The first 16 hex digits of the SHA-256 of the raw public key.
-    static func fingerprint(_ raw: Data) -> String { SHA256.hash(data: raw).map { String(format: "%02x", $0) }.joined().prefix(16).description }
+    static func fingerprint(_ raw: Data) -> String { String(Data(SHA256.hash(data: raw)).hex.prefix(16)) }
 
     static func rawPublicKey(fromPEM pem: String) throws -> Data {
         let der = try der(fromPEM: pem, label: "PUBLIC KEY")
