@@ -88,19 +88,13 @@ extension PresidioRoutes {
             throw APIProblem.badRequest("format", "must be md, csv or json (got '\(formatText.prefix(40))')")
         }
         guard let fromText = query(r, "from") else { throw APIProblem.badRequest("from", "is required: an RFC 3339 time or a date") }
-        guard let from = ReplayLimit.parseTime(fromText) else {
-            throw APIProblem.badRequest("from", "must be an RFC 3339 time or a YYYY-MM-DD date (got '\(fromText.prefix(40))')")
+        let period: (from: Int64, to: Int64)
+        switch AuditReport.period(from: fromText, to: query(r, "to")) {
+        case .success(let p): period = p
+        case .failure(let e): throw APIProblem.badRequest(e.field, e.reason, code: e.range ? .range : .format)
         }
-        var to = AuditTime.micros(Date())
-        if let t = query(r, "to") {
-            guard let v = ReplayLimit.parseTime(t) else {
-                throw APIProblem.badRequest("to", "must be an RFC 3339 time or a YYYY-MM-DD date (got '\(t.prefix(40))')")
-            }
-            to = v
-        }
-        guard to > from else { throw APIProblem.badRequest("to", "must be after from", code: .range) }
-        let files = try ProjectionSet.names.map { try RuleFile(name: $0, directory: env.rulesDirectory) }.map(RuleFileRef.init)
-        let report = try await AuditReport.make(store: env.store, from: from, to: to, ruleFiles: files)
+        let files = try RuleFileRef.current(directory: env.rulesDirectory)
+        let report = try await AuditReport.make(store: env.store, from: period.from, to: period.to, ruleFiles: files)
         let type =
             switch format {
             case .json: "application/json"

@@ -134,22 +134,15 @@ extension Audit {
             guard let f = AuditReport.Format(rawValue: format) else {
                 throw CLIFailure(message: "--format: must be md, csv or json (got '\(format)')", exitCode: 2)
             }
-            guard let start = ReplayLimit.parseTime(from) else {
-                throw CLIFailure(message: "--from: must be an RFC 3339 time or a YYYY-MM-DD date (got '\(from)')", exitCode: 2)
+            let period: (from: Int64, to: Int64)
+            switch AuditReport.period(from: from, to: to) {
+            case .success(let p): period = p
+            case .failure(let e): throw CLIFailure(message: "--\(e.description)", exitCode: 2)
             }
-            let end =
-                try to.map { t in
-                    guard let v = ReplayLimit.parseTime(t) else {
-                        throw CLIFailure(message: "--to: must be an RFC 3339 time or a YYYY-MM-DD date (got '\(t)')", exitCode: 2)
-                    }
-                    return v
-                } ?? AuditTime.micros(Date())
-            guard end > start else { throw CLIFailure(message: "--to: must be after --from", exitCode: 2) }
             let s = try store.open(readOnly: true)
             defer { s.close() }
-            let files = try ProjectionSet.names.map { try RuleFile(name: $0, directory: rulesDir ?? RuleSetLoader.defaultDirectory) }.map(
-                RuleFileRef.init)
-            let report = try await AuditReport.make(store: s, from: start, to: end, ruleFiles: files)
+            let files = try RuleFileRef.current(directory: rulesDir ?? RuleSetLoader.defaultDirectory)
+            let report = try await AuditReport.make(store: s, from: period.from, to: period.to, ruleFiles: files)
             print(report.rendered(f), terminator: "")
         }
     }

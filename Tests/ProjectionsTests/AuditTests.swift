@@ -130,7 +130,7 @@ struct AuditTests {
         let none = AuditDiff.between(b, b, clock: .recorded)
         #expect(none.alerts.isEmpty && none.classes.isEmpty && none.queues.isEmpty)
 
-        let files = try ProjectionSet.names.map { try RuleFile(name: $0, directory: Paths.rules) }.map(RuleFileRef.init)
+        let files = try RuleFileRef.current(directory: Paths.rules)
         let all = try await AuditReport.make(store: store, from: 0, to: Int64.max, ruleFiles: files)
         #expect(all.eventsInPeriod == Int(head))
         #expect(all.submissions.reduce(0) { $0 + $1.count } == Int(head))

@@ -44,7 +44,7 @@ public enum Backup {
             let end = seg.sealed ? try seg.file.size : seg.dataEnd
             files.append(try copy(seg.file, bytes: end, into: destination, name: seg.name))
         }
-        for name in Quarantine.repairs(directory: source).flatMap({ r in [r.quarantine, String(r.quarantine.dropLast(4)) + ".json"] }) {
+        for name in Quarantine.repairs(directory: source).flatMap(Quarantine.files) {
             try FileManager.default.createDirectory(atPath: destination + "/" + Quarantine.folder, withIntermediateDirectories: true)
             let file = try SegmentFile(path: source + "/" + name, writable: false)
             files.append(try copy(file, bytes: try file.size, into: destination, name: name))

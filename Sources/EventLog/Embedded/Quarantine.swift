@@ -37,6 +37,9 @@ enum Quarantine {
         return repair
     }
 
+    /// The quarantine's two files of a repair (the bytes, the description), relative to the data folder.
+    static func files(of r: LogRepair) -> [String] { [r.quarantine, String(r.quarantine.dropLast(4)) + ".json"] }
+
     /// Every repair described in the quarantine, oldest cut first.
     static func repairs(directory: String) -> [LogRepair] {
         let folderPath = directory + "/" + folder

@@ -31,7 +31,7 @@ public struct AssetHistory: Codable, Sendable {
         var alertStreams: [String] = []
         while true {
             let page = try await store.readCategory("alert", from: from, limit: 4096)
-            for e in page where e.type == "AlertRaised" && Self.member("asset", of: e) == stream { alertStreams.append(e.stream) }
+            for e in page where e.type == "AlertRaised" && e.payloadString("asset") == stream { alertStreams.append(e.stream) }
             guard let last = page.last, page.count == 4096 else { break }
             from = last.position + 1
         }
@@ -55,14 +55,7 @@ public struct AssetHistory: Codable, Sendable {
         Entry(
             position: e.position, stream: e.stream, version: e.version, type: e.type, schemaVersion: e.schemaVersion,
             id: e.id.uuidString.lowercased(),
-            actor: e.actor, observedAt: member("observedAt", of: e), recordedAt: AuditTime.text(micros: e.recordedAt), hash: e.hash.hex)
-    }
-
-    /// A top-level string member of the payload, decoded.
-    static func member(_ key: String, of e: RecordedEvent) -> String? {
-        guard let members = JSONSyntax.topLevelMembers(e.payload), let m = members.first(where: { $0.key == key }) else { return nil }
-        let raw = e.payload[e.payload.startIndex + m.value.lowerBound..<e.payload.startIndex + m.value.upperBound]
-        return try? JSONDecoder().decode(String.self, from: Data(raw))
+            actor: e.actor, observedAt: e.payloadString("observedAt"), recordedAt: AuditTime.text(micros: e.recordedAt), hash: e.hash.hex)
     }
 }
 

@@ -77,6 +77,11 @@ public struct RuleFileRef: Codable, Sendable, Hashable {
         ruleSet = f.label
         sha256 = f.sha256
     }
+
+    /// The latest rule file of every projection in `directory`.
+    public static func current(directory: String) throws -> [RuleFileRef] {
+        try ProjectionSet.names.map { RuleFileRef(try RuleFile(name: $0, directory: directory)) }
+    }
 }
 
 public struct ReplayResult: Encodable, Sendable {

@@ -68,22 +68,22 @@ public struct AuditReport: Encodable, Sendable {
                 }
                 switch e.type {
                 case "AlertRaised":
-                    let id = AssetHistory.member("alertId", of: e) ?? e.stream
+                    let id = e.payloadString("alertId") ?? e.stream
                     raisedAt[id] = e.recordedAt
-                    if let rs = AssetHistory.member("ruleSet", of: e), seenRuleSets.insert(rs).inserted, inPeriod {
+                    if let rs = e.payloadString("ruleSet"), seenRuleSets.insert(rs).inserted, inPeriod {
                         r.ruleSetsFirstSeenInPeriod.append(
                             RuleSetSeen(ruleSet: rs, firstPosition: e.position, firstRecordedAt: AuditTime.text(micros: e.recordedAt)))
                     }
                     if inPeriod {
                         r.alerts.raised += 1
-                        r.alerts.raisedBySeverity[AssetHistory.member("severity", of: e) ?? "?", default: 0] += 1
+                        r.alerts.raisedBySeverity[e.payloadString("severity") ?? "?", default: 0] += 1
                     }
                 case "AlertAcknowledged" where inPeriod:
-                    let id = AssetHistory.member("alertId", of: e) ?? e.stream
+                    let id = e.payloadString("alertId") ?? e.stream
                     r.alerts.acknowledged += 1
                     if let t = raisedAt[id], firstAck.insert(id).inserted { toAck.append(Double(e.recordedAt - t) / 3.6e9) }
                 case "AlertResolved" where inPeriod:
-                    let id = AssetHistory.member("alertId", of: e) ?? e.stream
+                    let id = e.payloadString("alertId") ?? e.stream
                     if e.actor.hasPrefix("projection:") { r.alerts.resolvedByProjection += 1 } else { r.alerts.resolvedByPerson += 1 }
                     if let t = raisedAt[id] { toResolve.append(Double(e.recordedAt - t) / 3.6e9) }
                 case "AlertEscalated" where inPeriod: r.alerts.escalated += 1
@@ -112,6 +112,19 @@ public struct AuditReport: Encodable, Sendable {
         r.checkpoints.uncoveredPositions = r.checkpoints.lastPositionInPeriod > covered ? r.checkpoints.lastPositionInPeriod - covered : 0
         r.verification = try await store.verify()
         return r
+    }
+
+    /// The period `from`–`to` (recorded time, `to` default now) as auditors type it.
+    public static func period(from: String, to: String?, now: Date = Date()) -> Result<(from: Int64, to: Int64), AuditInputError> {
+        func time(_ field: String, _ s: String) -> Result<Int64, AuditInputError> {
+            ReplayLimit.parseTime(s).map { .success($0) }
+                ?? .failure(AuditInputError(field: field, reason: "must be an RFC 3339 time or a YYYY-MM-DD date (got '\(s.prefix(40))')"))
+        }
+        return time("from", from).flatMap { start in
+            (to.map { time("to", $0) } ?? .success(AuditTime.micros(now))).flatMap { end in
+                end > start ? .success((start, end)) : .failure(AuditInputError(field: "to", reason: "must be after from", range: true))
+            }
+        }
     }
 
     static func median(_ v: [Double]) -> Double? {

@@ -41,12 +41,8 @@ public struct ReplayLimit: Sendable, Hashable, Codable {
 
     /// The event's `observedAt` in microseconds, if its payload has a readable one.
     public static func observedAt(_ e: RecordedEvent) -> Int64? {
-        guard let members = JSONSyntax.topLevelMembers(e.payload), let m = members.first(where: { $0.key == "observedAt" }) else { return nil }
-        let raw = e.payload[e.payload.startIndex + m.value.lowerBound..<e.payload.startIndex + m.value.upperBound]
-        guard raw.count >= 12, raw.first == UInt8(ascii: "\""), raw.last == UInt8(ascii: "\"") else { return nil }
-        let text = String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
-        guard let date = DomainTime.dateTime(text) ?? DomainTime.date(text) else { return nil }
-        return Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        guard let text = e.payloadString("observedAt"), let date = DomainTime.dateTime(text) ?? DomainTime.date(text) else { return nil }
+        return AuditTime.micros(date)
     }
 }
 
@@ -97,5 +93,7 @@ extension ReplayLimit {
 public struct AuditInputError: Error, CustomStringConvertible, Sendable {
     public var field: String
     public var reason: String
+    /// Well formed but out of range (the API's problem code says which).
+    public var range = false
     public var description: String { "\(field): \(reason)" }
 }
