@@ -11,7 +11,7 @@ import Foundation
 /// - `events_json` (view): the read-only face for other city modules, payload as `jsonb`.
 public enum PostgresSchema {
     /// The schema version this build needs.
-    public static let current = 3
+    public static let current = 4
 
     static func migrations(_ s: String) -> [(Int, [String])] {
         [
@@ -88,6 +88,34 @@ public enum PostgresSchema {
                     )
                     """,
                     "COMMENT ON TABLE \(s).server_state IS 'What the API nodes share besides the log: token hashes, idempotency records, feed consumer positions. Not events.'",
+                ]
+            ),
+            (
+                4,
+                [
+                    // The log is append-only in the database too: no UPDATE, DELETE or
+                    // TRUNCATE of an event, except a redaction (`applyRedaction`), which names
+                    // its position in `presidio.redacting` for its transaction and may change
+                    // the payload only (the chain's check of the tombstone is done before).
+                    """
+                    CREATE FUNCTION \(s).events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        IF TG_OP = 'UPDATE' AND current_setting('presidio.redacting', true) = OLD.position::text
+                           AND (NEW.position, NEW.stream, NEW.category, NEW.version, NEW.event_id, NEW.type, NEW.schema_version,
+                                NEW.recorded_at, NEW.actor, NEW.metadata, NEW.hash)
+                               IS NOT DISTINCT FROM
+                               (OLD.position, OLD.stream, OLD.category, OLD.version, OLD.event_id, OLD.type, OLD.schema_version,
+                                OLD.recorded_at, OLD.actor, OLD.metadata, OLD.hash)
+                           AND NEW.correlation_id IS NOT DISTINCT FROM OLD.correlation_id
+                           AND NEW.causation_id IS NOT DISTINCT FROM OLD.causation_id THEN
+                            RETURN NEW;
+                        END IF;
+                        RAISE EXCEPTION 'the Presidio event log is append-only: % refused', TG_OP
+                            USING ERRCODE = 'insufficient_privilege', HINT = 'payloads are redacted with presidio audit redact';
+                    END $$
+                    """,
+                    "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON \(s).events FOR EACH ROW EXECUTE FUNCTION \(s).events_append_only()",
+                    "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON \(s).events FOR EACH STATEMENT EXECUTE FUNCTION \(s).events_append_only()",
                 ]
             ),
         ]

@@ -21,7 +21,7 @@ extension PostgresStore {
         // The same definition of a valid event as every append (an older embedded log may hold
         // one this store cannot: refused with its position, never a trap).
         for e in events {
-            if let p = RecordCodec.problem(with: e.asProposed) {
+            if let p = RecordCodec.problem(with: e.asProposed, tombstones: true) {
                 throw EventStoreError(.invalidEvent, "event at position \(e.position) cannot be copied: \(p)", stream: e.stream, position: e.position)
             }
         }

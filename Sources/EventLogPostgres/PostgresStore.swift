@@ -232,6 +232,28 @@ public final class PostgresStore: EventStore, @unchecked Sendable {
         }
     }
 
+    /// Replaces one payload by its tombstone in a transaction that names the position to the
+    /// append-only trigger (schema version 4); the row's hash and every other column stay.
+    public func applyRedaction(position: UInt64, payload: Data) async throws {
+        guard let current = try await read(from: position, limit: 1).first else {
+            throw EventStoreError(.invalidArgument, "position: no event at \(position)")
+        }
+        if let problem = try await redactionProblem(position: position, current: current, payload: payload) {
+            throw EventStoreError(.invalidArgument, "cannot redact position \(position): \(problem)", position: position)
+        }
+        let s = schema
+        let updated = try await withReader { c in
+            try c.transaction {
+                try c.exec("SELECT set_config('presidio.redacting', $1, true)", [.text(String(position))])
+                return try c.exec(
+                    "UPDATE \(s).events SET payload = $1 WHERE position = $2 AND hash = $3",
+                    [.bytea([UInt8](payload)), .int8(Int64(position)), .bytea([UInt8](current.hash))]
+                ).affected
+            }
+        }
+        guard updated == 1 else { throw EventStoreError(.retryable, "position \(position) changed while it was redacted; retry") }
+    }
+
     /// Reads the whole table in position order through the shared `ChainVerifier`, then checks
     /// that the head row agrees with the last event.
     public func verify() async throws -> VerifyReport {
@@ -263,7 +285,9 @@ public final class PostgresStore: EventStore, @unchecked Sendable {
                     firstBadPosition: chain.lastPosition + 1,
                     problem: "head row says position \(head) hash \(headHash.hex.prefix(16))…, the events end at \(chain.lastPosition)")
             }
-            return VerifyReport(intact: true, eventsChecked: chain.checked, headPosition: head, headHash: headHash.hex)
+            var report = VerifyReport(intact: true, eventsChecked: chain.checked, headPosition: head, headHash: headHash.hex)
+            chain.redactions.finish(&report)
+            return report
         }
     }
 }

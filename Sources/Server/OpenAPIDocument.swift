@@ -317,6 +317,29 @@ public enum OpenAPIDocument {
                         ]
                     ].merging(problemResponses([400, 401, 403])) { a, _ in a })
             ],
+            "/v1/audit/redactions": [
+                "post": op(
+                    "Redact personal fields (texts, lists of texts) of one event: LogRedacted is appended, the payload becomes a tombstone keeping the original SHA-256 and length, and every hash still checks (admin)",
+                    tag: "audit",
+                    body: [
+                        "required": true,
+                        "content": [
+                            "application/json": [
+                                "schema": [
+                                    "type": "object", "required": ["position", "fields", "reason"], "additionalProperties": false,
+                                    "properties": [
+                                        "position": ["type": "integer", "minimum": 1],
+                                        "fields": [
+                                            "type": "array", "minItems": 1, "items": ["type": "string", "minLength": 1],
+                                            "description": "paths like inspector, notes, defects[*].photos, defects[0].notes",
+                                        ],
+                                        "reason": ["type": "string", "minLength": 1, "maxLength": 2000],
+                                    ],
+                                ]
+                            ]
+                        ],
+                    ], responses: ["200": ok(obj)].merging(problemResponses([400, 401, 403, 404, 422])) { a, _ in a })
+            ],
             "/v1/tokens": [
                 "get": op("List tokens (admin)", tag: "admin", responses: ["200": ok(obj)].merging(problemResponses([401, 403])) { a, _ in a }),
                 "post": op(

@@ -54,6 +54,11 @@ public struct PresidioServer: Sendable {
         let head = try await store.headPosition()
         logger.info(
             "store: \(options.location.description) (\(options.location.dataDirectory == nil ? "PostgreSQL" : "embedded")), head at position \(head)")
+        // A redaction recorded but not applied (a crash between the two) is finished first.
+        if options.role.publishes, case let done = try await store.completePendingRedactions(), !done.isEmpty {
+            logger.notice(
+                "finished \(done.count) recorded redaction(s) a stop had interrupted: positions \(done.map(String.init).joined(separator: ", "))")
+        }
         let app = try makeApplication(
             store: store, state: options.location.serverState(for: store), snapshots: options.location.snapshots(for: store), onRunning: onRunning)
         try await app.runService()

@@ -16,18 +16,21 @@ extension PresidioRoutes {
         v1.get("audit/replay") { r, c in try await auditReplay(r, c) }
         v1.get("audit/diff") { r, c in try await auditDiff(r, c) }
         v1.get("audit/report") { r, c in try await auditReport(r, c) }
+        v1.post("audit/redactions") { r, c in try await auditRedact(r, c) }
     }
 
     struct AuditVerifyBody: Encodable {
         var report: VerifyReport
         var repairs: [LogRepair]
+        var redactions: [LogRedaction]
     }
 
     func auditVerify(_ r: Request, _ c: APIContext) async throws -> Response {
         _ = try c.require(Self.auditRoles, "verifying the log")
         let report = try await env.store.verify()
         let repairs = try await LogRepair.recorded(in: env.store)
-        return try Self.json(AuditVerifyBody(report: report, repairs: repairs))
+        let redactions = try await LogRedaction.recorded(in: env.store)
+        return try Self.json(AuditVerifyBody(report: report, repairs: repairs, redactions: redactions))
     }
 
     func auditHistory(_ r: Request, _ c: APIContext) async throws -> Response {
@@ -79,6 +82,41 @@ extension PresidioRoutes {
         let ra = try await AuditReplay.replay(store: env.store, rulesDirectory: env.rulesDirectory, limit: a)
         let rb = try await AuditReplay.replay(store: env.store, rulesDirectory: env.rulesDirectory, limit: b)
         return try Self.json(AuditDiff.between(ra, rb, clock: a.clock))
+    }
+
+    /// Admins only: personal fields of one event replaced by a tombstone (`AuditRedaction`).
+    func auditRedact(_ r: Request, _ c: APIContext) async throws -> Response {
+        let p = try c.require([.admin], "redacting an event")
+        let body = try await collect(r, c)
+        guard let obj = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            throw APIProblem.badRequest(
+                "body", "must be a JSON object like {\"position\": 42, \"fields\": [\"inspector\"], \"reason\": \"GDPR art. 17 request\"}")
+        }
+        var problems: [Problem] = obj.keys.filter { !["position", "fields", "reason"].contains($0) }.sorted().map {
+            Problem($0, .unknownField, "is not a field (position, fields, reason)")
+        }
+        let position = obj["position"].flatMap(FieldType.integer).flatMap { $0 >= 1 ? UInt64($0) : nil }
+        if position == nil {
+            problems.append(Problem("position", obj["position"] == nil ? .required : .type, "must be a log position (an integer from 1)"))
+        }
+        let fields = obj["fields"] as? [String]
+        if fields?.isEmpty ?? true {
+            problems.append(
+                Problem(
+                    "fields", obj["fields"] == nil ? .required : .type,
+                    "must be a non-empty array of field paths, e.g. [\"inspector\", \"defects[*].photos\"]"))
+        }
+        let reason = obj["reason"] as? String
+        if reason == nil { problems.append(Problem("reason", .required, "is required: why the fields are redacted (recorded in the log)")) }
+        if !problems.isEmpty { throw APIProblem(.unprocessableContent, "the redaction request has \(problems.count) problem(s)", problems: problems) }
+        do {
+            let record = try await AuditRedaction.redact(
+                store: env.store, position: position!, fields: fields!, reason: reason!, actor: actor(p, r))
+            return try Self.json(record)
+        } catch let e as AuditInputError {
+            if e.field == "position", e.range { throw APIProblem.notFound(e.reason) }
+            throw APIProblem(.unprocessableContent, "the redaction request has 1 problem", problems: [Problem(e.field, .range, e.reason)])
+        }
     }
 
     func auditReport(_ r: Request, _ c: APIContext) async throws -> Response {

@@ -5,7 +5,7 @@ import Foundation
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Prove the log's integrity.",
-        subcommands: [Verify.self, Keygen.self, Checkpoint.self, History.self, Replay.self, Diff.self, Report.self])
+        subcommands: [Verify.self, Keygen.self, Checkpoint.self, History.self, Replay.self, Diff.self, Report.self, Redact.self])
 }
 
 extension Audit {
@@ -31,6 +31,7 @@ extension Audit {
         struct Output: Encodable {
             var report: VerifyReport
             var repairs: [LogRepair]
+            var redactions: [LogRedaction]
             var checkpoints: [CheckpointResult]
         }
 
@@ -48,11 +49,15 @@ extension Audit {
             let report = try await s.verify()
             let secs = Date().timeIntervalSince(started)
             let repairs = try await LogRepair.recorded(in: s)
+            let redactions = try await LogRedaction.recorded(in: s)
             let proofs = try await proveCheckpoints(in: s)
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.sortedKeys]
-                print(String(decoding: try enc.encode(Output(report: report, repairs: repairs, checkpoints: proofs)), as: UTF8.self))
+                print(
+                    String(
+                        decoding: try enc.encode(Output(report: report, repairs: repairs, redactions: redactions, checkpoints: proofs)), as: UTF8.self
+                    ))
             } else {
                 if report.intact {
                     print(
@@ -72,6 +77,13 @@ extension Audit {
                         "repaired \(r.repairedAt): \(r.kind), \(r.bytes) bytes of \(r.segment) at offset \(r.offset) after position \(r.lastKeptPosition)"
                     if r.missingPositions > 0 { line += ", \(r.missingPositions) acknowledged positions missing" }
                     print(line + " → \(r.quarantine) (sha256 \(r.sha256.prefix(16))…): \(r.reason)")
+                }
+                for r in redactions {
+                    let pending = report.pendingRedactions?.contains(r.position) ?? false
+                    print(
+                        "redacted \(r.redactedAt) by \(r.redactedBy): \(r.fields.joined(separator: ", ")) of \(r.type) at position \(r.position)"
+                            + " (original sha256 \(r.sha256.prefix(16))…): \(r.reason)"
+                            + (pending ? " — NOT YET APPLIED: run presidio audit redact \(r.position) again" : ""))
                 }
                 for p in proofs {
                     if p.proved {

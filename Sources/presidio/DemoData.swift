@@ -153,5 +153,6 @@ struct NullStore: EventStore {
     }
     func verify() async throws -> VerifyReport { VerifyReport(intact: true, eventsChecked: 0, headPosition: 0, headHash: "") }
     func appendVerbatim(_ events: [RecordedEvent]) async throws {}
+    func applyRedaction(position: UInt64, payload: Data) async throws { throw EventStoreError(.readOnly, "the null store keeps no events") }
     func close() {}
 }

@@ -181,6 +181,38 @@ struct CLITests {
         #expect(r.status == 5 && r.stdout.contains("not the expected one"))
     }
 
+    /// `audit redact` as an admin runs it: the name and photos go, verify stays intact and names
+    /// who, when and why, the report lists it, and facts or a missing reason are refused.
+    @Test func auditRedactKeepsTheChainAndSaysWhoWhenAndWhy() throws {
+        let dir = TempDirectory("cli")
+        defer { dir.remove() }
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("events/examples")
+        let d = ["--data", dir.path]
+        var r = try PresidioBinary.run(["submit", "bridge-census", examples.appendingPathComponent("BridgeCensused.v1.json").path] + d)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try PresidioBinary.run(["submit", "bridge-inspection", examples.appendingPathComponent("BridgeInspected.v1.json").path] + d)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try PresidioBinary.run(["audit", "redact", "2", "--field", "defects[*].g", "--reason", "x"] + d)
+        #expect(r.status == 2 && r.stderr.contains("defects[*].g") && r.stderr.contains("only texts"), "\(r.stderr)")
+        r = try PresidioBinary.run(["audit", "redact", "2", "--field", "inspector", "--reason", " "] + d)
+        #expect(r.status == 2 && r.stderr.contains("reason"), "\(r.stderr)")
+        r = try PresidioBinary.run(
+            ["audit", "redact", "2", "--field", "inspector", "--field", "defects[*].photos", "--reason", "GDPR art. 17", "--actor", "admin Bianchi"]
+                + d)
+        #expect(r.status == 0 && r.stdout.contains("redacted defects[*].photos, inspector of BridgeInspected at position 2"), "\(r.stderr)")
+        r = try PresidioBinary.run(["log", "read", "--from", "2", "--limit", "1"] + d)
+        #expect(!r.stdout.contains("Giulia") && !r.stdout.contains(".jpg") && r.stdout.contains(#""inspector":"[redacted]""#))
+        r = try PresidioBinary.run(["audit", "verify"] + d)
+        #expect(r.status == 0 && r.stdout.hasPrefix("intact"), "\(r.stdout)")
+        #expect(r.stdout.contains("by admin Bianchi: defects[*].photos, inspector of BridgeInspected at position 2"))
+        r = try PresidioBinary.run(["audit", "report", "--from", "2000-01-01", "--format", "md"] + d)
+        #expect(r.stdout.contains("admin Bianchi redacted defects[*].photos, inspector of BridgeInspected at position 2"), "\(r.stdout)")
+        // The projections still read the redacted inspection.
+        r = try PresidioBinary.run(["asset", "bridge-MI0001", "--json"] + d)
+        #expect(r.status == 0 && r.stdout.contains(#""lastInspection" : "2024-03-12""#), "\(r.stdout) \(r.stderr)")
+    }
+
     @Test func submitValidatesPrintsProblemsAsJSONAndAppendsNothing() throws {
         let dir = TempDirectory("cli")
         defer { dir.remove() }

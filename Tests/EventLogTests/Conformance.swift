@@ -22,6 +22,7 @@ enum Conformance {
         "pagination": pagination,
         "hashChainAndVerify": hashChainAndVerify,
         "largeBatchWithOddCharacters": largeBatchWithOddCharacters,
+        "redaction": redaction,
     ]
     static let names = cases.keys.sorted()
 

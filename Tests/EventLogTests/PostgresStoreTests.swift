@@ -121,6 +121,41 @@ extension PostgresTests {
             #expect(try all.text(0, 2) == String(Int32.max))
         }
 
+        /// The table is append-only in the database too: UPDATE, DELETE and TRUNCATE are refused
+        /// unless a redaction names its row (`applyRedaction`); a tamperer who drops the guard is
+        /// still caught by `verify`.
+        @Test func theEventsTableIsAppendOnlyExceptForARedaction() async throws {
+            let (store, schema) = try TestDatabase.freshStore()
+            defer {
+                store.close()
+                TestDatabase.drop(schema)
+            }
+            _ = try await store.append((0..<3).map { Conformance.event("bridge-MI\($0)", json: Conformance.inspection) })
+            let c = try PGConnection(conninfo: try TestDatabase.url())
+            for sql in [
+                "UPDATE \(schema).events SET payload = '\\x7b7d'::bytea WHERE position = 2", "DELETE FROM \(schema).events WHERE position = 3",
+                "TRUNCATE \(schema).events",
+            ] {
+                #expect { try c.exec(sql) } throws: { "\($0)".contains("append-only") }
+            }
+            // Naming another row does not open this one.
+            #expect {
+                try c.transaction {
+                    try c.exec("SELECT set_config('presidio.redacting', '1', true)")
+                    try c.exec("UPDATE \(schema).events SET payload = '\\x7b7d'::bytea WHERE position = 2")
+                }
+            } throws: { "\($0)".contains("append-only") }
+            _ = try await store.redact(position: 2, fields: ["inspector"], reason: "GDPR", by: "admin")
+            var report = try await store.verify()
+            #expect(report.intact && report.redacted == [2], "\(report.problem ?? "")")
+            let row = try c.exec("SELECT data->>'inspector' FROM \(schema).events_json WHERE position = 2")
+            #expect(try row.text(0, 0) == "[redacted]")
+            try c.exec("ALTER TABLE \(schema).events DISABLE TRIGGER events_append_only")
+            try c.exec("UPDATE \(schema).events SET payload = convert_to('{\"n\":1}', 'UTF8') WHERE position = 3")
+            report = try await store.verify()
+            #expect(!report.intact && report.firstBadPosition == 3)
+        }
+
         /// PostgreSQL restarted in the middle of appends: in-flight appends fail with a retryable
         /// error, the store reconnects, idempotent retries neither lose nor duplicate.
         @Test(.timeLimit(.minutes(2)))

@@ -56,6 +56,7 @@ struct RoleMatrixTests {
         Endpoint(method: .get, path: "/v1/audit/replay?view=queue-safety&asOf=3", roles: [.auditor]),
         Endpoint(method: .get, path: "/v1/audit/diff?from=1", roles: [.auditor]),
         Endpoint(method: .get, path: "/v1/audit/report?from=2020-01-01&format=md", roles: [.auditor]),
+        Endpoint(method: .post, path: "/v1/audit/redactions", body: #"{"position":1,"fields":["name"],"reason":"matrix"}"#, roles: [.admin]),
         Endpoint(method: .get, path: "/v1/tokens", roles: [.admin]),
         Endpoint(method: .post, path: "/v1/tokens", body: #"{"role":"auditor","name":"matrix"}"#, roles: [.admin]),
         Endpoint(method: .delete, path: "/v1/tokens/nonexistent", roles: [.admin]),

@@ -137,7 +137,8 @@ extension FieldType {
         return nil
     }
 
-    static func integer(_ v: Any) -> Int64? {
+    /// A JSONSerialization value as a whole number (nil for booleans, fractions and non-numbers).
+    public static func integer(_ v: Any) -> Int64? {
         guard let x = number(v), x == x.rounded(), abs(x) < 9e15 else { return nil }
         return Int64(x)
     }

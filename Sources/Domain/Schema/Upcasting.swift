@@ -32,6 +32,9 @@ extension Catalog {
         entries.map { ($0.eventType, ($0, Set($0.type.fields.map(\.name)))) },
         uniquingKeysWith: { a, b in a.entry.schemaVersion >= b.entry.schemaVersion ? a : b })
 
+    /// Whether the catalogue has this event type.
+    public static func isKnown(_ type: String) -> Bool { current[type] != nil }
+
     public static func decode(type: String, schemaVersion: UInt32, payload: Data, upcasters: [Upcaster] = upcasters) throws -> any DomainEvent {
         guard let current = current[type]?.entry else {
             throw UpcastError(description: "unknown event type '\(type)'")
@@ -79,7 +82,10 @@ extension Catalog {
         // and the stored payload's top-level keys against the declared fields.
         var problems: [Problem] = []
         if e.schemaVersion == current.schemaVersion, let members = JSONSyntax.topLevelMembers(e.payload) {
-            for m in members where !known.contains(m.key) { problems.append(Problem(m.key, .unknownField, "is not a known field")) }
+            // A redaction tombstone (`Redaction`) is no field of the event: projections read the rest.
+            for m in members where !known.contains(m.key) && m.key != Redaction.marker {
+                problems.append(Problem(m.key, .unknownField, "is not a known field"))
+            }
         }
         problems += FieldValidatingEncoder.problems(decoded, fields: current.type.fields)
         if !problems.isEmpty {

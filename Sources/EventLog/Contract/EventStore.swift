@@ -47,6 +47,11 @@ public protocol EventStore: Sendable {
     /// They must continue this log's head, stream versions and hash chain exactly.
     func appendVerbatim(_ events: [RecordedEvent]) async throws
 
+    /// Replaces the payload at `position` by its redaction tombstone: the one change a recorded
+    /// byte may undergo, accepted only when `redactionProblem` finds none (a tombstone keeping
+    /// the chain's digest and length, recorded by a `LogRedacted` event). Use `redact`.
+    func applyRedaction(position: UInt64, payload: Data) async throws
+
     /// Finishes queued appends and releases files, connections and the folder lock.
     func close()
 }
@@ -100,6 +105,11 @@ public struct VerifyReport: Sendable, Codable, Hashable {
     /// Set when the committed log checks out but what follows its last commit does not (a torn
     /// write not yet quarantined, or damage at the tail): `intact` is then false.
     public var tail: TailFinding?
+    /// Positions whose payload is a redaction tombstone (each accounted for by a `LogRedacted`).
+    public var redacted: [UInt64]?
+    /// Positions a `LogRedacted` names whose tombstone is not (yet) in place: a redaction a crash
+    /// interrupted, finished by running `audit redact` again.
+    public var pendingRedactions: [UInt64]?
 
     public init(
         intact: Bool, eventsChecked: UInt64, headPosition: UInt64, headHash: String, firstBadPosition: UInt64? = nil,
@@ -122,6 +132,7 @@ package struct ChainVerifier: Sendable {
     public private(set) var lastPosition: UInt64 = 0
     public private(set) var checked: UInt64 = 0
     private var streamVersions: [String: UInt64] = [:]
+    package private(set) var redactions = RedactionLedger()
 
     public init() {}
 
@@ -138,6 +149,7 @@ package struct ChainVerifier: Sendable {
         if recomputed != e.hash {
             return (.tampering, "hash chain break: stored \(e.hash.hex.prefix(16))…, recomputed \(recomputed.hex.prefix(16))…")
         }
+        redactions.note(e)
         streamVersions[e.stream] = e.version
         previousHash = e.hash
         lastPosition = e.position

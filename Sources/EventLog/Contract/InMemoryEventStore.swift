@@ -135,8 +135,26 @@ public final class InMemoryEventStore: EventStore, Sendable {
                         firstBadPosition: e.position, problem: problem)
                 }
             }
-            return VerifyReport(intact: true, eventsChecked: checker.checked, headPosition: UInt64(s.events.count), headHash: s.headHash.hex)
+            var report = VerifyReport(
+                intact: true, eventsChecked: checker.checked, headPosition: UInt64(s.events.count), headHash: s.headHash.hex)
+            checker.redactions.finish(&report)
+            return report
         }
+    }
+
+    public func applyRedaction(position: UInt64, payload: Data) async throws {
+        guard let current = try await read(from: position, limit: 1).first else {
+            throw EventStoreError(.invalidArgument, "position: no event at \(position)")
+        }
+        if let problem = try await redactionProblem(position: position, current: current, payload: payload) {
+            throw EventStoreError(.invalidArgument, "cannot redact position \(position): \(problem)", position: position)
+        }
+        overwritePayload(position: position, payload: payload)
+    }
+
+    /// Replaces a payload with no check at all: for tests that play a tamperer.
+    package func overwritePayload(position: UInt64, payload: Data) {
+        state.withLock { $0.events[Int(position) - 1].payload = payload }
     }
 
     public func appendVerbatim(_ events: [RecordedEvent]) async throws {
@@ -154,7 +172,7 @@ public final class InMemoryEventStore: EventStore, Sendable {
                     } else if e.version != current.map({ $0 + 1 }) ?? 0 {
                         "stream '\(e.stream)' continues at version \(current.map { $0 + 1 } ?? 0), got \(e.version)"
                     } else if RecordCodec.expectedHash(of: e, previous: previous) != e.hash { "copied event does not continue the hash chain" } else {
-                        RecordCodec.problem(with: e.asProposed)
+                        RecordCodec.problem(with: e.asProposed, tombstones: true)
                     }
                 if let problem { throw EventStoreError(.invalidArgument, problem, stream: e.stream, position: e.position) }
                 versions[e.stream] = e.version

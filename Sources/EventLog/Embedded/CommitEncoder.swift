@@ -132,7 +132,7 @@ struct CommitEncoder {
     /// commit there): the chain is the one step that cannot use both cores.
     static func encode(
         _ records: [Record], events: [[ProposedEvent]], digests: [[Digest32]], previous: Digest32, maxBlockBytes: Int,
-        alongside: (@Sendable () -> Void)? = nil, prepared: Bodies? = nil
+        alongside: (@Sendable () -> Void)? = nil, prepared: Bodies? = nil, chainedLengths: [Int: UInt32] = [:]
     ) -> Output {
         let n = records.count
         precondition(n > 0)
@@ -182,6 +182,11 @@ struct CommitEncoder {
                 p.storeBytes(of: r.version.bigEndian, toByteOffset: RecordCodec.versionOffset, as: UInt64.self)
                 p.storeBytes(of: r.recordedAt.bigEndian, toByteOffset: RecordCodec.recordedAtOffset, as: Int64.self)
                 let body = payload(i)
+                // A redacted record copied verbatim: the chain hashes the original length
+                // (`Redaction`), the file keeps the tombstone's.
+                let original = chainedLengths.isEmpty ? nil : chainedLengths[i]
+                if let original { p.storeBytes(of: original.bigEndian, toByteOffset: h - 4, as: UInt32.self) }
+                defer { if original != nil { p.storeBytes(of: UInt32(body.count).bigEndian, toByteOffset: h - 4, as: UInt32.self) } }
                 let step = hasher.step(
                     previous: hash, header: UnsafeRawBufferPointer(start: p, count: h),
                     payloadDigest: given(i) ?? carried ?? FastSHA256.hash(body),

@@ -61,7 +61,9 @@ extension SegmentStore {
                 "log ends at \(chain.lastPosition), head is \(head)", position: chain.lastPosition + 1, segment: segments.last?.name ?? "-",
                 offset: nil)
         }
-        return VerifyReport(intact: true, eventsChecked: chain.checked, headPosition: head, headHash: chain.previousHash.hex)
+        var report = VerifyReport(intact: true, eventsChecked: chain.checked, headPosition: head, headHash: chain.previousHash.hex)
+        chain.redactions.finish(&report)
+        return report
     }
 }
 
@@ -76,6 +78,7 @@ struct RawChainVerifier {
     private var streams = NameTable()
     private var versions: [UInt64] = []
     private let hasher = ChainHasher()
+    private(set) var redactions = RedactionLedger()
 
     var previousHash: Data { hash.data }
 
@@ -142,8 +145,18 @@ struct RawChainVerifier {
                 let stream = String(decoding: current.stream, as: UTF8.self)
                 return "stream '\(stream)' version \(current.version), expected \(expectedVersion)"
             }
-            let (recomputed, nextDigest) = hasher.step(
-                previous: hash, header: current.header, payloadDigest: digest, next: nextPayload)
+            let (recomputed, nextDigest): (Digest32, Digest32?)
+            if Redaction.looksRedacted(current.payload) {
+                // Hashed as the tombstone says the original was (`Redaction.chained`).
+                let (original, length) = Redaction.chained(current.payload)
+                var header = Array(current.header)
+                RecordCodec.setPayloadLength(&header, length)
+                recomputed = header.withUnsafeBytes { RecordCodec.chainHash(previous: hash, header: $0, payloadDigest: original) }
+                nextDigest = nextPayload.map { RecordCodec.payloadDigest($0) }
+            } else {
+                (recomputed, nextDigest) = hasher.step(previous: hash, header: current.header, payloadDigest: digest, next: nextPayload)
+            }
+            redactions.note(position: current.position, stream: current.stream, payload: current.payload)
             guard recomputed == Digest32(current.stored) else {
                 return "hash chain break: stored \(Data(current.stored).hex.prefix(16))…, recomputed \(recomputed.data.hex.prefix(16))…"
             }

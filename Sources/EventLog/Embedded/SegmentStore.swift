@@ -117,17 +117,20 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let keys: StreamKeys?
         /// Non-empty for `appendVerbatim` (then `events` is empty).
         let verbatim: [RecordedEvent]
+        /// Set for `applyRedaction` (then `events` and `verbatim` are empty).
+        let redaction: (position: UInt64, payload: Data)?
         /// Called once with the outcome: an async caller's continuation, or (for the records the
         /// store writes while it opens, `appendWhileOpening`) a semaphore's signal.
         private let reply: @Sendable (Result<AppendResult, any Error>) -> Void
         init(
             events: [ProposedEvent], digests: [Digest32], keys: StreamKeys?, verbatim: [RecordedEvent] = [],
-            reply: @escaping @Sendable (Result<AppendResult, any Error>) -> Void
+            redaction: (position: UInt64, payload: Data)? = nil, reply: @escaping @Sendable (Result<AppendResult, any Error>) -> Void
         ) {
             self.events = events
             self.digests = digests
             self.keys = keys
             self.verbatim = verbatim
+            self.redaction = redaction
             self.reply = reply
         }
         func resume(returning result: AppendResult) { reply(.success(result)) }
@@ -198,8 +201,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                 zeroAhead()
                 syncStage.start(name: "presidio-log-sync") { [self] in makeDurable($0) }
                 queue.start(
-                    name: "presidio-log-writer", isSolo: { !$0.verbatim.isEmpty }, group: { [self] in commit($0) },
-                    solo: { [self] in commitVerbatim($0) })
+                    name: "presidio-log-writer", isSolo: { !$0.verbatim.isEmpty || $0.redaction != nil }, group: { [self] in commit($0) },
+                    solo: { [self] in $0.redaction != nil ? commitRedaction($0) : commitVerbatim($0) })
                 // Every cut in the quarantine is recorded in the log (again: its id makes a
                 // second append a no-op), before any caller can append or read.
                 for repair in Quarantine.repairs(directory: directory) {
@@ -279,7 +282,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         return try await body()
     }
 
-    private func enqueue(_ make: (CheckedContinuation<AppendResult, any Error>) -> AppendRequest) async throws -> AppendResult {
+    func enqueue(_ make: (CheckedContinuation<AppendResult, any Error>) -> AppendRequest) async throws -> AppendResult {
         try await withCheckedThrowingContinuation { c in
             if !queue.submit(make(c)) { c.resume(throwing: EventStoreError(.closed, "the store is closing")) }
         }
@@ -469,11 +472,11 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         var records: [CommitEncoder.Record] = []
         var proposed: [ProposedEvent] = []
         var digests: [Digest32] = []
+        var chainedLengths: [Int: UInt32] = [:]
         for (k, e) in events.enumerated() {
-            let digest = RecordCodec.payloadDigest(e.payload)
-            let expected = RecordCodec.header(of: e).withUnsafeBytes {
-                RecordCodec.chainHash(previous: hash, header: $0, payloadDigest: digest)
-            }
+            let (digest, length) = e.payload.withUnsafeBytes { Redaction.chained($0) }
+            if length != UInt32(e.payload.count) { chainedLengths[k] = length }
+            let expected = RecordCodec.chainHash(previous: hash, of: e)
             let problem: String? =
                 if e.position != head + 1 + UInt64(k) {
                     "copy must continue at position \(head + 1 + UInt64(k)), got \(e.position)"
@@ -481,7 +484,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
                     "stream '\(e.stream)' continues at version \((current[e.stream]??.advanced(by: 1) ?? 0)), got \(e.version)"
                 } else if expected != Digest32(e.hash) {
                     "copied event does not continue the hash chain"
-                } else if let p = RecordCodec.problem(with: e.asProposed) {
+                } else if let p = RecordCodec.problem(with: e.asProposed, tombstones: true) {
                     p
                 } else {
                     nil
@@ -497,10 +500,37 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
             records.append(.init(request: 0, index: k, position: e.position, version: e.version, recordedAt: e.recordedAt))
         }
         let positions = events.map(\.position)
-        let failure = persist(records, events: [proposed], digests: [digests], streams: nil) { head in
+        let failure = persist(records, events: [proposed], digests: [digests], streams: nil, chainedLengths: chainedLengths) { head in
             [(request, AppendResult(positions: positions, appended: positions.count, head: head))]
         }
         if let failure { request.resume(throwing: failure) }
+    }
+
+    /// Rewrites the sealed segment that holds a redacted record (`applyRedaction`), sealing
+    /// the active segment first if it holds it, and swaps the segment in the table.
+    func commitRedaction(_ request: AppendRequest) {
+        guard let (position, payload) = request.redaction else { return }
+        syncStage.drain()
+        let inActive = state.withLock { s in s.segments.last.map { !$0.sealed && $0.first <= position && position <= $0.last } ?? false }
+        if inActive { roll() }
+        if let failure = state.withLock({ $0.failure }) { return request.resume(throwing: failure) }
+        let found = state.withLock { s in
+            s.segments.indices.first { s.segments[$0].sealed && s.segments[$0].first <= position && position <= s.segments[$0].last }
+                .map { ($0, s.segments[$0]) }
+        }
+        guard let (k, segment) = found else {
+            return request.resume(throwing: EventStoreError(.invalidArgument, "position: no event at \(position)"))
+        }
+        do {
+            let rewritten = try Self.rewrite(segment, directory: directory, position: position, payload: payload)
+            let head = state.withLock { s in
+                s.segments[k] = rewritten
+                return s.head
+            }
+            request.resume(returning: AppendResult(positions: [position], appended: 0, head: head))
+        } catch {
+            request.resume(throwing: error)
+        }
     }
 
     /// The streams of a commit's events, numbered when the group was looked up.
@@ -517,7 +547,8 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
     /// Returns the failure if nothing was handed over.
     private func persist(
         _ records: [CommitEncoder.Record], events: [[ProposedEvent]], digests: [[Digest32]], streams: StreamNumbers?,
-        prepared: CommitEncoder.Bodies? = nil, acks: (UInt64) -> [(request: AppendRequest, result: AppendResult)]
+        prepared: CommitEncoder.Bodies? = nil, chainedLengths: [Int: UInt32] = [:],
+        acks: (UInt64) -> [(request: AppendRequest, result: AppendResult)]
     ) -> EventStoreError? {
         if let failure = state.withLock({ $0.failure }) { return failure }
         // The index takes a large commit while the chain is computed, on the other core (a
@@ -560,7 +591,7 @@ public final class SegmentStore: EventStore, @unchecked Sendable {
         let alongside = records.count >= Parallel.smallRecords && !solo
         let encoded = CommitEncoder.encode(
             records, events: events, digests: digests, previous: writer.hash, maxBlockBytes: options.maxBlockBytes,
-            alongside: alongside ? index : nil, prepared: prepared)
+            alongside: alongside ? index : nil, prepared: prepared, chainedLengths: chainedLengths)
         if !alongside && !solo { index() }
         var blockStarts: [BlockRef] = []
         var length = 0

@@ -40,37 +40,72 @@ package enum JSONSyntax {
         data.withUnsafeBytes { raw -> [(key: String, value: Range<Int>)]? in
             let b = raw.bindMemory(to: UInt8.self)
             var p = Parser(b: b)
-            var out: [(key: String, value: Range<Int>)] = []
-            func at(_ c: Unicode.Scalar) -> Bool { p.i < b.count && b[p.i] == UInt8(ascii: c) }
             p.ws()
-            guard at("{") else { return nil }
+            guard let (members, end) = scanMembers(raw, from: p.i, limit: b.count) else { return nil }
+            p.i = end
+            p.ws()
+            return p.i == b.count ? members : nil
+        }
+    }
+
+    /// The members of the object whose value occupies `range` of `raw` (already checked JSON):
+    /// each key and the byte range of its value; nil if that value is not an object.
+    package static func members(_ raw: UnsafeRawBufferPointer, in range: Range<Int>) -> [(key: String, value: Range<Int>)]? {
+        scanMembers(raw, from: range.lowerBound, limit: range.upperBound)?.members
+    }
+
+    /// The members of the object starting at `start` (each key and its value's byte range) and
+    /// the offset just past its `}`; nil if no valid object starts there before `limit`.
+    private static func scanMembers(_ raw: UnsafeRawBufferPointer, from start: Int, limit: Int) -> (
+        members: [(key: String, value: Range<Int>)], end: Int
+    )? {
+        let b = raw.bindMemory(to: UInt8.self)
+        var p = Parser(b: UnsafeBufferPointer(rebasing: b[..<limit]), i: start)
+        func at(_ c: Unicode.Scalar) -> Bool { p.i < limit && b[p.i] == UInt8(ascii: c) }
+        guard at("{") else { return nil }
+        p.i += 1
+        p.ws()
+        var out: [(key: String, value: Range<Int>)] = []
+        if at("}") { return (out, p.i + 1) }
+        while true {
+            p.ws()
+            let keyStart = p.i
+            guard at("\""), p.string() == nil, let key = plainString(UnsafeRawBufferPointer(rebasing: raw[keyStart..<p.i])) else { return nil }
+            p.ws()
+            guard at(":") else { return nil }
             p.i += 1
             p.ws()
-            if at("}") {
-                p.i += 1
-            } else {
-                while true {
-                    p.ws()
-                    let keyStart = p.i
-                    guard at("\""), p.string() == nil,
-                        let key = plainString(UnsafeRawBufferPointer(rebasing: raw[keyStart..<p.i]))
-                    else { return nil }
-                    p.ws()
-                    guard at(":") else { return nil }
-                    p.i += 1
-                    p.ws()
-                    let valueStart = p.i
-                    guard p.value(depth: 1) == nil else { return nil }
-                    out.append((key, valueStart..<p.i))
-                    p.ws()
-                    if at(",") { p.i += 1; continue }
-                    guard at("}") else { return nil }
-                    p.i += 1
-                    break
-                }
-            }
+            let valueStart = p.i
+            guard p.value(depth: 1) == nil else { return nil }
+            out.append((key, valueStart..<p.i))
             p.ws()
-            return p.i == b.count ? out : nil
+            if at(",") {
+                p.i += 1
+                continue
+            }
+            return at("}") ? (out, p.i + 1) : nil
+        }
+    }
+
+    /// The byte ranges of the elements of the array whose value occupies `range` of `raw`
+    /// (already checked JSON); nil if that value is not an array.
+    package static func elements(_ raw: UnsafeRawBufferPointer, in range: Range<Int>) -> [Range<Int>]? {
+        let b = raw.bindMemory(to: UInt8.self)
+        var p = Parser(b: UnsafeBufferPointer(rebasing: b[..<range.upperBound]), i: range.lowerBound)
+        guard p.i < range.upperBound, b[p.i] == UInt8(ascii: "[") else { return nil }
+        p.i += 1
+        p.ws()
+        var out: [Range<Int>] = []
+        if p.i < range.upperBound, b[p.i] == UInt8(ascii: "]") { return out }
+        while true {
+            p.ws()
+            let start = p.i
+            guard p.value(depth: 1) == nil else { return nil }
+            out.append(start..<p.i)
+            p.ws()
+            guard p.i < range.upperBound else { return nil }
+            if b[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+            return b[p.i] == UInt8(ascii: "]") ? out : nil
         }
     }
 

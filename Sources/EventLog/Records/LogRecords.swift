@@ -7,6 +7,7 @@ public enum LogRecords {
     public static let category = "log"
     public static let repairStream = "log-repairs"
     public static let checkpointStream = "log-checkpoints"
+    public static let redactionStream = "log-redactions"
     public static let actor = "presidio:log"
 
     /// Whether `stream` belongs to the log's own records (refused to ordinary appenders).
@@ -60,11 +61,18 @@ extension UUID {
 extension LogRepair {
     /// The repairs recorded in `store`'s log, oldest first.
     public static func recorded(in store: any EventStore) async throws -> [LogRepair] {
-        var out: [LogRepair] = []
+        try await LogRecords.decoded(LogRepair.self, type: eventType, stream: LogRecords.repairStream, in: store)
+    }
+}
+
+extension LogRecords {
+    /// The records of `type` on one of the log's own streams, decoded, oldest first.
+    static func decoded<T: Decodable>(_: T.Type, type: String, stream: String, in store: any EventStore) async throws -> [T] {
+        var out: [T] = []
         var version: UInt64 = 0
         while true {
-            let page = try await store.readStream(LogRecords.repairStream, from: version, limit: 1000)
-            out += page.filter { $0.type == eventType }.compactMap { try? JSONDecoder().decode(LogRepair.self, from: $0.payload) }
+            let page = try await store.readStream(stream, from: version, limit: 1000)
+            out += page.filter { $0.type == type }.compactMap { try? JSONDecoder().decode(T.self, from: $0.payload) }
             guard let last = page.last, page.count == 1000 else { return out }
             version = last.version + 1
         }

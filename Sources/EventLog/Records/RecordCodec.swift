@@ -28,13 +28,15 @@ public enum RecordCodec {
     public static let maxSchemaVersion = UInt32(Int32.max)
 
     /// Why `event` cannot be stored, or nil. Shared by every store so they refuse the same things.
-    public static func problem(with event: ProposedEvent) -> String? {
+    public static func problem(with event: ProposedEvent, tombstones: Bool = false) -> String? {
         if let p = StreamName.problem(with: event.stream) { return "stream: \(p)" }
-        return problemBesidesStream(with: event)
+        return problemBesidesStream(with: event, tombstones: tombstones)
     }
 
     /// `problem(with:)` for an event whose stream name was checked already.
-    static func problemBesidesStream(with event: ProposedEvent) -> String? {
+    /// `tombstones`: whether a redacted payload may be stored (a verbatim copy of a redacted
+    /// log); an ordinary append may not begin its payload as a tombstone does.
+    static func problemBesidesStream(with event: ProposedEvent, tombstones: Bool = false) -> String? {
         if event.type.isEmpty { return "type: must not be empty" }
         if event.type.utf8.count > maxNameBytes { return "type: must be at most \(maxNameBytes) bytes" }
         if event.type.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F }) { return "type: must not contain spaces or control characters" }
@@ -47,6 +49,9 @@ public enum RecordCodec {
         if event.payload.count > maxPayloadBytes { return "data: must be at most \(maxPayloadBytes) bytes (got \(event.payload.count))" }
         if event.metadata.count > maxMetadataBytes { return "metadata: must be at most \(maxMetadataBytes) bytes (got \(event.metadata.count))" }
         if let p = JSONSyntax.objectProblem(event.payload) { return "data: \(p)" }
+        if !tombstones, Redaction.isRedacted(event.payload) {
+            return "data: the member \"\(Redaction.marker)\" is reserved for redaction tombstones (presidio audit redact)"
+        }
         if let p = JSONSyntax.objectProblem(event.metadata) { return "metadata: \(p)" }
         return nil
     }
@@ -118,9 +123,26 @@ public enum RecordCodec {
         withUnsafeBytes(of: previous) { p in withUnsafeBytes(of: payloadDigest) { d in FastSHA256.hash(p, header, d) } }
     }
 
-    /// Recomputes `event.hash` from the previous hash; used by `verify` for every store.
+    /// Recomputes `event.hash` from the previous hash; used by `verify` for every store. A
+    /// redacted payload is hashed as its tombstone says the original was (`Redaction.chained`).
     public static func expectedHash(of event: RecordedEvent, previous: Data) -> Data {
-        chainHash(previous: previous, header: header(of: event), payload: event.payload)
+        chainHash(previous: Digest32(previous), of: event).data
+    }
+
+    static func chainHash(previous: Digest32, of event: RecordedEvent) -> Digest32 {
+        var h = header(of: event)
+        let (digest, length) = event.payload.withUnsafeBytes { Redaction.chained($0) }
+        if length != UInt32(event.payload.count) { setPayloadLength(&h, length) }
+        return h.withUnsafeBytes { chainHash(previous: previous, header: $0, payloadDigest: digest) }
+    }
+
+    /// Overwrites the payload length, the canonical header's last field.
+    static func setPayloadLength(_ header: inout [UInt8], _ length: UInt32) {
+        let n = header.count
+        header[n - 4] = UInt8(length >> 24)
+        header[n - 3] = UInt8((length >> 16) & 0xFF)
+        header[n - 2] = UInt8((length >> 8) & 0xFF)
+        header[n - 1] = UInt8(length & 0xFF)
     }
 
     // MARK: Framed record inside a block

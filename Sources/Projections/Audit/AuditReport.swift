@@ -43,7 +43,7 @@ public struct AuditReport: Encodable, Sendable {
     public var ruleSetsFirstSeenInPeriod: [RuleSetSeen] = []
     public var ruleFiles: [RuleFileRef] = []
     public var repairs: [LogRepair] = []
-    public var redactions = 0
+    public var redactions: [LogRedaction] = []
     public var checkpoints = CheckpointFigures()
     public var verification: VerifyReport?
 
@@ -90,6 +90,8 @@ public struct AuditReport: Encodable, Sendable {
                 case "AlertReopened" where inPeriod: r.alerts.reopened += 1
                 case LogRepair.eventType where inPeriod:
                     if let repair = try? JSONDecoder().decode(LogRepair.self, from: e.payload) { r.repairs.append(repair) }
+                case LogRedaction.eventType where inPeriod:
+                    if let redaction = try? JSONDecoder().decode(LogRedaction.self, from: e.payload) { r.redactions.append(redaction) }
                 case Checkpoint.eventType:
                     if let c = try? JSONDecoder().decode(Checkpoint.self, from: e.payload) {
                         r.checkpoints.lastCheckpointPosition = max(r.checkpoints.lastCheckpointPosition ?? 0, c.position)

@@ -45,7 +45,11 @@ extension AuditReport {
             out +=
                 "- \(r.repairedAt): \(r.kind), \(r.bytes) bytes of \(r.segment) at offset \(r.offset) after position \(r.lastKeptPosition) → \(r.quarantine) (sha256 \(r.sha256)): \(r.reason)\n"
         }
-        out += "Redactions: \(redactions).\n"
+        if redactions.isEmpty { out += "No redactions recorded in the period.\n" }
+        for r in redactions {
+            out +=
+                "- \(r.redactedAt): \(cell(r.redactedBy)) redacted \(r.fields.joined(separator: ", ")) of \(r.type) at position \(r.position) (\(r.stream); original sha256 \(r.sha256)): \(cell(r.reason))\n"
+        }
         let c = checkpoints
         out +=
             "\n## Checkpoints\n\n\(c.inPeriod) signed checkpoints recorded in the period; the newest covers position \(c.lastCheckpointPosition.map(String.init) ?? "none"); "
@@ -74,7 +78,11 @@ extension AuditReport {
         for f in ruleFiles { rows.append(["ruleFiles", f.ruleSet, "sha256", f.sha256]) }
         for s in ruleSetsFirstSeenInPeriod { rows.append(["ruleSetFirstSeen", s.ruleSet, s.firstRecordedAt, String(s.firstPosition)]) }
         for r in repairs { rows.append(["repairs", r.segment, "\(r.kind) offset \(r.offset) sha256 \(r.sha256)", String(r.bytes)]) }
-        rows.append(["redactions", "", "", String(redactions)])
+        for r in redactions {
+            rows.append([
+                "redactions", String(r.position), "\(r.type) \(r.fields.joined(separator: " ")) by \(r.redactedBy): \(r.reason)", r.redactedAt,
+            ])
+        }
         rows.append(["checkpoints", "inPeriod", "", String(checkpoints.inPeriod)])
         rows.append(["checkpoints", "lastCheckpointPosition", "", checkpoints.lastCheckpointPosition.map(String.init) ?? ""])
         rows.append(["checkpoints", "uncoveredPositions", "", String(checkpoints.uncoveredPositions)])
