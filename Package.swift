@@ -70,10 +70,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Dashboard",
+            dependencies: ["Server", "Projections"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "presidio",
             dependencies: [
-                "EventLog", "EventLogPostgres", "Domain", "Projections", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "EventLog", "EventLogPostgres", "Domain", "Projections", "Server", "Dashboard",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -97,6 +103,11 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: ["presidio", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: ["Dashboard", "Projections"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

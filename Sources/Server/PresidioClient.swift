@@ -10,6 +10,9 @@ public struct PresidioClient: Sendable {
     public let token: String?
     /// Sent as `X-Presidio-Actor` (honoured for the server's local token only).
     public let actor: String?
+    /// How long one request may take, connecting included (the HTTP client retries a refused
+    /// connection until then): long for the CLI's bulk reads, short for the dashboard.
+    public var timeoutSeconds: Int64 = 300
 
     public init(baseURL: String, token: String?, actor: String? = nil) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
@@ -25,8 +28,15 @@ public struct PresidioClient: Sendable {
 
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public var description: String
+        /// Nil when the server was not reached.
         public var status: Int?
         public var body: Data?
+
+        public init(description: String, status: Int? = nil, body: Data? = nil) {
+            self.description = description
+            self.status = status
+            self.body = body
+        }
     }
 
     public func send(
@@ -48,7 +58,7 @@ public struct PresidioClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: Array(body)))
         }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeoutSeconds))
             var buffer = try await response.body.collect(upTo: 512 << 20)
             let data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
             return Reply(status: Int(response.status.code), body: data)
@@ -62,6 +72,34 @@ public struct PresidioClient: Sendable {
         let r = try await send("GET", path, query: query)
         guard r.ok else { throw Self.failure(r) }
         return r.body
+    }
+
+    /// GET of a streamed answer (the NDJSON feed): `line` is called with every complete line
+    /// as it arrives; returns when the server ends the stream.
+    public func streamLines(_ path: String, query: [(String, String)] = [], line: @Sendable (String) async -> Void) async throws {
+        var c = URLComponents(string: baseURL + path)
+        if !query.isEmpty { c?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
+        guard let url = c?.string else { throw Failure(description: "bad URL \(baseURL)\(path)") }
+        var request = HTTPClientRequest(url: url)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .hours(24 * 365))
+        } catch {
+            throw Failure(description: "cannot reach presidio at \(baseURL): \(error)")
+        }
+        guard (200..<300).contains(Int(response.status.code)) else {
+            var buffer = try await response.body.collect(upTo: 1 << 20)
+            throw Self.failure(Reply(status: Int(response.status.code), body: Data(buffer.readBytes(length: buffer.readableBytes) ?? [])))
+        }
+        var pending = [UInt8]()
+        for try await chunk in response.body {
+            pending += chunk.readableBytesView
+            while let newline = pending.firstIndex(of: 0x0A) {
+                await line(String(decoding: pending[..<newline], as: UTF8.self))
+                pending.removeSubrange(...newline)
+            }
+        }
     }
 
     public static func failure(_ r: Reply) -> Failure {

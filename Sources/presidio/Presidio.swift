@@ -9,7 +9,8 @@ struct Presidio: AsyncParsableCommand {
         abstract: "Event-sourced monitoring of the Città metropolitana di Milano's bridges, school meters and waste sites.",
         version: "0.1.0",
         subcommands: [
-            Serve.self, Tokens.self, Log.self, Submit.self, DemoData.self, ProjectionsCommand.self, Alerts.self, Queue.self, Asset.self, Audit.self,
+            Serve.self, Dash.self, Tokens.self, Log.self, Submit.self, DemoData.self, ProjectionsCommand.self, Alerts.self, Queue.self, Asset.self,
+            Audit.self,
             BackupCommand.self, RestoreCommand.self, Db.self, CatalogCommand.self, Bench.self, Debug.self,
         ]
     )
