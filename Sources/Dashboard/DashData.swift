@@ -119,8 +119,11 @@ extension AssetDetail {
             add("municipality", census["municipality"])
             add("road", census["road"])
             add("AADT", census["aadt"])
-            add("last inspection", b["lastInspection"])
-            add("finding", b["findingOn"])
+            add("last inspection", (b["inspections"] as? [[String: Any]])?.last?["on"])
+            for r in b["needs"] as? [[String: Any]] ?? [] {
+                let due = (r["due"] as? String).map { ", due \($0)" } ?? ""
+                defects.append("requires \(r["kind"] as? String ?? "?") since \(r["since"] as? String ?? "?")\(due): \(r["reason"] as? String ?? "")")
+            }
             if let att = b["attention"] as? [String: Any] {
                 for gap in att["notClassifiable"] as? [String] ?? [] { defects.append("data gap: " + gap) }
             }

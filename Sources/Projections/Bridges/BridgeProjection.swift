@@ -7,7 +7,9 @@ import Foundation
 /// alerts and the safety-assessment queue.
 public struct BridgeProjection: Projection {
     public let name = "bridges"
-    public let codeVersion = 2  // 2: poison events parked (ParkedEvents), alert texts fitted
+    /// 3: requirements derived from the facts in observation order (not filing order); several
+    /// open at once; L3 "Level 4 required"; alerts for immediate Level 4 and class rises.
+    public let codeVersion = 3
     public let rules: BridgeRules
     public var ruleSet: RuleSetInfo { rules.info }
     public let categories: Set<String> = ["bridge"]
@@ -20,28 +22,93 @@ public struct BridgeProjection: Projection {
         public var parked = ParkedEvents()
     }
 
+    /// What one Level 1 inspection found, as far as requirements go.
+    public struct InspectionFact: Codable, Sendable, Equatable {
+        public var on: String
+        public var position: UInt64
+        public var defectLevel: Int
+        /// A present G4–5 defect with PS: static safety at risk (immediate Level 4).
+        public var psSevere: Bool
+    }
+
+    public struct AssessmentFact: Codable, Sendable, Equatable {
+        public var on: String
+        public var level: Int
+        public var outcome: AssessmentOutcome
+    }
+
+    public struct SpecialFact: Codable, Sendable, Equatable {
+        public var on: String
+        public var outcome: SpecialInspectionOutcome
+    }
+
+    /// The bridge's facts, each kept with its observation date: every class and requirement is
+    /// derived from them in observation order, so filing order never matters (a form filed after
+    /// the inspection counts as one filed before it) and a back-dated fact takes its place.
     public struct Bridge: Codable, Sendable, Equatable {
         public var census: BridgeCensused
-        public var lastInspection: String?
+        public var inspections: [InspectionFact] = []
+        public var hydraulicForms: [HydraulicFormRecorded] = []
+        public var landslideForms: [LandslideFormRecorded] = []
+        public var assessments: [AssessmentFact] = []
+        public var specialInspections: [SpecialFact] = []
+        /// The class now: from the newest observed inspection and forms.
         public var attention: AttentionClass?
-        /// Date of the finding that requires an assessment, and what it requires.
-        public var findingOn: String?
-        public var immediate = false
-        public var lastL3: String?
-        public var lastL4: String?
-        public var l4Outcome: AssessmentOutcome?
-        public var specialInspection: SpecialInspectionOutcome?
-        public var specialInspectionOn: String?
         public var traffic: TrafficMeasure?
         public var loadLimitTonnes: Double?
         public var dangerAlert: String?
-        public var hydraulicForm: HydraulicFormRecorded?
-        public var landslideForm: LandslideFormRecorded?
+        /// `requirements(self)`, kept after every fact: queues and maps read it for every bridge.
+        public var needs: [Requirement] = []
+
+        public init(census: BridgeCensused) { self.census = census }
+
+        public var lastInspection: String? { inspections.last?.on }
+        public var hydraulicForm: HydraulicFormRecorded? { hydraulicForms.last }
+        public var landslideForm: LandslideFormRecorded? { landslideForms.last }
+        public var lastL4: String? { assessments.last { $0.level == 4 }?.on }
+    }
+
+    /// Something the bridge needs, since when, by when and why.
+    public struct Requirement: Codable, Sendable, Equatable {
+        public enum Kind: String, Codable, Sendable, Comparable {
+            case immediateLevel4, level4, level3, specialInspection
+            public static func < (a: Kind, b: Kind) -> Bool { a.rank < b.rank }
+            var rank: Int {
+                switch self {
+                case .immediateLevel4: 0
+                case .level4: 1
+                case .level3: 2
+                case .specialInspection: 3
+                }
+            }
+        }
+        public var kind: Kind
+        public var since: String
+        public var due: String?
+        public var reason: String
+
+        public var step: String {
+            switch kind {
+            case .immediateLevel4: "Level 4 (immediate)"
+            case .level4: "Level 4"
+            case .level3: "Level 3"
+            case .specialInspection: "special inspection (Annex D)"
+            }
+        }
     }
 
     public func initialState() -> State { State() }
 
     public func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) throws {
+        try applyFact(event, decoded, to: &s)
+        let id = String(event.stream.dropFirst("bridge-".count))
+        if event.stream.hasPrefix("bridge-"), var b = s.bridges[id] {
+            b.needs = try requirements(b)
+            s.bridges[id] = b
+        }
+    }
+
+    func applyFact(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) throws {
         switch decoded {
         case let c as BridgeCensused:
             var b = Bridge(census: c)
@@ -54,23 +121,23 @@ public struct BridgeProjection: Projection {
                     evidence: "\(risk) risk 'to verify' in the census: the \(risk) CdA cannot be classified until the L1 form is filed",
                     ruleSet: ruleSet, advisory: false, on: c.observedAt, position: event.position)
             }
+            try alertTransitions(&s, bridge: c.bridgeId, before: nil, on: c.observedAt, event: event)
         case let a as BridgeCensusAmended:
             guard var b = s.bridges[a.bridgeId] else { throw CannotApply.unknown("bridge", a.bridgeId, "census") }
+            let before = b.attention?.overall
             b.census = AssetFacts.amend(b.census, with: a.changes)
-            b.attention = try rules.attentionClass(
-                census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
+            b.attention = try currentClass(b)
             s.bridges[a.bridgeId] = b
+            try alertTransitions(&s, bridge: a.bridgeId, before: before, on: a.observedAt, event: event)
         case let i as BridgeInspected:
             guard var b = s.bridges[i.bridgeId] else { throw CannotApply.unknown("bridge", i.bridgeId, "census") }
-            let dl = rules.defectLevel(i.defects)
-            b.lastInspection = i.observedAt
-            b.attention = try rules.attentionClass(census: b.census, defectLevel: dl, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
+            let before = b.attention?.overall
+            let fact = InspectionFact(
+                on: i.observedAt, position: event.position, defectLevel: rules.defectLevel(i.defects),
+                psSevere: i.defects.contains { $0.status == .present && $0.ps && ($0.g ?? 0) >= 4 })
+            b.inspections.insert(fact, at: b.inspections.firstIndex { ($0.on, $0.position) > (fact.on, fact.position) } ?? b.inspections.count)
+            b.attention = try currentClass(b)
             let dangerous = i.defects.filter(rules.dangerousDefect.matches)
-            let psSevere = i.defects.contains { $0.status == .present && $0.ps && ($0.g ?? 0) >= 4 }
-            if (b.attention?.overall ?? 5) <= 3 || psSevere {
-                if b.findingOn == nil { b.findingOn = i.observedAt }
-                b.immediate = b.immediate || psSevere || dl == 1
-            }
             if let d = dangerous.first, b.dangerAlert == nil {
                 let id = "\(event.stream).dangerousDefect.\(event.position)"
                 s.raise(
@@ -81,41 +148,41 @@ public struct BridgeProjection: Projection {
                 b.dangerAlert = id
             }
             s.bridges[i.bridgeId] = b
+            try alertTransitions(&s, bridge: i.bridgeId, before: before, on: i.observedAt, event: event)
         case let h as HydraulicFormRecorded:
             guard var b = s.bridges[h.bridgeId] else { throw CannotApply.unknown("bridge", h.bridgeId, "census") }
-            b.hydraulicForm = h
-            b.attention = try rules.attentionClass(
-                census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: h, landslideForm: b.landslideForm)
+            let before = b.attention?.overall
+            b.hydraulicForms.insert(h, at: b.hydraulicForms.firstIndex { $0.observedAt > h.observedAt } ?? b.hydraulicForms.count)
+            b.attention = try currentClass(b)
             resolveDataGap(&s, stream: event.stream, risk: "hydraulic", on: h.observedAt, position: event.position)
             s.bridges[h.bridgeId] = b
+            try alertTransitions(&s, bridge: h.bridgeId, before: before, on: h.observedAt, event: event)
         case let l as LandslideFormRecorded:
             guard var b = s.bridges[l.bridgeId] else { throw CannotApply.unknown("bridge", l.bridgeId, "census") }
-            b.landslideForm = l
-            b.attention = try rules.attentionClass(
-                census: b.census, defectLevel: b.attention?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: l)
+            let before = b.attention?.overall
+            b.landslideForms.insert(l, at: b.landslideForms.firstIndex { $0.observedAt > l.observedAt } ?? b.landslideForms.count)
+            b.attention = try currentClass(b)
             resolveDataGap(&s, stream: event.stream, risk: "landslide", on: l.observedAt, position: event.position)
             s.bridges[l.bridgeId] = b
+            try alertTransitions(&s, bridge: l.bridgeId, before: before, on: l.observedAt, event: event)
         case let x as SpecialInspectionConcluded:
-            guard s.bridges[x.bridgeId] != nil else { throw CannotApply.unknown("bridge", x.bridgeId, "census") }
-            s.bridges[x.bridgeId]?.specialInspection = x.outcome
-            s.bridges[x.bridgeId]?.specialInspectionOn = x.observedAt
-            if x.outcome != .defectsModest, s.bridges[x.bridgeId]?.findingOn == nil { s.bridges[x.bridgeId]?.findingOn = x.observedAt }
+            guard var b = s.bridges[x.bridgeId] else { throw CannotApply.unknown("bridge", x.bridgeId, "census") }
+            let before = b.attention?.overall
+            let fact = SpecialFact(on: x.observedAt, outcome: x.outcome)
+            b.specialInspections.insert(fact, at: b.specialInspections.firstIndex { $0.on > fact.on } ?? b.specialInspections.count)
+            s.bridges[x.bridgeId] = b
+            try alertTransitions(&s, bridge: x.bridgeId, before: before, on: x.observedAt, event: event)
         case let a as AssessmentConcluded:
             guard var b = s.bridges[a.bridgeId] else { throw CannotApply.unknown("bridge", a.bridgeId, "census") }
-            if a.level == 3 {
-                b.lastL3 = a.observedAt
-                if a.outcome == .level4NotRequired { b.findingOn = nil; b.immediate = false }
-            } else {
-                b.lastL4 = a.observedAt
-                b.l4Outcome = a.outcome
-                b.findingOn = nil
-                b.immediate = false
-                if let id = b.dangerAlert {
-                    s.resolve(id, reason: "Level 4 concluded on \(a.observedAt): \(a.outcome.rawValue)", on: a.observedAt, position: event.position)
-                    b.dangerAlert = nil
-                }
+            let before = b.attention?.overall
+            let fact = AssessmentFact(on: a.observedAt, level: a.level, outcome: a.outcome)
+            b.assessments.insert(fact, at: b.assessments.firstIndex { $0.on > fact.on } ?? b.assessments.count)
+            if a.level == 4, let id = b.dangerAlert {
+                s.resolve(id, reason: "Level 4 concluded on \(a.observedAt): \(a.outcome.rawValue)", on: a.observedAt, position: event.position)
+                b.dangerAlert = nil
             }
             s.bridges[a.bridgeId] = b
+            try alertTransitions(&s, bridge: a.bridgeId, before: before, on: a.observedAt, event: event)
         case let t as TrafficMeasureChanged:
             guard var b = s.bridges[t.bridgeId] else { throw CannotApply.unknown("bridge", t.bridgeId, "census") }
             b.traffic = t.measure == .reopening ? nil : t.measure
@@ -123,6 +190,8 @@ public struct BridgeProjection: Projection {
             if t.measure == .reopening { b.loadLimitTonnes = nil }
             s.bridges[t.bridgeId] = b
         case let iv as InterventionCompleted:
+            // A repair removes the defect found, but not the assessment it requires (the
+            // requirements stand until a Level 4 concludes): only the alert on the defect resolves.
             guard var b = s.bridges[iv.bridgeId] else { throw CannotApply.unknown("bridge", iv.bridgeId, "census") }
             if [.repair, .strengthening, .replacement].contains(iv.kind), let id = b.dangerAlert {
                 s.resolve(id, reason: "\(iv.kind.rawValue) completed on \(iv.observedAt)", on: iv.observedAt, position: event.position)
@@ -139,18 +208,130 @@ public struct BridgeProjection: Projection {
         }
     }
 
+    /// The class from the newest observed inspection (defect level Basso before the first) and forms.
+    func currentClass(_ b: Bridge) throws(CannotApply) -> AttentionClass {
+        try rules.attentionClass(
+            census: b.census, defectLevel: b.inspections.last?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
+    }
+
+    /// The overall class and the immediate-L4 finding as of each date a fact was observed on,
+    /// in observation order.
+    func timeline(_ b: Bridge) throws(CannotApply) -> [(on: String, overall: Int?, immediate: Bool, defectLevel: Int)] {
+        let dates = Set(b.inspections.map(\.on) + b.hydraulicForms.map(\.observedAt) + b.landslideForms.map(\.observedAt) + [b.census.observedAt])
+            .sorted()
+        var out: [(on: String, overall: Int?, immediate: Bool, defectLevel: Int)] = []
+        for d in dates {
+            let inspection = b.inspections.last { $0.on <= d }
+            let dl = inspection?.defectLevel ?? 5
+            let a = try rules.attentionClass(
+                census: b.census, defectLevel: dl, hydraulicForm: b.hydraulicForms.last { $0.observedAt <= d },
+                landslideForm: b.landslideForms.last { $0.observedAt <= d })
+            out.append((d, a.overall, (inspection?.psSevere ?? false) || dl == 1, dl))
+        }
+        return out
+    }
+
+    /// Everything the bridge needs now, most urgent first. A requirement holds from the start of
+    /// the newest run of facts that call for it (so a routine inspection finding the same
+    /// defects again does not start a new one) until an assessment of that level concludes on
+    /// or after that start.
+    public func requirements(_ b: Bridge) throws(CannotApply) -> [Requirement] {
+        let t = try timeline(b)
+        func runStart(_ holds: (Int?, Bool) -> Bool) -> String? {
+            var start: String?
+            for e in t.reversed() {
+                guard holds(e.overall, e.immediate) else { break }
+                start = e.on
+            }
+            return start
+        }
+        func done(level: Int, since: String) -> Bool { b.assessments.contains { $0.level >= level && $0.on >= since } }
+        func due(_ since: String, days: Int) -> String? {
+            DomainTime.date(since).map { DomainTime.dayString($0.addingTimeInterval(Double(days) * 86400)) }
+        }
+        let days = rules.assessmentDueDays
+        var out: [Requirement] = []
+        if let r = immediateRequirement(b) { out.append(r) }
+        if let since = runStart({ overall, _ in overall == 1 }), !done(level: 4, since: since) {
+            out.append(Requirement(kind: .level4, since: since, due: due(since, days: days.level4), reason: "overall CdA Alta since \(since)"))
+        }
+        for x in b.specialInspections where x.outcome != .defectsModest && !done(level: 4, since: x.on) {
+            out.append(
+                Requirement(
+                    kind: .level4, since: x.on, due: due(x.on, days: days.level4),
+                    reason: "special inspection (Annex D) of \(x.on): \(x.outcome.rawValue)"))
+        }
+        for a in b.assessments where a.level == 3 && a.outcome == .level4Required && !done(level: 4, since: a.on) {
+            out.append(Requirement(kind: .level4, since: a.on, due: due(a.on, days: days.level4), reason: "Level 3 of \(a.on): Level 4 required"))
+        }
+        // A Level 4 covers a Level 3.
+        if !out.contains(where: { $0.kind == .level4 || $0.kind == .immediateLevel4 }) {
+            if let since = runStart({ overall, _ in (overall ?? 5) <= 3 }), !done(level: 3, since: since) {
+                let cls = t.last?.overall.map { rules.name($0) } ?? "?"
+                out.append(Requirement(kind: .level3, since: since, due: due(since, days: days.level3), reason: "overall CdA \(cls) since \(since)"))
+            }
+        }
+        if b.census.postTensioned && b.specialInspections.isEmpty {
+            out.append(
+                Requirement(
+                    kind: .specialInspection, since: b.census.observedAt, due: nil,
+                    reason: "post-tensioned deck: an Annex D special inspection is required"))
+        }
+        return out.sorted { ($0.kind, $0.since) < ($1.kind, $1.since) }
+    }
+
+    /// The immediate Level 4 (the Alto override, a G4–5 PS defect) from the newest run of
+    /// inspections that found one, unless a Level 4 concluded since. Inspections alone decide
+    /// it, so it costs no class computation (every fact applied asks it, for the alerts).
+    func immediateRequirement(_ b: Bridge) -> Requirement? {
+        var since: InspectionFact?
+        for i in b.inspections.reversed() {
+            guard i.psSevere || i.defectLevel == 1 else { break }
+            since = i
+        }
+        guard let since, !b.assessments.contains(where: { $0.level == 4 && $0.on >= since.on }) else { return nil }
+        let due = DomainTime.date(since.on).map { DomainTime.dayString($0.addingTimeInterval(Double(rules.assessmentDueDays.immediate) * 86400)) }
+        return Requirement(
+            kind: .immediateLevel4, since: since.on, due: due,
+            reason: since.psSevere
+                ? "defect G4–5 with PS on \(since.on): static safety at risk" : "defect level Alto on \(since.on) → overall Alta (override)")
+    }
+
+    /// Alerts on transitions a fact caused: an immediate Level 4 appearing (the override, a
+    /// G4–5 PS defect), and the overall class rising to Alta or Medio-Alta; each resolves when
+    /// its condition ends.
+    func alertTransitions(
+        _ s: inout State, bridge id: String, before: Int?, on day: String, event: RecordedEvent
+    ) throws(CannotApply) {
+        guard let b = s.bridges[id] else { return }
+        let stream = "bridge-\(id)"
+        let immediate = immediateRequirement(b)
+        let firingImmediate = s.alerts.values.first { $0.asset == stream && $0.rule == "bridge.immediateLevel4" && $0.state == .firing }
+        if let immediate, firingImmediate == nil {
+            s.raise(
+                "\(stream).immediateLevel4.\(event.position)", rule: "bridge.immediateLevel4", asset: stream, severity: .critical,
+                evidence: "\(immediate.reason): Level 4 due \(immediate.due ?? "–")", ruleSet: ruleSet,
+                advisory: rules.advisory.contains("defectLevel"), on: day, position: event.position)
+        } else if immediate == nil, let a = firingImmediate {
+            s.resolve(a.id, reason: "Level 4 concluded (or the finding no longer holds) as of \(day)", on: day, position: event.position)
+        }
+        let overall = b.attention?.overall ?? 5
+        let firingClass = s.alerts.values.first { $0.asset == stream && $0.rule == "bridge.classRaised" && $0.state == .firing }
+        // A class a census sets is no change (the Level 4 or 3 it needs is queued).
+        if let before, overall <= 2, overall < before {
+            if let a = firingClass { s.resolve(a.id, reason: "superseded: class now \(rules.name(overall))", on: day, position: event.position) }
+            s.raise(
+                "\(stream).classRaised.\(event.position)", rule: "bridge.classRaised", asset: stream, severity: overall == 1 ? .critical : .warning,
+                evidence: "overall CdA \(rules.name(before)) → \(rules.name(overall)) (\(event.type) of \(day))",
+                ruleSet: ruleSet, advisory: rules.advisory.contains("overallRule"), on: day, position: event.position)
+        } else if overall > 2, let a = firingClass {
+            s.resolve(a.id, reason: "overall CdA now \(rules.name(overall))", on: day, position: event.position)
+        }
+    }
+
     /// What the bridge needs next, with its due date.
     public func nextStep(_ b: Bridge) -> (step: String, due: String?) {
-        let special = b.census.postTensioned && b.specialInspection == nil
-        if let f = b.findingOn, let d = DomainTime.date(f) {
-            let needsL4 =
-                b.immediate || b.attention?.overall == 1 || b.specialInspection == .defectsRequireLevel4
-                || b.specialInspection == .testsInconclusiveLevel4
-            let days = b.immediate ? rules.assessmentDueDays.immediate : needsL4 ? rules.assessmentDueDays.level4 : rules.assessmentDueDays.level3
-            let due = DomainTime.dayString(d.addingTimeInterval(Double(days) * 86400))
-            return (needsL4 ? (b.immediate ? "Level 4 (immediate)" : "Level 4") : "Level 3", due)
-        }
-        if special { return ("special inspection (Annex D)", nil) }
+        if let r = b.needs.first { return (r.step, r.due) }
         let cls = b.attention?.overall ?? 5
         if let last = b.lastInspection.flatMap(DomainTime.date) {
             let months = rules.inspectionFrequencyMonths[max(1, min(rules.inspectionFrequencyMonths.count, cls)) - 1]
@@ -205,33 +386,31 @@ public struct SafetyQueueEntry: Codable, Sendable, Equatable {
 }
 
 extension BridgeProjection {
-    /// Bridges that need a Level 3/4 assessment: override/PS cases first, then overall class,
-    /// defect level, exposure, traffic, and the age of the finding.
+    /// Bridges that need something (Level 3/4, an Annex D special inspection): immediate cases
+    /// first, then assessments before special inspections alone, overall class, defect level,
+    /// exposure, traffic, and the age of the requirement. Every open requirement is in `reasons`.
     public func safetyQueue(_ state: State, today: Date) -> [SafetyQueueEntry] {
         var rows: [(key: [Double], entry: SafetyQueueEntry)] = []
         for b in state.bridges.values {
-            guard let a = b.attention, let f = b.findingOn, let overall = a.overall else { continue }
-            let (step, due) = nextStep(b)
-            let age = max(0, today.timeIntervalSince(DomainTime.date(f) ?? today) / 86400)
-            var reasons: [String] = []
-            if b.immediate {
-                reasons.append(a.override ? "defect level Alto → overall Alta (override)" : "defect G4–5 with PS: static safety at risk")
-            }
+            let needs = b.needs
+            guard let a = b.attention, let overall = a.overall, let first = needs.first else { continue }
+            let since = needs.filter { $0.kind == first.kind }.map(\.since).min() ?? first.since
+            let age = max(0, today.timeIntervalSince(DomainTime.date(since) ?? today) / 86400)
+            var reasons = needs.map { "\($0.step): \($0.reason)\($0.due.map { d in ", due \(d)" } ?? "")" }
             reasons.append(
                 "overall CdA \(rules.name(overall)); defect level \(rules.name(a.defectLevel)); exposure \(rules.name(a.exposure)); AADT \(b.census.aadt)"
             )
-            reasons.append(String(format: "finding of %@ (%.0f days ago)", f, age))
             if let t = b.traffic { reasons.append("traffic measure in force: \(t.rawValue)\(b.loadLimitTonnes.map { " \($0) t" } ?? "")") }
-            let overdue = due.flatMap(DomainTime.date).map { $0 < today } ?? false
-            if overdue, let due { reasons.append("assessment due \(due): overdue") }
+            let overdue = first.due.flatMap(DomainTime.date).map { $0 < today } ?? false
+            if overdue, let due = first.due { reasons.append("\(first.step) due \(due): overdue") }
+            let tier: Double = first.kind == .immediateLevel4 ? 0 : first.kind == .specialInspection ? 2 : 1
             rows.append(
                 (
-                    [b.immediate ? 0 : 1, Double(overall), Double(a.defectLevel), Double(a.exposure), -Double(b.census.aadt), -age],
+                    [tier, Double(overall), Double(a.defectLevel), Double(a.exposure), -Double(b.census.aadt), -age],
                     SafetyQueueEntry(
                         rank: 0, bridgeId: b.census.bridgeId, name: b.census.name, municipality: b.census.municipality, overall: rules.name(overall),
-                        defectLevel: rules.name(a.defectLevel), step: step, due: due, overdue: overdue, reasons: reasons,
-                        advisory: !rules.advisory.isEmpty,
-                        ruleSet: ruleSet.label)
+                        defectLevel: rules.name(a.defectLevel), step: first.step, due: first.due, overdue: overdue,
+                        reasons: reasons, advisory: !rules.advisory.isEmpty, ruleSet: ruleSet.label)
                 ))
         }
         rows.sort { x, y in x.key != y.key ? x.key.lexicographicallyPrecedes(y.key) : x.entry.bridgeId < y.entry.bridgeId }
