@@ -32,6 +32,12 @@ extension BridgeRules {
 
     func band(_ x: Double, _ thresholds: [Double]) -> Int { thresholds.firstIndex(where: { x <= $0 }) ?? thresholds.count }
 
+    /// The longest-span band, each bound in its band or the next as the rule file says.
+    func spanBand(_ x: Double) -> Int {
+        let inclusive = spanBandsUpperInclusive ?? spanBandsMetres.map { _ in true }
+        return spanBandsMetres.indices.first { x < spanBandsMetres[$0] || (inclusive[$0] && x == spanBandsMetres[$0]) } ?? spanBandsMetres.count
+    }
+
     /// The chain of bridges.md §4.2 for one census record and defect level.
     public func attentionClass(
         census c: BridgeCensused, defectLevel dl: Int, hydraulicForm: HydraulicFormRecorded? = nil, landslideForm: LandslideFormRecorded? = nil
@@ -54,7 +60,7 @@ extension BridgeRules {
         let key = "\(c.material.rawValue).\(c.staticScheme.rawValue)"
         let row = schemeVulnerability[key] ?? schemeVulnerability["default"] ?? []
         let longest = c.spanLengths.max() ?? c.totalLength
-        let v4 = try row.cell(band(longest, spanBandsMetres) + 1, "schemeVulnerability.\(key)")
+        let v4 = try row.cell(spanBand(longest) + 1, "schemeVulnerability.\(key)")
         trace.append(
             String(format: "V4 = scheme[%@][longest span %.1f m] = %@", schemeVulnerability[key] == nil ? "default" : key, longest, name(v4)))
         let v5 = c.spans > manySpansAbove ? max(1, v4 - 1) : v4
@@ -62,7 +68,7 @@ extension BridgeRules {
         let v = try combinedVulnerability.cell(v5, "combinedVulnerability").cell(v2, "combinedVulnerability[V5]")
         trace.append("V = combined[V5][V2] = \(name(v))")
         // Exposure.
-        let tgm = c.aadt >= exposure.aadtAltaAtLeast ? 1 : c.aadt >= exposure.aadtMediaAtLeast ? 2 : 3
+        let tgm = exposure.aadtClass(c.aadt)
         let meanSpan = c.totalLength / Double(max(1, c.spans))
         let spanClass = meanSpan > exposure.meanSpanLargeAbove ? 1 : meanSpan > exposure.meanSpanMediumAbove ? 2 : 3
         var e = tgm + spanClass - 1

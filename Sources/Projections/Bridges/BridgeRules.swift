@@ -31,9 +31,19 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
     }
     public struct Exposure: Codable, Sendable {
         public var aadtAltaAtLeast: Int
-        public var aadtMediaAtLeast: Int
+        /// v1: AADT from this on is Media (so exactly 10,000 was Media: a boundary error).
+        public var aadtMediaAtLeast: Int?
+        /// v2 on: AADT above this is Media; up to it, Bassa (brief §4.2: "Bassa ≤10 000").
+        public var aadtMediaAbove: Int?
         public var meanSpanLargeAbove: Double
         public var meanSpanMediumAbove: Double
+
+        /// The TGM class: 1 Alta, 2 Media, 3 Bassa.
+        public func aadtClass(_ aadt: Int) -> Int {
+            if aadt >= aadtAltaAtLeast { return 1 }
+            if let above = aadtMediaAbove { return aadt > above ? 2 : 3 }
+            return aadt >= (aadtMediaAtLeast ?? Int.max) ? 2 : 3
+        }
     }
     public struct CodeVulnerability: Codable, Sendable {
         public var salts: [String: [Int]]
@@ -88,6 +98,9 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
     public var codeVulnerability: CodeVulnerability
     public var schemeVulnerability: [String: [Int]]
     public var spanBandsMetres: [Double]
+    /// v2 on: whether each band's upper bound belongs to it (brief §4.2: "≤5 / 5–15 / 15–25 /
+    /// ≥25 m", so 25 m is in the last band); v1 has none, every bound inclusive.
+    public var spanBandsUpperInclusive: [Bool]?
     public var manySpansAbove: Int
     public var combinedVulnerability: [[Int]]
     public var exposure: Exposure
@@ -122,6 +135,12 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
         if schemeVulnerability["default"] == nil { p.append("schemeVulnerability.default: is required") }
         for (k, v) in schemeVulnerability { classes(v, "schemeVulnerability.\(k)", count: spanBandsMetres.count + 1) }
         if spanBandsMetres != spanBandsMetres.sorted() { p.append("spanBandsMetres: must be increasing") }
+        if let inclusive = spanBandsUpperInclusive, inclusive.count != spanBandsMetres.count {
+            p.append("spanBandsUpperInclusive: must have one flag per bound in spanBandsMetres")
+        }
+        if (exposure.aadtMediaAtLeast == nil) == (exposure.aadtMediaAbove == nil) {
+            p.append("exposure: give exactly one of aadtMediaAtLeast (v1) and aadtMediaAbove")
+        }
         if combinedVulnerability.count != 5 { p.append("combinedVulnerability: must be 5×5") }
         for (i, row) in combinedVulnerability.enumerated() { classes(row, "combinedVulnerability[\(i)]", count: 5) }
         if structuralTable.count != 5 { p.append("structuralTable: must be 5×5×5") }
