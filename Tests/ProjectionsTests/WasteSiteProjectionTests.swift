@@ -84,13 +84,53 @@ struct WasteSiteProjectionTests {
             #expect(quantity.severity == .critical && quantity.advisory)
             let fire = try #require(alerts.first { $0.rule == "wastesite.fire" })
             #expect(fire.state == .firing && fire.severity == .warning)
-            // "detection: nonVerificabile" raises nothing.
+            // "detection: nonVerificabile" raises nothing, but it is a knowledge gap: it keeps a
+            // follow-up due after the follow-up of 2024-07-10 (which did not check it), and so
+            // does the fire of 2024-08-03, which no visit has followed yet.
             #expect(!alerts.contains { $0.rule.hasSuffix("detection") })
             let site = try #require(r.state.sites["WS0001"])
             #expect(site.openItems.isEmpty)
-            #expect(site.followUpDue == nil)
+            #expect(site.unverifiedItems == ["detection"])
+            #expect(site.followUpDue == "2024-08-09")
+            #expect(site.openFires.values.sorted() == ["2024-08-03"])
             #expect(site.sanctions == 1)
         }
+    }
+
+    /// Issue 15, waste sites 1, 2, 5.
+    @Test func aFireWaitsForAVisitGapsScheduleOneAndZeroTonneAreasAreOverQuantity() async throws {
+        let rules = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: Paths.rules)
+        let p = WasteSiteProjection(rules: rules)
+        var feeder = Feeder(p)
+        var site = try JSONDecoder().decode(WasteSiteRegistered.self, from: try Paths.example("WasteSiteRegistered.v1"))
+        site.areas[1].authorisedTonnes = 0  // A2: authorised for 0 t
+        try feeder.feed(site)
+        var inspection = try JSONDecoder().decode(WasteSiteInspected.self, from: try Paths.example("WasteSiteInspected.v1"))
+        for k in inspection.items.keys { inspection.items[k]?.outcome = .conforme }
+        inspection.items["detection"]?.outcome = .nonVerificabile
+        inspection.measured = [.init(areaId: "A1", tonnes: 50), .init(areaId: "A2", tonnes: 3)]
+        try feeder.feed(inspection)
+        let quantity = try #require(feeder.state.alerts.values.first { $0.rule == "wastesite.nonCompliance.quantity" })
+        #expect(quantity.state == .firing && quantity.evidence.contains("3.0 t in area A2, authorised for 0 t"))
+        var s = try #require(feeder.state.sites["WS0001"])
+        #expect(s.unverifiedItems == ["detection"] && s.followUpDue == "2024-07-18")
+        // A fire: its alert waits for a visit; the visit after it resolves it.
+        try feeder.feed(try JSONDecoder().decode(WasteSiteFireReported.self, from: try Paths.example("WasteSiteFireReported.v1")))
+        let fire = try #require(feeder.state.alerts.values.first { $0.rule == "wastesite.fire" })
+        #expect(fire.state == .firing && fire.evidence.contains("follow-up visit is due"))
+        var visit = try JSONDecoder().decode(WasteSiteFollowUpRecorded.self, from: try Paths.example("WasteSiteFollowUpRecorded.v1"))
+        visit.observedAt = "2024-08-01"  // before the fire: not the visit it waits for
+        visit.resolvedItems = []
+        try feeder.feed(visit)
+        #expect(feeder.state.alerts[fire.id]?.state == .firing)
+        visit.observedAt = "2024-08-20"
+        visit.resolvedItems = [.detection]
+        try feeder.feed(visit)
+        #expect(feeder.state.alerts[fire.id]?.state == .resolved)
+        #expect(feeder.state.alerts[fire.id]?.resolution == "visit of 2024-08-20 after the fire of 2024-08-03")
+        s = try #require(feeder.state.sites["WS0001"])
+        #expect(s.unverifiedItems.isEmpty && s.openFires.isEmpty)
+        #expect(s.followUpDue == "2024-09-19")  // the 0 t over-quantity (critical) is still open
     }
 
     @Test func alertsArePublishedOnceEvenByADuplicatedWorker() async throws {

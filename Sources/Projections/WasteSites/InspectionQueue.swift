@@ -53,6 +53,14 @@ extension WasteSiteProjection {
                 score += w.openNonCompliance * sev
                 reasons.append(String(format: "open non-compliances: %@ (+%.2f)", open.map(\.key).joined(separator: ", "), w.openNonCompliance * sev))
             }
+            if !site.unverifiedItems.isEmpty {
+                reasons.append(
+                    "not verifiable at the last inspection (a knowledge gap, to check at the follow-up): \(site.unverifiedItems.joined(separator: ", "))"
+                )
+            }
+            if !site.openFires.isEmpty {
+                reasons.append("no visit since the fire of \(site.openFires.values.sorted().joined(separator: ", "))")
+            }
             if let fire = site.fires.last, let d = DomainTime.date(fire), today.timeIntervalSince(d) <= Double(rules.recentFireDays) * 86400 {
                 score += w.recentFire
                 reasons.append(String(format: "fire on %@ (+%.2f)", fire, w.recentFire))

@@ -6,7 +6,10 @@ import Foundation
 /// fire alerts, and the inspection queue (waste-sites brief §4.3–4.4).
 public struct WasteSiteProjection: Projection {
     public let name = "wastesites"
-    public let codeVersion = 3  // 2: sites keep their location (GeoJSON layer); 3: poison events parked
+    /// 2: sites keep their location (GeoJSON layer); 3: poison events parked; 4: a fire and a
+    /// "non verificabile" item schedule a follow-up visit, the fire alert resolves only with a
+    /// visit, storage in an area authorised for 0 t is over-quantity.
+    public let codeVersion = 4
     public let rules: WasteSiteRules
     public var ruleSet: RuleSetInfo { rules.info }
     public let categories: Set<String> = ["wastesite"]
@@ -40,6 +43,10 @@ public struct WasteSiteProjection: Projection {
         /// Largest measured / authorised ratio at the last inspection.
         public var quantityRatio: Double = 0
         public var fires: [String] = []
+        /// The fire alerts no visit has followed yet: alert id → day of the fire.
+        public var openFires: [String: String] = [:]
+        /// Checklist items an inspection could not verify: knowledge gaps, not compliance.
+        public var unverifiedItems: [String] = []
         public var sanctions = 0
         public var location: GeoPoint?
     }
@@ -61,8 +68,16 @@ public struct WasteSiteProjection: Projection {
             site.lastInspection = i.observedAt
             site.inspections += 1
             site.quantityRatio = i.measured.compactMap { m in site.authorisedTonnes[m.areaId].map { $0 > 0 ? m.tonnes / $0 : 0 } }.max() ?? 0
+            // Waste in an area authorised for 0 t is over-quantity whatever the checklist says.
+            let unauthorised = i.measured.filter { $0.tonnes > 0 && site.authorisedTonnes[$0.areaId] == 0 }
+            site.unverifiedItems = []
             for item in ChecklistItem.allCases {
-                guard let check = i.items[item.rawValue] else { continue }
+                guard var check = i.items[item.rawValue] else { continue }
+                if item == .quantity, !unauthorised.isEmpty {
+                    check.outcome = .nonConforme
+                    let stored = unauthorised.map { String(format: "%.1f t in area %@, authorised for 0 t", $0.tonnes, $0.areaId) }
+                    check.note = ([check.note].compactMap { $0 } + stored).joined(separator: "; ")
+                }
                 switch check.outcome {
                 case .nonConforme where site.openItems[item.rawValue] == nil:
                     let id = "\(event.stream).nonCompliance.\(item.rawValue).\(event.position)"
@@ -89,9 +104,11 @@ public struct WasteSiteProjection: Projection {
                             open.alertId, reason: "inspection of \(i.observedAt): \(item.rawValue) conforme", on: i.observedAt,
                             position: event.position)
                     }
-                default: break
+                case .nonVerificabile:
+                    site.unverifiedItems.append(item.rawValue)
                 }
             }
+            resolveFires(&s, &site, visitedOn: i.observedAt, position: event.position)
             updateFollowUp(&site, from: i.observedAt)
             s.sites[i.siteId] = site
         case let f as WasteSiteFollowUpRecorded:
@@ -103,26 +120,44 @@ public struct WasteSiteProjection: Projection {
                 }
             }
             site.followUpDue = nil
+            site.unverifiedItems.removeAll { item in f.resolvedItems.contains { $0.rawValue == item } }
+            resolveFires(&s, &site, visitedOn: f.observedAt, position: event.position)
             updateFollowUp(&site, from: f.observedAt)
             s.sites[f.siteId] = site
         case let x as WasteSiteSanctioned:
             s.sites[x.siteId]?.sanctions += 1
         case let fire as WasteSiteFireReported:
-            guard s.sites[fire.siteId] != nil else { throw CannotApply.unknown("waste site", fire.siteId, "registration") }
+            guard var site = s.sites[fire.siteId] else { throw CannotApply.unknown("waste site", fire.siteId, "registration") }
             let day = String(fire.observedAt.prefix(10))
-            s.sites[fire.siteId]?.fires.append(day)
+            let id = "\(event.stream).fire.\(event.position)"
+            site.fires.append(day)
+            site.openFires[id] = day
             s.raise(
-                "\(event.stream).fire.\(event.position)", rule: "wastesite.fire", asset: event.stream,
+                id, rule: "wastesite.fire", asset: event.stream,
                 severity: fire.severity == .importante ? .critical : .warning,
-                evidence: "fire (\(fire.severity.rawValue)) on \(fire.observedAt): \(fire.description)",
+                evidence: "fire (\(fire.severity.rawValue)) on \(fire.observedAt): \(fire.description); a follow-up visit is due",
                 ruleSet: ruleSet, advisory: false, on: day, at: fire.observedAt, position: event.position)
+            updateFollowUp(&site, from: day)
+            s.sites[fire.siteId] = site
         default: break
         }
     }
 
-    /// A critical non-compliance needs a follow-up visit within `followUpDays`.
+    /// A visit (inspection or follow-up) on or after a fire closes the fire's alert: only a
+    /// visit says the site is safe again.
+    func resolveFires(_ s: inout State, _ site: inout Site, visitedOn day: String, position: UInt64) {
+        let visit = String(day.prefix(10))
+        for (id, fireDay) in site.openFires where fireDay <= visit {
+            s.resolve(id, reason: "visit of \(visit) after the fire of \(fireDay)", on: visit, position: position)
+            site.openFires[id] = nil
+        }
+    }
+
+    /// A follow-up visit is due within `followUpDays` of a critical non-compliance, of an item
+    /// that could not be verified (a knowledge gap), or of a fire no visit has followed yet.
     func updateFollowUp(_ site: inout Site, from day: String) {
-        let critical = site.openItems.keys.contains { rules.criticalItems.contains($0) }
+        let critical =
+            site.openItems.keys.contains { rules.criticalItems.contains($0) } || !site.unverifiedItems.isEmpty || !site.openFires.isEmpty
         if !critical {
             site.followUpDue = nil
         } else if site.followUpDue == nil, let d = DomainTime.date(day) {
