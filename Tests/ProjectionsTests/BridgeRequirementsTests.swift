@@ -139,6 +139,18 @@ struct BridgeRequirementsTests {
         #expect(raised.count == 1 && raised[0].severity == .critical && raised[0].evidence.contains("→ Alta"))
     }
 
+    @Test func anOutOfScopeBridgeWithACriticalDefectIsQueued() throws {
+        var c = try Self.census()
+        c.spans = 1
+        c.spanLengths = [5.5]
+        c.totalLength = 5.5  // ≤ 6 m: outside the Linee Guida, no class
+        let (p, s) = try Self.project([c, try Self.inspection("2024-03-12", [T.defect(g: 5, k1: 1, k2: 1, ps: true)])])
+        #expect(s.bridges["MI0001"]?.attention?.overall == nil)
+        let q = p.safetyQueue(s, today: DomainTime.date("2024-06-01")!)
+        #expect(q.map(\.step) == ["Level 4 (immediate)"] && q[0].overall == "not classifiable")
+        #expect(q[0].reasons.contains { $0.contains("outside the Linee Guida") })
+    }
+
     @Test func annexDIsQueuedAloneAndBesideAnotherRequirement() throws {
         let today = DomainTime.date("2024-12-01")!
         var (p, s) = try Self.project([try Self.census(postTensioned: true), try Self.inspection("2024-03-12", [T.defect(g: 2, k2: 0.5)])])

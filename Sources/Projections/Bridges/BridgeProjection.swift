@@ -392,14 +392,18 @@ extension BridgeProjection {
     public func safetyQueue(_ state: State, today: Date) -> [SafetyQueueEntry] {
         var rows: [(key: [Double], entry: SafetyQueueEntry)] = []
         for b in state.bridges.values {
+            // An out-of-scope bridge (total span ≤ 6 m) has no class but is queued for what its
+            // inspections found (a G4–5 PS defect): it sorts after the classified ones of its tier.
             let needs = b.needs
-            guard let a = b.attention, let overall = a.overall, let first = needs.first else { continue }
+            guard let a = b.attention, let first = needs.first else { continue }
+            let overall = a.overall ?? 6
             let since = needs.filter { $0.kind == first.kind }.map(\.since).min() ?? first.since
             let age = max(0, today.timeIntervalSince(DomainTime.date(since) ?? today) / 86400)
             var reasons = needs.map { "\($0.step): \($0.reason)\($0.due.map { d in ", due \(d)" } ?? "")" }
-            reasons.append(
-                "overall CdA \(rules.name(overall)); defect level \(rules.name(a.defectLevel)); exposure \(rules.name(a.exposure)); AADT \(b.census.aadt)"
-            )
+            let cls =
+                a.overall.map { rules.name($0) }
+                ?? (a.outOfScope ? "not classifiable (total span ≤ 6 m, outside the Linee Guida)" : "not classifiable")
+            reasons.append("overall CdA \(cls); defect level \(rules.name(a.defectLevel)); exposure \(rules.name(a.exposure)); AADT \(b.census.aadt)")
             if let t = b.traffic { reasons.append("traffic measure in force: \(t.rawValue)\(b.loadLimitTonnes.map { " \($0) t" } ?? "")") }
             let overdue = first.due.flatMap(DomainTime.date).map { $0 < today } ?? false
             if overdue, let due = first.due { reasons.append("\(first.step) due \(due): overdue") }
@@ -408,7 +412,8 @@ extension BridgeProjection {
                 (
                     [tier, Double(overall), Double(a.defectLevel), Double(a.exposure), -Double(b.census.aadt), -age],
                     SafetyQueueEntry(
-                        rank: 0, bridgeId: b.census.bridgeId, name: b.census.name, municipality: b.census.municipality, overall: rules.name(overall),
+                        rank: 0, bridgeId: b.census.bridgeId, name: b.census.name, municipality: b.census.municipality,
+                        overall: a.overall.map { rules.name($0) } ?? "not classifiable",
                         defectLevel: rules.name(a.defectLevel), step: first.step, due: first.due, overdue: overdue,
                         reasons: reasons, advisory: !rules.advisory.isEmpty, ruleSet: ruleSet.label)
                 ))
