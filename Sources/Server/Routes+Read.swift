@@ -257,10 +257,28 @@ extension PresidioRoutes {
                 try await Task.sleep(nanoseconds: 20_000_000)
             }
         }
-        let observed = (obj["observedAt"] as? String) ?? ISO8601DateFormatter().string(from: Date())
+        // Now, in the form the catalogue declares for this action (a resolution is dated, an
+        // acknowledgement and a reopening are timed): a timestamp for all three refused every
+        // resolution sent without observedAt.
+        let dated = Catalog.entry(kind: kind)?.type.fields.first { $0.name == "observedAt" }.map { if case .date = $0.type { true } else { false } }
+        let observed = (obj["observedAt"] as? String) ?? (dated == true ? DomainTime.dayString(Date()) : ISO8601DateFormatter().string(from: Date()))
         let payload: [String: Any] = ["alertId": a.id, "observedAt": observed, field: text!]
         let json = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
         return try await idempotent(r, c, principal: p, fingerprint: Data("\(kind)\n".utf8) + json) { submissionId in
+            // The lifecycle: acknowledge or resolve a firing alert, reopen a resolved one (checked
+            // here, inside the idempotent step, so a retry of an accepted action is still a 200).
+            let now = try model().alert(id: id) ?? a
+            let (allowed, verb) =
+                switch kind {
+                case "alert-acknowledgement": (now.state == .firing, "acknowledged")
+                case "alert-resolution": (now.state == .firing, "resolved")
+                default: (now.state == .resolved, "reopened")
+                }
+            guard allowed else {
+                throw APIProblem(
+                    .conflict, "alert \(id) is \(now.state.rawValue): it cannot be \(verb); nothing was appended",
+                    problems: [Problem("id", .inconsistent, "the alert is \(now.state.rawValue)")])
+            }
             let res = try await Submitter(store: env.store, cache: env.facts).submit(
                 kind: kind, json: json, actor: actor(p, r), submissionId: submissionId)
             return try await accepted(res)

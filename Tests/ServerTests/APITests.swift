@@ -178,6 +178,12 @@ struct APITests {
                 return ((a.json["acknowledgements"] as? [[String: Any]]) ?? []).contains { $0["by"] as? String == "test engineer" }
             }
             #expect(acked)
+            // The lifecycle: a firing alert cannot be reopened; a resolved one cannot be resolved again.
+            let head = try await h.store.headPosition()
+            let reopenFiring = try await client.execute(
+                uri: "/v1/alerts/\(id)/reopen", method: .post, headers: h.headers(.engineer), body: buffer(#"{"reason":"x"}"#))
+            #expect(reopenFiring.status == .conflict && reopenFiring.text.contains("is firing"), "\(reopenFiring.text)")
+            #expect(try await h.store.headPosition() == head)
 
             // The auditor's view of the same facts: the acknowledgement in the bridge's history
             // (with the engineer as actor), in a replay, and counted in the report.
@@ -193,6 +199,22 @@ struct APITests {
             #expect(report.text.contains("alerts,acknowledged,,1"), "\(report.text)")
             let bad = try await client.execute(uri: "/v1/audit/replay?asOf=yesterday", method: .get, headers: h.headers(.auditor))
             #expect(bad.status == .badRequest && bad.text.contains("asOf"))
+
+            // Resolved by a person, it cannot be resolved again; it can be reopened.
+            let resolved = try await client.execute(
+                uri: "/v1/alerts/\(id)/resolve", method: .post, headers: h.headers(.engineer), body: buffer(#"{"reason":"L4 concluded"}"#))
+            #expect(resolved.status == .created, "\(resolved.text)")
+            #expect(
+                try await eventually {
+                    let a = try await client.execute(uri: "/v1/alerts/\(id)", method: .get, headers: h.headers(.auditor))
+                    return a.json["state"] as? String == "resolved"
+                })
+            let twice = try await client.execute(
+                uri: "/v1/alerts/\(id)/resolve", method: .post, headers: h.headers(.engineer), body: buffer(#"{"reason":"again"}"#))
+            #expect(twice.status == .conflict && twice.text.contains("is resolved"), "\(twice.text)")
+            let reopened = try await client.execute(
+                uri: "/v1/alerts/\(id)/reopen", method: .post, headers: h.headers(.engineer), body: buffer(#"{"reason":"defect seen again"}"#))
+            #expect(reopened.status == .created, "\(reopened.text)")
 
             // Paging the alert list one at a time meets every alert once, in the order of the full list.
             let full = try await client.execute(uri: "/v1/alerts?limit=1000", method: .get, headers: h.headers(.engineer))
