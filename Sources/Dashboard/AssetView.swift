@@ -26,7 +26,7 @@ public enum AssetView {
     static func lines(_ s: DashState) -> [(String, Style)] {
         guard let a = s.asset else { return [("loading \(s.assetId ?? "")…", .muted)] }
         var out: [(String, Style)] = []
-        for (k, v) in a.summary {
+        for (k, v) in a.summary.map({ ($0.name, $0.value) }) {
             out.append((k.padding(toLength: 16, withPad: " ", startingAt: 0) + v, k == "class" ? DashRender.classStyle(v) : .plain))
         }
         if !a.hourly.isEmpty {

@@ -39,23 +39,7 @@ public final class DashClient: Sendable {
     }
 
     /// Every alert, page by page (firing, acknowledged and resolved: the header counts them all).
-    public func alerts() async throws -> [AlertRow] {
-        var out: [AlertRow] = []
-        var cursor: String?
-        repeat {
-            var q = [("limit", "1000")]
-            if let cursor { q.append(("cursor", cursor)) }
-            let data = try await api.get("/v1/alerts", query: q)
-            struct Page: Decodable {
-                var items: [AlertRow]
-                var nextCursor: String?
-            }
-            let page = try JSONDecoder().decode(Page.self, from: data)
-            out += page.items
-            cursor = page.nextCursor
-        } while cursor != nil && out.count < 1_000_000
-        return out
-    }
+    public func alerts() async throws -> [AlertRow] { try await api.allPages("/v1/alerts", of: AlertRow.self) }
 
     public func safety() async throws -> [SafetyRow] {
         struct Q: Decodable { var entries: [SafetyRow] }

@@ -67,8 +67,12 @@ public struct AssetDetail: Equatable, Sendable {
             self.recordedAt = recordedAt
         }
     }
+    public struct Line: Equatable, Sendable {
+        public var name: String
+        public var value: String
+    }
     public var id: String
-    public var summary: [(String, String)]
+    public var summary: [Line]
     public var why: [String]
     public var defects: [String]
     public var alerts: [AlertRow]
@@ -77,17 +81,12 @@ public struct AssetDetail: Equatable, Sendable {
     public var hourly: [Double]
     public var unit: String?
 
-    public static func == (a: AssetDetail, b: AssetDetail) -> Bool {
-        a.id == b.id && a.summary.map { $0.0 + "=" + $0.1 } == b.summary.map { $0.0 + "=" + $0.1 } && a.why == b.why && a.defects == b.defects
-            && a.alerts == b.alerts && a.events == b.events && a.hourly == b.hourly && a.unit == b.unit
-    }
-
     public init(
         id: String, summary: [(String, String)] = [], why: [String] = [], defects: [String] = [], alerts: [AlertRow] = [], events: [Event] = [],
         hourly: [Double] = [], unit: String? = nil
     ) {
         self.id = id
-        self.summary = summary
+        self.summary = summary.map { Line(name: $0.0, value: $0.1) }
         self.why = why
         self.defects = defects
         self.alerts = alerts

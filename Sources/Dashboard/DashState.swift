@@ -3,6 +3,11 @@ import Projections
 
 /// Everything the dashboard shows, as a value: keys and API answers go in through `update`,
 /// effects (requests, quitting) come out, and the views are drawn from it alone.
+public struct MapCursor: Equatable, Sendable {
+    public var x = 0
+    public var y = 0
+}
+
 public struct DashState: Equatable, Sendable {
     public enum View: String, CaseIterable, Sendable {
         case alerts
@@ -63,7 +68,8 @@ public struct DashState: Equatable, Sendable {
     /// Selected row per list view, and the first row shown.
     public var selected: [View: Int] = [:]
     var top: [View: Int] = [:]
-    public var mapCursor = (x: 0, y: 0)
+    /// The map cursor, in cells from the map's centre.
+    public var mapCursor = MapCursor()
     public var assetScroll = 0
 
     public var connected = true
@@ -73,14 +79,6 @@ public struct DashState: Equatable, Sendable {
     public init(width: Int = 80, height: Int = 24) {
         self.width = width
         self.height = height
-    }
-
-    public static func == (a: DashState, b: DashState) -> Bool {
-        a.view == b.view && a.back == b.back && a.width == b.width && a.height == b.height && a.mode == b.mode && a.input == b.input
-            && a.search == b.search && a.filter == b.filter && a.sort == b.sort && a.alerts == b.alerts && a.safety == b.safety
-            && a.inspection == b.inspection && a.points == b.points && a.assetId == b.assetId && a.asset == b.asset
-            && a.selected == b.selected && a.top == b.top && a.mapCursor == b.mapCursor && a.assetScroll == b.assetScroll
-            && a.connected == b.connected && a.status == b.status && a.message == b.message && a.visibleAlerts == b.visibleAlerts
     }
 
     /// Municipality of an asset, from the map layers (a meter's is its building's).

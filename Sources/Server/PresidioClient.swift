@@ -45,10 +45,7 @@ public struct PresidioClient: Sendable {
     )
         async throws -> Reply
     {
-        var c = URLComponents(string: baseURL + path)
-        if !query.isEmpty { c?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
-        guard let url = c?.string else { throw Failure(description: "bad URL \(baseURL)\(path)") }
-        var request = HTTPClientRequest(url: url)
+        var request = HTTPClientRequest(url: try url(path, query))
         request.method = HTTPMethod(rawValue: method)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let actor { request.headers.add(name: "X-Presidio-Actor", value: actor) }
@@ -67,6 +64,26 @@ public struct PresidioClient: Sendable {
         }
     }
 
+    func url(_ path: String, _ query: [(String, String)]) throws -> String {
+        var c = URLComponents(string: baseURL + path)
+        if !query.isEmpty { c?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
+        guard let url = c?.string else { throw Failure(description: "bad URL \(baseURL)\(path)") }
+        return url
+    }
+
+    /// Every item of a cursor-paged list (`{"items": […], "nextCursor": …}`), 1,000 a page.
+    public func allPages<Item: Decodable>(_ path: String, query: [(String, String)] = [], of _: Item.Type) async throws -> [Item] {
+        var out: [Item] = []
+        var cursor: String?
+        repeat {
+            let page = try JSONDecoder().decode(
+                CursorPage<Item>.self, from: try await get(path, query: query + [("limit", "1000")] + (cursor.map { [("cursor", $0)] } ?? [])))
+            out += page.items
+            cursor = page.nextCursor
+        } while cursor != nil
+        return out
+    }
+
     /// GET that must succeed; a problem+json answer becomes a one-line failure.
     public func get(_ path: String, query: [(String, String)] = []) async throws -> Data {
         let r = try await send("GET", path, query: query)
@@ -77,10 +94,7 @@ public struct PresidioClient: Sendable {
     /// GET of a streamed answer (the NDJSON feed): `line` is called with every complete line
     /// as it arrives; returns when the server ends the stream.
     public func streamLines(_ path: String, query: [(String, String)] = [], line: @Sendable (String) async -> Void) async throws {
-        var c = URLComponents(string: baseURL + path)
-        if !query.isEmpty { c?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
-        guard let url = c?.string else { throw Failure(description: "bad URL \(baseURL)\(path)") }
-        var request = HTTPClientRequest(url: url)
+        var request = HTTPClientRequest(url: try url(path, query))
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let response: HTTPClientResponse
         do {
@@ -107,4 +121,10 @@ public struct PresidioClient: Sendable {
         let detail = obj?["detail"] as? String ?? String(decoding: r.body.prefix(300), as: UTF8.self)
         return Failure(description: "server answered \(r.status): \(detail)", status: r.status, body: r.body)
     }
+}
+
+/// One page of a cursor-paged list.
+struct CursorPage<Item: Decodable>: Decodable {
+    var items: [Item]
+    var nextCursor: String?
 }

@@ -24,22 +24,10 @@ struct Alerts: AsyncParsableCommand {
     func run() async throws {
         var alerts: [AlertRecord]
         if let client = remote.client(options.store) {
-            alerts = []
-            var cursor: String?
-            repeat {
-                var q: [(String, String)] = [("limit", "1000")]
-                if let state { q.append(("state", state)) }
-                if let domain { q.append(("domain", domain)) }
-                if let cursor { q.append(("cursor", cursor)) }
-                let data = try await client.get("/v1/alerts", query: q)
-                struct Page: Decodable {
-                    var items: [AlertRecord]
-                    var nextCursor: String?
-                }
-                let page = try JSONDecoder().decode(Page.self, from: data)
-                alerts += page.items
-                cursor = page.nextCursor
-            } while cursor != nil
+            var q: [(String, String)] = []
+            if let state { q.append(("state", state)) }
+            if let domain { q.append(("domain", domain)) }
+            alerts = try await client.allPages("/v1/alerts", query: q, of: AlertRecord.self)
         } else {
             alerts = try await options.readModel().alerts
                 .filter { a in state.map { a.state.rawValue == $0 } ?? true }

@@ -47,21 +47,23 @@ package struct RedactionLedger: Sendable {
 
     package init() {}
 
-    /// Notes one verified record.
+    /// Notes one verified record (its stream's bytes, as the raw scan has them).
     package mutating func note(position: UInt64, stream: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
+        note(position: position, isRedactionRecord: stream.elementsEqual(Self.streamBytes), payload: payload)
+    }
+
+    package mutating func note(_ e: RecordedEvent) {
+        e.payload.withUnsafeBytes { note(position: e.position, isRedactionRecord: e.stream == LogRecords.redactionStream, payload: $0) }
+    }
+
+    private mutating func note(position: UInt64, isRedactionRecord: Bool, payload: UnsafeRawBufferPointer) {
         if Redaction.looksRedacted(payload) {
             tombstones.append(position)
             fieldsOf[position] = Set(Redaction.tombstone(of: Data(payload))?.fields ?? [])
         }
-        if stream.count == Self.streamBytes.count, stream.elementsEqual(Self.streamBytes),
-            let r = try? JSONDecoder().decode(LogRedaction.self, from: Data(payload))
-        {
+        if isRedactionRecord, let r = try? JSONDecoder().decode(LogRedaction.self, from: Data(payload)) {
             recorded[r.position, default: []].formUnion(r.fields)
         }
-    }
-
-    package mutating func note(_ e: RecordedEvent) {
-        e.payload.withUnsafeBytes { p in Array(e.stream.utf8).withUnsafeBytes { s in note(position: e.position, stream: s, payload: p) } }
     }
 
     /// Adds what was found to an intact report (and makes it not intact for an unrecorded tombstone).

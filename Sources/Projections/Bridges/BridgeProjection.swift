@@ -246,29 +246,27 @@ public struct BridgeProjection: Projection {
             return start
         }
         func done(level: Int, since: String) -> Bool { b.assessments.contains { $0.level >= level && $0.on >= since } }
-        func due(_ since: String, days: Int) -> String? {
-            DomainTime.date(since).map { DomainTime.dayString($0.addingTimeInterval(Double(days) * 86400)) }
-        }
         let days = rules.assessmentDueDays
         var out: [Requirement] = []
         if let r = immediateRequirement(b) { out.append(r) }
         if let since = runStart({ overall, _ in overall == 1 }), !done(level: 4, since: since) {
-            out.append(Requirement(kind: .level4, since: since, due: due(since, days: days.level4), reason: "overall CdA Alta since \(since)"))
+            out.append(Requirement(kind: .level4, since: since, due: dueDate(since, days: days.level4), reason: "overall CdA Alta since \(since)"))
         }
         for x in b.specialInspections where x.outcome != .defectsModest && !done(level: 4, since: x.on) {
             out.append(
                 Requirement(
-                    kind: .level4, since: x.on, due: due(x.on, days: days.level4),
+                    kind: .level4, since: x.on, due: dueDate(x.on, days: days.level4),
                     reason: "special inspection (Annex D) of \(x.on): \(x.outcome.rawValue)"))
         }
         for a in b.assessments where a.level == 3 && a.outcome == .level4Required && !done(level: 4, since: a.on) {
-            out.append(Requirement(kind: .level4, since: a.on, due: due(a.on, days: days.level4), reason: "Level 3 of \(a.on): Level 4 required"))
+            out.append(Requirement(kind: .level4, since: a.on, due: dueDate(a.on, days: days.level4), reason: "Level 3 of \(a.on): Level 4 required"))
         }
         // A Level 4 covers a Level 3.
         if !out.contains(where: { $0.kind == .level4 || $0.kind == .immediateLevel4 }) {
             if let since = runStart({ overall, _ in (overall ?? 5) <= 3 }), !done(level: 3, since: since) {
                 let cls = t.last?.overall.map { rules.name($0) } ?? "?"
-                out.append(Requirement(kind: .level3, since: since, due: due(since, days: days.level3), reason: "overall CdA \(cls) since \(since)"))
+                out.append(
+                    Requirement(kind: .level3, since: since, due: dueDate(since, days: days.level3), reason: "overall CdA \(cls) since \(since)"))
             }
         }
         if b.census.postTensioned && b.specialInspections.isEmpty {
@@ -290,9 +288,8 @@ public struct BridgeProjection: Projection {
             since = i
         }
         guard let since, !b.assessments.contains(where: { $0.level == 4 && $0.on >= since.on }) else { return nil }
-        let due = DomainTime.date(since.on).map { DomainTime.dayString($0.addingTimeInterval(Double(rules.assessmentDueDays.immediate) * 86400)) }
         return Requirement(
-            kind: .immediateLevel4, since: since.on, due: due,
+            kind: .immediateLevel4, since: since.on, due: dueDate(since.on, days: rules.assessmentDueDays.immediate),
             reason: since.psSevere
                 ? "defect G4–5 with PS on \(since.on): static safety at risk" : "defect level Alto on \(since.on) → overall Alta (override)")
     }
@@ -327,6 +324,11 @@ public struct BridgeProjection: Projection {
         } else if overall > 2, let a = firingClass {
             s.resolve(a.id, reason: "overall CdA now \(rules.name(overall))", on: day, position: event.position)
         }
+    }
+
+    /// `days` after a day, as a day.
+    func dueDate(_ since: String, days: Int) -> String? {
+        DomainTime.date(since).map { DomainTime.dayString($0.addingTimeInterval(Double(days) * 86400)) }
     }
 
     /// What the bridge needs next, with its due date.
