@@ -144,7 +144,8 @@ public enum DashRender {
         list(
             s, &b, rows: rows, view: .queueSafety, empty: "the safety-assessment queue is empty",
             cells: { r in
-                [(String(r.rank), .plain), (r.bridgeId, .plain), (r.overall, classStyle(r.overall))]
+                // A provisional class (forms or census data missing) is marked "*".
+                [(String(r.rank), .plain), (r.bridgeId, .plain), (r.overall + (r.provisional ? "*" : ""), classStyle(r.overall))]
                     + (wide ? [(r.defectLevel, classStyle(r.defectLevel))] : []) + [
                         (r.step, r.step.contains("immediate") ? Style(fg: .red, bold: true) : .plain),
                         (r.due ?? "–", r.overdue ? Style(fg: .red) : .plain),

@@ -58,7 +58,9 @@ extension PresidioRoutes {
                         properties: [
                             "id": .s(a.id), "name": .s(a.name), "municipality": .s(a.municipality), "road": .s(b.census.road),
                             "km": .n(b.census.kmStart),
-                            "classOfAttention": .opt(a.class), "state": .s(a.state), "firingAlerts": .i(a.firingAlerts),
+                            "classOfAttention": .opt(a.class), "classProvisional": .b(b.attention?.provisional ?? false),
+                            "classMissing": .opt(b.attention.flatMap { $0.missing.isEmpty ? nil : $0.missing.joined(separator: "; ") }),
+                            "state": .s(a.state), "firingAlerts": .i(a.firingAlerts),
                             "lastInspection": .opt(b.lastInspection),
                             "nextStep": .s(step), "due": .opt(due), "trafficMeasure": .opt(b.traffic?.rawValue),
                         ]))
@@ -101,6 +103,8 @@ extension PresidioRoutes {
         var municipality: String
         var location: GeoPoint
         var classOfAttention: String?
+        /// The class waits for forms or census data and may still get worse.
+        var classProvisional: Bool
         var lastInspection: String?
         var trafficMeasure: String?
         var loadLimitTonnes: Double?
@@ -121,6 +125,7 @@ extension PresidioRoutes {
         return PublicBridge(
             id: "bridge-\(b.census.bridgeId)", name: b.census.name, road: b.census.road, km: b.census.kmStart, municipality: b.census.municipality,
             location: b.census.location, classOfAttention: b.attention?.overall.flatMap { classes.indices.contains($0 - 1) ? classes[$0 - 1] : nil },
+            classProvisional: b.attention?.provisional ?? false,
             lastInspection: b.lastInspection, trafficMeasure: b.traffic?.rawValue, loadLimitTonnes: b.loadLimitTonnes)
     }
 

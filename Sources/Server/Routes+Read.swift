@@ -15,6 +15,8 @@ extension PresidioRoutes {
         var municipality: String
         /// Bridges: Class of Attention; waste sites: hazard grade; meters: kind; buildings: heating-free "building".
         var `class`: String?
+        /// Bridges: the class waits for forms or census data (named in the asset's `missing`).
+        var provisional: Bool?
         /// `alert` when any alert is firing, else `normal`; bridges not classifiable: `unclassified`.
         var state: String
         var firingAlerts: Int
@@ -33,6 +35,7 @@ extension PresidioRoutes {
             out.append(
                 AssetSummary(
                     id: id, domain: "bridge", name: b.census.name, municipality: b.census.municipality, class: cls,
+                    provisional: b.attention?.provisional,
                     state: state(id, classified: cls != nil),
                     firingAlerts: firing[id, default: 0], location: b.census.location))
         }

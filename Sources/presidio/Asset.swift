@@ -57,11 +57,14 @@ struct Asset: AsyncParsableCommand {
             )
             if let a = b.attention {
                 print("  last inspection: \(b.lastInspection ?? "none")")
-                print("  Class of Attention: \(view.attentionClass ?? "not classifiable")\(a.override ? " (override: defect level Alto)" : "")")
+                print(
+                    "  Class of Attention: \(view.attentionClass ?? "not classifiable")\(a.override ? " (override: defect level Alto)" : "")\(a.provisional ? " — provisional, waiting for \(a.missing.joined(separator: ", "))" : "")"
+                )
                 for t in a.trace { print("    · \(t)") }
                 for g in a.notClassifiable { print("    ? \(g)") }
             }
             print("  next step: \(view.nextStep ?? "-")\(view.due.map { ", due \($0)" } ?? "")")
+            for n in b.needs.dropFirst() { print("  also needs: \(n.step)\(n.due.map { ", due \($0)" } ?? "") (\(n.reason))") }
             if let t = b.traffic { print("  traffic measure: \(t.rawValue)\(b.loadLimitTonnes.map { " \($0) t" } ?? "")") }
         }
         if let site = view.site {

@@ -14,10 +14,11 @@ struct DemoData: AsyncParsableCommand {
         abstract: "Generate the city data set (deterministic per seed) into the store, or as NDJSON with --out.",
         discussion: """
             517 bridges with census and 1–5 years of inspections, 703 waste sites with inspection histories, and
-            ~250 school buildings × 4 meters read every 15 minutes, ending 2026-01-01, with injected anomalies
+            ~250 school buildings × 4 meters read every 15 minutes, ending yesterday (or before --end), with injected anomalies
             (water leaks, stuck meters, counter regressions, rollovers, gaps, spikes, heating out of season, drift,
-            dangerous bridge defects, non-compliant sites, fires). Their ground truth goes to --truth. Every event is
-            validated like a submission before it is appended.
+            dangerous bridge defects, non-compliant sites, fires), forms 28/29, Level 3/4 assessments, repairs and
+            maintenance. Their ground truth goes to --truth. Every event is validated like a submission before it
+            is appended. The same seed and --end give the same data set.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -28,17 +29,20 @@ struct DemoData: AsyncParsableCommand {
     @Option(help: "Ground-truth NDJSON file (default: beside --out, or ground-truth.ndjson in the data folder).") var truth: String?
     @Option(help: "Events per atomic append.") var batch: Int = 2000
     @Option(help: "Number of school buildings (4 meters each).") var buildings: Int = 250
+    @Option(help: "The day after the data set's last day (YYYY-MM-DD, UTC; default today, so the data end yesterday).") var end: String?
 
     func validate() throws {
         if years != nil && days != nil { throw ValidationError("give --years or --days, not both") }
         if let years, years < 1 || years > 20 { throw ValidationError("--years must be 1…20") }
         if let days, days < 1 || days > 7300 { throw ValidationError("--days must be 1…7300") }
         if batch < 1 || batch > 100_000 { throw ValidationError("--batch must be 1…100000") }
+        if let end, DomainTime.date(end) == nil { throw ValidationError("--end must be a day as YYYY-MM-DD (got '\(end)')") }
     }
 
     func run() async throws {
         var options = CityGenerator.Options(seed: seed, days: days ?? (years ?? 1) * 365)
         options.buildings = buildings
+        options.end = end.flatMap(DomainTime.date) ?? DomainTime.date(DomainTime.dayString(Date()))!
         let generator = CityGenerator(options: options)
         let truthPath =
             truth

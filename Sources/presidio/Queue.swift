@@ -57,7 +57,8 @@ struct Queue: AsyncParsableCommand {
             for o in rows {
                 print(
                     o.bridgeId + "  " + (o.overall ?? "n/c").padded(11) + "  " + (o.lastInspection ?? "never     ")
-                        + "  " + (o.due ?? "-") + String(format: "  %12d  ", o.daysOverdue) + o.name)
+                        + "  " + (o.due ?? "-") + String(format: "  %12d  ", o.daysOverdue) + o.name
+                        + (o.step == "periodic inspection" ? "" : " (\(o.step))"))
             }
             print("\(rows.count) bridges shown; rule set \(label) (frequencies advisory)")
         }
@@ -77,11 +78,11 @@ struct Queue: AsyncParsableCommand {
             print("RANK  BRIDGE  CdA          DEFECTS      NEXT STEP             DUE         WHY")
             for e in queue {
                 print(
-                    String(format: "%4d  ", e.rank) + e.bridgeId + "  " + e.overall.padded(11) + "  "
+                    String(format: "%4d  ", e.rank) + e.bridgeId + "  " + (e.overall + (e.provisional ? "*" : "")).padded(11) + "  "
                         + e.defectLevel.padded(11) + "  " + e.step.padded(20)
                         + "  " + (e.due ?? "-").padded(10) + (e.overdue ? "!" : " ") + " " + e.reasons.joined(separator: "; "))
             }
-            print("rule set \(label) (advisory: LG tables to be verified against the official text); ! = overdue")
+            print("rule set \(label) (advisory: LG tables to be verified against the official text); ! = overdue; * = provisional class")
         }
     }
 

@@ -36,9 +36,9 @@ enum Fixture {
 
     static func safety() -> [SafetyRow] {
         let json = """
-            [{"rank":1,"bridgeId":"MI0001","name":"Ponte 1","municipality":"Milano","overall":"Alta","defectLevel":"Alta","step":"Level 4 (immediate)",
+            [{"rank":1,"bridgeId":"MI0001","name":"Ponte 1","municipality":"Milano","overall":"Alta","provisional":false,"missing":[],"defectLevel":"Alta","step":"Level 4 (immediate)",
               "due":"2026-10-31","overdue":true,"reasons":["defect G4–5 with PS: static safety at risk","finding of 2026-10-01 (60 days ago)"],"advisory":true,"ruleSet":"bridges/v1"},
-             {"rank":2,"bridgeId":"MI0002","name":"Ponte 2","municipality":"Cassano d'Adda","overall":"Medio-Alta","defectLevel":"Media",
+             {"rank":2,"bridgeId":"MI0002","name":"Ponte 2","municipality":"Cassano d'Adda","overall":"Medio-Alta","provisional":true,"missing":["form 28 (hydraulic)"],"defectLevel":"Media",
               "step":"Level 3","due":"2027-04-01","overdue":false,"reasons":["overall CdA Medio-Alta"],"advisory":true,"ruleSet":"bridges/v1"}]
             """
         return try! JSONDecoder().decode([SafetyRow].self, from: Data(json.utf8))

@@ -38,7 +38,7 @@ struct AuditTests {
         #expect(outputs[0..<6].elementsEqual(outputs[6..<12]))
         let first = try JSONSerialization.jsonObject(with: outputs[0]) as! [String: Any]
         let files = first["ruleFiles"] as! [[String: String]]
-        #expect(files.map { $0["ruleSet"]! } == ["bridges/v2", "meters/v1", "wastesites/v1"])
+        #expect(files.map { $0["ruleSet"]! } == ["bridges/v3", "meters/v1", "wastesites/v2"])
         #expect(files.allSatisfy { $0["sha256"]!.count == 64 })
         await #expect(throws: RuleSetError.self) {
             _ = try await AuditReplay.replay(store: store, rulesDirectory: Paths.rules, limit: .head, versions: ["bridges": 99])
@@ -102,14 +102,14 @@ struct AuditTests {
         try await set.saveSnapshots()
         set = try ProjectionSet(store: store, rulesDirectory: rules, snapshots: snapshots)
         #expect(try await set.restore().values.allSatisfy { $0 })
-        let path = rules + "/bridges/v2.json"
+        let path = rules + "/bridges/v3.json"
         try (try String(contentsOfFile: path, encoding: .utf8) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         set = try ProjectionSet(store: store, rulesDirectory: rules, snapshots: snapshots)
         await #expect {
             _ = try await set.restore()
         } throws: { e in
             guard let e = e as? RuleSetError else { return false }
-            return e.file.hasSuffix("bridges/v2.json") && e.description.contains("without a new version") && e.description.contains("v3.json")
+            return e.file.hasSuffix("bridges/v3.json") && e.description.contains("without a new version") && e.description.contains("v4.json")
         }
     }
 

@@ -27,6 +27,9 @@ struct BridgeRequirementsTests {
         i.observedAt = on
         i.defects = defects
         i.criticalElements = []
+        i.access = .full
+        i.spansInspected = 2
+        i.bothElevations = true
         return i
     }
 

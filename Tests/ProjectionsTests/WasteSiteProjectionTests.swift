@@ -21,7 +21,7 @@ struct TempDir {
 struct RuleSetTests {
     @Test func theShippedWasteSiteRulesLoad() throws {
         let r = try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: Paths.rules)
-        #expect(r.info.label == "wastesites/v1")
+        #expect(r.info.label == "wastesites/v2")
         #expect(r.info.advisory.contains("queueWeights"))
         #expect(r.followUpDays == 30)
     }
@@ -243,6 +243,83 @@ struct WasteSiteProjectionTests {
         #expect(q[0].reasons.contains { $0.hasPrefix("fire on 2025-04-01") })
         #expect(q[0].reasons.contains { $0.hasPrefix("stored 150% of the authorised amount") })
         #expect(q[1].reasons.contains { $0.contains("last inspected") })
-        #expect(q.allSatisfy { $0.advisory && $0.ruleSet == "wastesites/v1" })
+        #expect(q.allSatisfy { $0.advisory && $0.ruleSet == "wastesites/v2" })
+    }
+}
+
+/// Issue 15, waste sites 3 and 4: the hazard grade is derived, the declared one shown beside it;
+/// a required CPI missing or expired raises an alert and weighs in the queue; the DM 26/7/2022
+/// adaptation deadline weighs as it nears.
+@Suite("Waste sites: derived hazard grade, fire certificate, DM 26/7/2022")
+struct WasteSiteGradeTests {
+    static func site(_ edit: (inout WasteSiteRegistered) -> Void = { _ in }) throws -> WasteSiteRegistered {
+        var s = try JSONDecoder().decode(WasteSiteRegistered.self, from: try Paths.example("WasteSiteRegistered.v1"))
+        edit(&s)
+        return s
+    }
+
+    static func project(_ events: [any DomainEvent]) throws -> (WasteSiteProjection, WasteSiteProjection.State) {
+        let p = WasteSiteProjection(rules: try RuleSetLoader.load(WasteSiteRules.self, name: "wastesites", directory: Paths.rules))
+        var feeder = Feeder(p)
+        for e in events { try feeder.feed(e) }
+        return (p, feeder.state)
+    }
+
+    @Test func theGradeIsDerivedFromTheRegistryAndHistoryAndTheDeclaredOneIsShown() throws {
+        // Small, mostly inert, treating (not only storing): basso whatever the operator declared.
+        let small = try Self.site {
+            $0.hazardGrade = .alto; $0.combustibleShare = 0.01; $0.footprintM2 = 900; $0.indoorM2 = 200; $0.operations = ["R13", "R5"]
+        }
+        var (p, s) = try Self.project([small])
+        var site = try #require(s.sites["WS0001"])
+        #expect(site.hazardGrade == .basso && site.declaredGrade == .alto)
+        #expect(site.gradeReasons.first == "derived grade basso: 0 points (alto from 4, medio from 2); declared alto")
+        let q = try #require(p.inspectionQueue(s, today: DomainTime.date("2020-01-01")!).first)
+        #expect(q.hazardGrade == "basso" && q.declaredGrade == "alto")
+        #expect(q.reasons.contains { $0.hasPrefix("declared grade alto, derived basso") })
+        // The example: 336 t of combustibles (over 5 t), 6,400 m², treating as well as storing:
+        // medio, though declared alto.
+        (p, s) = try Self.project([try Self.site()])
+        site = try #require(s.sites["WS0001"])
+        #expect(site.hazardGrade == .medio && site.gradeReasons.contains { $0.hasPrefix("336 t of combustible waste authorised") })
+        // History counts: a fire makes a small site medio, and a large storage-only one alto.
+        var fire = try JSONDecoder().decode(WasteSiteFireReported.self, from: try Paths.example("WasteSiteFireReported.v1"))
+        fire.siteId = "WS0001"
+        (p, s) = try Self.project([small, fire])
+        #expect(s.sites["WS0001"]?.hazardGrade == .medio)
+        (p, s) = try Self.project([try Self.site { $0.operations = ["R13"] }, fire])
+        #expect(s.sites["WS0001"]?.hazardGrade == .alto)
+    }
+
+    @Test func aRequiredCertificateMissingOrExpiredRaisesAnAlertThatAnInspectionInOrderResolves() throws {
+        let expired = try Self.site {
+            $0.cpiStatus = .expired; $0.fireRuleAdaptation = .adapting
+        }
+        var inspection = try JSONDecoder().decode(WasteSiteInspected.self, from: try Paths.example("WasteSiteInspected.v1"))
+        for k in inspection.items.keys { inspection.items[k]?.outcome = .conforme }
+        var (p, s) = try Self.project([expired])
+        let alert = try #require(s.alerts.values.first { $0.rule == "wastesite.fireCertificate" })
+        #expect(alert.state == .firing && alert.severity == .critical)
+        #expect(alert.evidence.contains("expired") && alert.evidence.contains("activity 70") && alert.evidence.contains("VVF"))
+        let q = try #require(p.inspectionQueue(s, today: DomainTime.date("2027-06-01")!).first)
+        #expect(q.reasons.contains("fire certificate (CPI) expired (+2.00)"))
+        #expect(q.reasons.contains { $0.hasPrefix("DM 26/7/2022 adaptation (adapting) due 2027-11-09, 161 days left") })
+        let later = try #require(p.inspectionQueue(s, today: DomainTime.date("2028-01-01")!).first)
+        #expect(later.reasons.contains { $0.hasPrefix("DM 26/7/2022 adaptation (adapting) past its deadline 2027-11-09") })
+        #expect(later.score > q.score)
+        (p, s) = try Self.project([expired, inspection])
+        #expect(s.alerts[alert.id]?.state == .resolved && s.sites["WS0001"]?.cpiStatus == .valid)
+        // "Not required" declared by a site over the thresholds is a warning; a small site is not asked.
+        (p, s) = try Self.project([try Self.site { $0.cpiStatus = .notRequired }])
+        #expect(s.alerts.values.first { $0.rule == "wastesite.fireCertificate" }?.severity == .warning)
+        (p, s) = try Self.project([
+            try Self.site {
+                $0.cpiStatus = .notRequired; $0.footprintM2 = 800
+            }
+        ])
+        #expect(!s.alerts.values.contains { $0.rule == "wastesite.fireCertificate" })
+        // An exempt site (valid CPI) has no adaptation deadline.
+        (p, s) = try Self.project([try Self.site()])
+        #expect(!(p.inspectionQueue(s, today: DomainTime.date("2027-06-01")!).first?.reasons.contains { $0.contains("DM 26/7/2022") } ?? true))
     }
 }

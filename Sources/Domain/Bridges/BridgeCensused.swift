@@ -41,6 +41,12 @@ public struct BridgeCensused: DomainEvent {
     public var topography: TopographicCategory
     public var hydraulicRisk: RiskFlag
     public var landslideRisk: RiskFlag
+    /// Designed to seismic criteria (brief §4.3, L0 form). Absent: the seismic class is not
+    /// classifiable, never assumed either way.
+    public var seismicDesign: Bool? = nil
+    /// Seismic vulnerability elements present (brief §4.3: e.g. short bearing seats, no
+    /// restraints). Absent: as `seismicDesign`.
+    public var seismicVulnerabilityElements: Bool? = nil
 
     public var assetId: String { bridgeId }
 
@@ -80,6 +86,10 @@ public struct BridgeCensused: DomainEvent {
         Field("topography", TopographicCategory.spec),
         Field("hydraulicRisk", RiskFlag.spec),
         Field("landslideRisk", RiskFlag.spec),
+        .optional("seismicDesign", .boolean, "designed to seismic criteria; absent leaves the seismic class not classifiable"),
+        .optional(
+            "seismicVulnerabilityElements", .boolean,
+            "seismic vulnerability elements present (short seats, no restraints…); absent leaves the seismic class not classifiable"),
     ]
 
     public static let fields: [Field] = [Fields.bridgeId, Fields.observedDate] + censusFields

@@ -31,7 +31,7 @@ enum WasteSiteHistory {
             }
             let registeredDay = DomainTime.date(String(format: "2018-%02d-%02d", r.int(1...12), r.int(1...28)))!
             let footprint = (r.range(800...(high ? 25000 : 6000))).rounded()
-            let site = WasteSiteRegistered(
+            var site = WasteSiteRegistered(
                 siteId: id, observedAt: DomainTime.dayString(registeredDay),
                 operatorName: "\(r.pick(Names.operators)) \(town.name.split(separator: " ").first ?? "") S.r.l.", municipality: town.name,
                 location: GeoPoint(
@@ -43,6 +43,11 @@ enum WasteSiteHistory {
                 indoorM2: r.chance(0.6) ? (footprint * r.range(0.1...0.6)).rounded() : nil,
                 cpiStatus: r.weighted([(CPIStatus.valid, 70.0), (.notRequired, 15), (.expired, 10), (.missing, 5)]),
                 hazardGrade: high ? .alto : r.weighted([(HazardGrade.medio, 50.0), (.basso, 50)]))
+            // DM 26/7/2022 status (own stream: the rest of the seed's data set stays as it was).
+            var h = SeededRandom(seed: seed, label: "wastesite-fire-rule-\(id)")
+            site.fireRuleAdaptation =
+                site.cpiStatus == .valid ? (h.chance(0.7) ? .exempt : .adapted) : h.weighted([(FireRuleAdaptation.adapting, 70.0), (.adapted, 30)])
+            if h.chance(0.05) { site.fireRuleAdaptation = nil }
             out.append(.init(day: registeredDay, kind: "wastesite", event: site))
 
             // Inspections: 1–3 a year from 2019, more for high-risk sites; some sites are sloppy.

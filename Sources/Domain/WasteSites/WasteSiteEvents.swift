@@ -2,6 +2,10 @@ public enum Authorisation: String, Codable, Sendable, CaseIterable { case art208
 public enum CPIStatus: String, Codable, Sendable, CaseIterable { case valid, expired, missing, notRequired }
 public enum HazardGrade: String, Codable, Sendable, CaseIterable { case alto, medio, basso }
 public enum CheckOutcome: String, Codable, Sendable, CaseIterable { case conforme, nonConforme, nonVerificabile }
+/// Where a site stands with the fire-prevention rule for waste plants, DM Interno 26/7/2022
+/// (brief §4.1): a site registered since it took force follows it (`newSite`); an existing one
+/// has `adapted`, is `exempt` (it already held a valid CPI/SCIA), or is `adapting` by the deadline.
+public enum FireRuleAdaptation: String, Codable, Sendable, CaseIterable { case newSite, adapted, exempt, adapting }
 public enum FireSeverity: String, Codable, Sendable, CaseIterable { case importante, lieve }
 
 /// The quick-check sheet items (waste-sites brief §4.3).
@@ -35,7 +39,10 @@ public struct WasteSiteRegistered: DomainEvent {
     public var footprintM2: Double
     public var indoorM2: Double?
     public var cpiStatus: CPIStatus
+    /// As declared at registration: Presidio derives its own from the registry (and shows both).
     public var hazardGrade: HazardGrade
+    /// Absent: not known (a knowledge gap for a site without a valid CPI).
+    public var fireRuleAdaptation: FireRuleAdaptation? = nil
     public var assetId: String { siteId }
 
     static let eer = FieldType.string(minLength: 6, maxLength: 7, pattern: "[0-9]{6}\\*?")
@@ -59,7 +66,8 @@ public struct WasteSiteRegistered: DomainEvent {
         Field("footprintM2", .number(min: 1, max: 1e7)),
         .optional("indoorM2", .number(min: 0, max: 1e7)),
         Field("cpiStatus", CPIStatus.spec, "fire certificate (DPR 151/2011)"),
-        Field("hazardGrade", HazardGrade.spec),
+        Field("hazardGrade", HazardGrade.spec, "as declared; Presidio derives its own from the registry and shows both"),
+        .optional("fireRuleAdaptation", FireRuleAdaptation.spec, "DM 26/7/2022 status: newSite, adapted, exempt (valid CPI/SCIA), adapting"),
     ]
 }
 

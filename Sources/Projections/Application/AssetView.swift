@@ -23,6 +23,9 @@ public struct AssetView: Codable, Sendable {
     public var nextStep: String?
     public var due: String?
     public var attentionClass: String?
+    /// Bridges: the class waits for what `missing` names and may still get worse.
+    public var provisional: Bool?
+    public var missing: [String]?
     /// Why the asset is in this state: the derivation lines of its class or state.
     public var why: [String]
     public var alerts: [AlertRecord]
@@ -56,7 +59,12 @@ public struct AssetView: Codable, Sendable {
             guard let site = model.wasteSites.sites[a.key] else { throw .notFound(id) }
             v.ruleSet = model.wasteSiteProjection.ruleSet.label
             v.site = site
-            v.why = site.openItems.keys.sorted().map { "open non-compliance: \($0)" } + (site.followUpDue.map { ["follow-up due \($0)"] } ?? [])
+            v.why =
+                site.gradeReasons + site.openItems.keys.sorted().map { "open non-compliance: \($0)" }
+                + (site.followUpDue.map { ["follow-up due \($0)"] } ?? [])
+                + (site.cpiAlert == nil
+                    ? [] : ["fire certificate (CPI) \(site.cpiStatus.rawValue)\(site.cpiRequired ? " and required (DPR 151/2011 activity 70)" : "")"])
+                + ["DM 26/7/2022 adaptation: \(site.fireRuleAdaptation?.rawValue ?? "unknown")"]
         case .meter:
             guard let meter = model.meters.meters[a.key] else { throw .notFound(id) }
             v.ruleSet = model.meterProjection.ruleSet.label
@@ -75,7 +83,11 @@ public struct AssetView: Codable, Sendable {
             v.nextStep = step
             v.due = due
             v.attentionClass = bridge.attention?.overall.flatMap { p.rules.classes.indices.contains($0 - 1) ? p.rules.classes[$0 - 1] : nil }
-            v.why = (bridge.attention?.trace ?? []) + (bridge.attention?.notClassifiable.map { "not classifiable: \($0)" } ?? [])
+            v.provisional = bridge.attention?.provisional
+            v.missing = bridge.attention?.missing
+            v.why =
+                (bridge.attention?.trace ?? []) + (bridge.attention?.notClassifiable.map { "not classifiable: \($0)" } ?? [])
+                + bridge.needs.map { "needs \($0.step): \($0.reason)\($0.due.map { d in ", due \(d)" } ?? "")" }
         }
         return v
     }

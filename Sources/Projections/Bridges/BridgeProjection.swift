@@ -9,7 +9,9 @@ public struct BridgeProjection: Projection {
     public let name = "bridges"
     /// 3: requirements derived from the facts in observation order (not filing order); several
     /// open at once; L3 "Level 4 required"; alerts for immediate Level 4 and class rises.
-    public let codeVersion = 3
+    /// 4: no class without an inspection; provisional classes with what is missing named; the
+    /// seismic census inputs; coverage gaps schedule a visit; data gaps follow the state.
+    public let codeVersion = 4
     public let rules: BridgeRules
     public var ruleSet: RuleSetInfo { rules.info }
     public let categories: Set<String> = ["bridge"]
@@ -29,6 +31,9 @@ public struct BridgeProjection: Projection {
         public var defectLevel: Int
         /// A present G4–5 defect with PS: static safety at risk (immediate Level 4).
         public var psSevere: Bool
+        /// What the inspection could not see (access, spans, elevations, NR rows, critical
+        /// elements of unknown condition): a knowledge gap that schedules a visit.
+        public var gaps: [String] = []
     }
 
     public struct AssessmentFact: Codable, Sendable, Equatable {
@@ -59,6 +64,9 @@ public struct BridgeProjection: Projection {
         public var dangerAlert: String?
         /// `requirements(self)`, kept after every fact: queues and maps read it for every bridge.
         public var needs: [Requirement] = []
+        /// The bridge's firing alerts by condition (`immediateLevel4`, `classRaised`,
+        /// `dataGap.<what>`): each fact compares the conditions with them, without a scan.
+        public var firing: [String: String] = [:]
 
         public init(census: BridgeCensused) { self.census = census }
 
@@ -71,7 +79,7 @@ public struct BridgeProjection: Projection {
     /// Something the bridge needs, since when, by when and why.
     public struct Requirement: Codable, Sendable, Equatable {
         public enum Kind: String, Codable, Sendable, Comparable {
-            case immediateLevel4, level4, level3, specialInspection
+            case immediateLevel4, level4, level3, specialInspection, completeInspection
             public static func < (a: Kind, b: Kind) -> Bool { a.rank < b.rank }
             var rank: Int {
                 switch self {
@@ -79,8 +87,12 @@ public struct BridgeProjection: Projection {
                 case .level4: 1
                 case .level3: 2
                 case .specialInspection: 3
+                case .completeInspection: 4
                 }
             }
+            /// An assessment or special inspection: the safety queue's work. Completing an
+            /// inspection is the inspectors' (next step and overdue list).
+            public var isAssessment: Bool { self != .completeInspection }
         }
         public var kind: Kind
         public var since: String
@@ -93,6 +105,7 @@ public struct BridgeProjection: Projection {
             case .level4: "Level 4"
             case .level3: "Level 3"
             case .specialInspection: "special inspection (Annex D)"
+            case .completeInspection: "complete the L1 inspection"
             }
         }
     }
@@ -105,23 +118,20 @@ public struct BridgeProjection: Projection {
         if event.stream.hasPrefix("bridge-"), var b = s.bridges[id] {
             b.needs = try requirements(b)
             s.bridges[id] = b
+            syncDataGaps(&s, bridge: id, on: decoded.observedAt, position: event.position)
         }
     }
 
     func applyFact(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) throws {
         switch decoded {
         case let c as BridgeCensused:
-            var b = Bridge(census: c)
-            b.attention = try rules.attentionClass(census: c, defectLevel: 5)
+            // A census again (a re-census) keeps the facts observed so far.
+            var b = s.bridges[c.bridgeId] ?? Bridge(census: c)
+            let before = s.bridges[c.bridgeId]?.attention?.overall
+            b.census = c
+            b.attention = try currentClass(b)
             s.bridges[c.bridgeId] = b
-            // Missing input is "not classifiable" and a data gap, never a silent favourable default.
-            for (risk, flag) in [("hydraulic", c.hydraulicRisk), ("landslide", c.landslideRisk)] where flag == .toVerify {
-                s.raise(
-                    "\(event.stream).dataGap.\(risk).\(event.position)", rule: "bridge.dataGap", asset: event.stream, severity: .info,
-                    evidence: "\(risk) risk 'to verify' in the census: the \(risk) CdA cannot be classified until the L1 form is filed",
-                    ruleSet: ruleSet, advisory: false, on: c.observedAt, position: event.position)
-            }
-            try alertTransitions(&s, bridge: c.bridgeId, before: nil, on: c.observedAt, event: event)
+            try alertTransitions(&s, bridge: c.bridgeId, before: before, on: c.observedAt, event: event)
         case let a as BridgeCensusAmended:
             guard var b = s.bridges[a.bridgeId] else { throw CannotApply.unknown("bridge", a.bridgeId, "census") }
             let before = b.attention?.overall
@@ -133,11 +143,12 @@ public struct BridgeProjection: Projection {
             guard var b = s.bridges[i.bridgeId] else { throw CannotApply.unknown("bridge", i.bridgeId, "census") }
             let before = b.attention?.overall
             let fact = InspectionFact(
-                on: i.observedAt, position: event.position, defectLevel: rules.defectLevel(i.defects),
-                psSevere: i.defects.contains { $0.status == .present && $0.ps && ($0.g ?? 0) >= 4 })
+                on: i.observedAt, position: event.position, defectLevel: rules.defectLevel(i.defects, critical: i.criticalElements),
+                psSevere: i.defects.contains { rules.counts($0) && $0.status == .present && $0.ps && ($0.g ?? 0) >= 4 },
+                gaps: rules.coverageGaps(i, spans: b.census.spans))
             b.inspections.insert(fact, at: b.inspections.firstIndex { ($0.on, $0.position) > (fact.on, fact.position) } ?? b.inspections.count)
             b.attention = try currentClass(b)
-            let dangerous = i.defects.filter(rules.dangerousDefect.matches)
+            let dangerous = i.defects.filter { rules.counts($0) && rules.dangerousDefect.matches($0) }
             if let d = dangerous.first, b.dangerAlert == nil {
                 let id = "\(event.stream).dangerousDefect.\(event.position)"
                 s.raise(
@@ -154,7 +165,6 @@ public struct BridgeProjection: Projection {
             let before = b.attention?.overall
             b.hydraulicForms.insert(h, at: b.hydraulicForms.firstIndex { $0.observedAt > h.observedAt } ?? b.hydraulicForms.count)
             b.attention = try currentClass(b)
-            resolveDataGap(&s, stream: event.stream, risk: "hydraulic", on: h.observedAt, position: event.position)
             s.bridges[h.bridgeId] = b
             try alertTransitions(&s, bridge: h.bridgeId, before: before, on: h.observedAt, event: event)
         case let l as LandslideFormRecorded:
@@ -162,7 +172,6 @@ public struct BridgeProjection: Projection {
             let before = b.attention?.overall
             b.landslideForms.insert(l, at: b.landslideForms.firstIndex { $0.observedAt > l.observedAt } ?? b.landslideForms.count)
             b.attention = try currentClass(b)
-            resolveDataGap(&s, stream: event.stream, risk: "landslide", on: l.observedAt, position: event.position)
             s.bridges[l.bridgeId] = b
             try alertTransitions(&s, bridge: l.bridgeId, before: before, on: l.observedAt, event: event)
         case let x as SpecialInspectionConcluded:
@@ -202,27 +211,53 @@ public struct BridgeProjection: Projection {
         }
     }
 
-    func resolveDataGap(_ s: inout State, stream: String, risk: String, on day: String, position: UInt64) {
-        for a in s.alerts.values where a.rule == "bridge.dataGap" && a.asset == stream && a.id.contains(".dataGap.\(risk).") && a.state == .firing {
-            s.resolve(a.id, reason: "L1 form for the \(risk) risk recorded on \(day)", on: day, position: position)
+    /// Data-gap alerts follow the bridge's state after every fact: one per missing input (an L1
+    /// inspection, form 28 or 29 the census calls for, the seismic census fields, the coverage
+    /// the newest inspection lacked), raised while it is missing and resolved when it comes.
+    func syncDataGaps(_ s: inout State, bridge id: String, on day: String, position: UInt64) {
+        guard var b = s.bridges[id] else { return }
+        let stream = "bridge-\(id)"
+        var gaps: [String: String] = [:]
+        if b.inspections.isEmpty { gaps["inspection"] = "no L1 inspection recorded: the class of attention is not classifiable" }
+        let a = b.attention
+        for note in a?.notClassifiable ?? [] {
+            if note.hasPrefix("hydraulic") { gaps["hydraulic"] = note }
+            if note.hasPrefix("landslide") { gaps["landslide"] = note }
+            if note.hasPrefix("seismic") { gaps["seismic"] = note }
         }
+        if let last = b.inspections.last, !last.gaps.isEmpty {
+            gaps["coverage"] = "inspection of \(last.on) could not see: \(last.gaps.joined(separator: "; ")); a visit to complete it is scheduled"
+        }
+        for (key, alert) in b.firing where key.hasPrefix("dataGap.") && gaps[String(key.dropFirst("dataGap.".count))] == nil {
+            s.resolve(alert, reason: "the missing input was recorded as of \(day)", on: day, position: position)
+            b.firing[key] = nil
+        }
+        for (what, evidence) in gaps.sorted(by: { $0.key < $1.key }) where b.firing["dataGap.\(what)"] == nil {
+            let alertID = "\(stream).dataGap.\(what).\(position)"
+            s.raise(
+                alertID, rule: "bridge.dataGap", asset: stream, severity: .info, evidence: evidence, ruleSet: ruleSet, advisory: false,
+                on: day, position: position)
+            b.firing["dataGap.\(what)"] = AlertText.id(alertID)
+        }
+        s.bridges[id] = b
     }
 
-    /// The class from the newest observed inspection (defect level Basso before the first) and forms.
+    /// The class from the newest observed inspection (none before the first) and forms.
     func currentClass(_ b: Bridge) throws(CannotApply) -> AttentionClass {
         try rules.attentionClass(
-            census: b.census, defectLevel: b.inspections.last?.defectLevel ?? 5, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm)
+            census: b.census, defectLevel: b.inspections.last?.defectLevel, hydraulicForm: b.hydraulicForm, landslideForm: b.landslideForm,
+            coverageGaps: b.inspections.last?.gaps ?? [])
     }
 
     /// The overall class and the immediate-L4 finding as of each date a fact was observed on,
     /// in observation order.
-    func timeline(_ b: Bridge) throws(CannotApply) -> [(on: String, overall: Int?, immediate: Bool, defectLevel: Int)] {
+    func timeline(_ b: Bridge) throws(CannotApply) -> [(on: String, overall: Int?, immediate: Bool, defectLevel: Int?)] {
         let dates = Set(b.inspections.map(\.on) + b.hydraulicForms.map(\.observedAt) + b.landslideForms.map(\.observedAt) + [b.census.observedAt])
             .sorted()
-        var out: [(on: String, overall: Int?, immediate: Bool, defectLevel: Int)] = []
+        var out: [(on: String, overall: Int?, immediate: Bool, defectLevel: Int?)] = []
         for d in dates {
             let inspection = b.inspections.last { $0.on <= d }
-            let dl = inspection?.defectLevel ?? 5
+            let dl = inspection?.defectLevel
             let a = try rules.attentionClass(
                 census: b.census, defectLevel: dl, hydraulicForm: b.hydraulicForms.last { $0.observedAt <= d },
                 landslideForm: b.landslideForms.last { $0.observedAt <= d })
@@ -269,6 +304,12 @@ public struct BridgeProjection: Projection {
                     Requirement(kind: .level3, since: since, due: dueDate(since, days: days.level3), reason: "overall CdA \(cls) since \(since)"))
             }
         }
+        if let last = b.inspections.last, !last.gaps.isEmpty, let days = rules.coverageVisitDueDays {
+            out.append(
+                Requirement(
+                    kind: .completeInspection, since: last.on, due: dueDate(last.on, days: days),
+                    reason: "the inspection of \(last.on) could not see: \(last.gaps.joined(separator: "; "))"))
+        }
         if b.census.postTensioned && b.specialInspections.isEmpty {
             out.append(
                 Requirement(
@@ -300,30 +341,38 @@ public struct BridgeProjection: Projection {
     func alertTransitions(
         _ s: inout State, bridge id: String, before: Int?, on day: String, event: RecordedEvent
     ) throws(CannotApply) {
-        guard let b = s.bridges[id] else { return }
+        guard var b = s.bridges[id] else { return }
         let stream = "bridge-\(id)"
         let immediate = immediateRequirement(b)
-        let firingImmediate = s.alerts.values.first { $0.asset == stream && $0.rule == "bridge.immediateLevel4" && $0.state == .firing }
-        if let immediate, firingImmediate == nil {
+        if let immediate, b.firing["immediateLevel4"] == nil {
+            let alertID = "\(stream).immediateLevel4.\(event.position)"
             s.raise(
-                "\(stream).immediateLevel4.\(event.position)", rule: "bridge.immediateLevel4", asset: stream, severity: .critical,
+                alertID, rule: "bridge.immediateLevel4", asset: stream, severity: .critical,
                 evidence: "\(immediate.reason): Level 4 due \(immediate.due ?? "–")", ruleSet: ruleSet,
                 advisory: rules.advisory.contains("defectLevel"), on: day, position: event.position)
-        } else if immediate == nil, let a = firingImmediate {
-            s.resolve(a.id, reason: "Level 4 concluded (or the finding no longer holds) as of \(day)", on: day, position: event.position)
+            b.firing["immediateLevel4"] = AlertText.id(alertID)
+        } else if immediate == nil, let a = b.firing["immediateLevel4"] {
+            s.resolve(a, reason: "Level 4 concluded (or the finding no longer holds) as of \(day)", on: day, position: event.position)
+            b.firing["immediateLevel4"] = nil
         }
         let overall = b.attention?.overall ?? 5
-        let firingClass = s.alerts.values.first { $0.asset == stream && $0.rule == "bridge.classRaised" && $0.state == .firing }
         // A class a census sets is no change (the Level 4 or 3 it needs is queued).
         if let before, overall <= 2, overall < before {
-            if let a = firingClass { s.resolve(a.id, reason: "superseded: class now \(rules.name(overall))", on: day, position: event.position) }
+            if let a = b.firing["classRaised"] {
+                s.resolve(a, reason: "superseded: class now \(rules.name(overall))", on: day, position: event.position)
+            }
+            let alertID = "\(stream).classRaised.\(event.position)"
             s.raise(
-                "\(stream).classRaised.\(event.position)", rule: "bridge.classRaised", asset: stream, severity: overall == 1 ? .critical : .warning,
-                evidence: "overall CdA \(rules.name(before)) → \(rules.name(overall)) (\(event.type) of \(day))",
+                alertID, rule: "bridge.classRaised", asset: stream, severity: overall == 1 ? .critical : .warning,
+                evidence:
+                    "overall CdA \(rules.name(before)) → \(rules.name(overall))\(b.attention?.provisional == true ? " (provisional)" : "") (\(event.type) of \(day))",
                 ruleSet: ruleSet, advisory: rules.advisory.contains("overallRule"), on: day, position: event.position)
-        } else if overall > 2, let a = firingClass {
-            s.resolve(a.id, reason: "overall CdA now \(rules.name(overall))", on: day, position: event.position)
+            b.firing["classRaised"] = AlertText.id(alertID)
+        } else if overall > 2, let a = b.firing["classRaised"] {
+            s.resolve(a, reason: "overall CdA now \(rules.name(overall))", on: day, position: event.position)
+            b.firing["classRaised"] = nil
         }
+        s.bridges[id] = b
     }
 
     /// `days` after a day, as a day.
@@ -351,6 +400,8 @@ public struct OverdueInspection: Codable, Sendable, Equatable {
     public var lastInspection: String?
     public var due: String?
     public var daysOverdue: Int
+    /// What is due: a periodic inspection, or the completion of one that could not see everything.
+    public var step: String = "periodic inspection"
 }
 
 extension BridgeProjection {
@@ -361,12 +412,17 @@ extension BridgeProjection {
             let months = rules.inspectionFrequencyMonths[max(1, min(rules.inspectionFrequencyMonths.count, cls)) - 1]
             let last = b.lastInspection.flatMap(DomainTime.date) ?? DomainTime.date(b.census.observedAt)
             guard let last else { return nil }
-            let due = last.addingTimeInterval(Double(months) * 30.44 * 86400)
+            var due = last.addingTimeInterval(Double(months) * 30.44 * 86400)
+            var step = "periodic inspection"
+            if let visit = b.needs.first(where: { $0.kind == .completeInspection }), let d = visit.due.flatMap(DomainTime.date), d < due {
+                due = d
+                step = visit.step
+            }
             guard due < today else { return nil }
             return OverdueInspection(
                 bridgeId: b.census.bridgeId, name: b.census.name, overall: b.attention?.overall.map { rules.name($0) },
                 lastInspection: b.lastInspection,
-                due: DomainTime.dayString(due), daysOverdue: Int(today.timeIntervalSince(due) / 86400))
+                due: DomainTime.dayString(due), daysOverdue: Int(today.timeIntervalSince(due) / 86400), step: step)
         }.sorted { $0.daysOverdue != $1.daysOverdue ? $0.daysOverdue > $1.daysOverdue : $0.bridgeId < $1.bridgeId }
     }
 }
@@ -378,6 +434,9 @@ public struct SafetyQueueEntry: Codable, Sendable, Equatable {
     public var name: String
     public var municipality: String
     public var overall: String
+    /// The overall class waits for something (named in `missing`): it may still get worse.
+    public var provisional: Bool
+    public var missing: [String]
     public var defectLevel: String
     public var step: String
     public var due: String?
@@ -396,7 +455,7 @@ extension BridgeProjection {
         for b in state.bridges.values {
             // An out-of-scope bridge (total span ≤ 6 m) has no class but is queued for what its
             // inspections found (a G4–5 PS defect): it sorts after the classified ones of its tier.
-            let needs = b.needs
+            let needs = b.needs.filter(\.kind.isAssessment)
             guard let a = b.attention, let first = needs.first else { continue }
             let overall = a.overall ?? 6
             let since = needs.filter { $0.kind == first.kind }.map(\.since).min() ?? first.since
@@ -405,18 +464,20 @@ extension BridgeProjection {
             let cls =
                 a.overall.map { rules.name($0) }
                 ?? (a.outOfScope ? "not classifiable (total span ≤ 6 m, outside the Linee Guida)" : "not classifiable")
-            reasons.append("overall CdA \(cls); defect level \(rules.name(a.defectLevel)); exposure \(rules.name(a.exposure)); AADT \(b.census.aadt)")
+            reasons.append(
+                "overall CdA \(cls)\(a.provisional ? " (provisional: waiting for \(a.missing.joined(separator: ", ")))" : ""); defect level \(a.defectLevel.map { rules.name($0) } ?? "unknown (no inspection)"); exposure \(rules.name(a.exposure)); AADT \(b.census.aadt)"
+            )
             if let t = b.traffic { reasons.append("traffic measure in force: \(t.rawValue)\(b.loadLimitTonnes.map { " \($0) t" } ?? "")") }
             let overdue = first.due.flatMap(DomainTime.date).map { $0 < today } ?? false
             if overdue, let due = first.due { reasons.append("\(first.step) due \(due): overdue") }
             let tier: Double = first.kind == .immediateLevel4 ? 0 : first.kind == .specialInspection ? 2 : 1
             rows.append(
                 (
-                    [tier, Double(overall), Double(a.defectLevel), Double(a.exposure), -Double(b.census.aadt), -age],
+                    [tier, Double(overall), Double(a.defectLevel ?? 6), Double(a.exposure), -Double(b.census.aadt), -age],
                     SafetyQueueEntry(
                         rank: 0, bridgeId: b.census.bridgeId, name: b.census.name, municipality: b.census.municipality,
-                        overall: a.overall.map { rules.name($0) } ?? "not classifiable",
-                        defectLevel: rules.name(a.defectLevel), step: first.step, due: first.due, overdue: overdue,
+                        overall: a.overall.map { rules.name($0) } ?? "not classifiable", provisional: a.provisional, missing: a.missing,
+                        defectLevel: a.defectLevel.map { rules.name($0) } ?? "unknown", step: first.step, due: first.due, overdue: overdue,
                         reasons: reasons, advisory: !rules.advisory.isEmpty, ruleSet: ruleSet.label)
                 ))
         }

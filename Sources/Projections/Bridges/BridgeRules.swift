@@ -58,9 +58,11 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
         /// [material]["iso" | "hyper"][long span 0/1][multi-span 0/1]; 0 = no cell.
         public var baseVulnerability: [String: [String: [[Int]]]]
         public var defaultBaseVulnerability: Int
-        /// The census does not record these yet: assume the unfavourable case (and say so in the trace).
-        public var assumeVulnerabilityElements: Bool
-        public var assumeNonSeismicDesign: Bool
+        /// v1–v2 only: the census had no seismic-design and vulnerability-element fields, so the
+        /// unfavourable case was assumed. From v3 the census fields decide, and their absence
+        /// leaves the seismic class not classifiable (brief §8: never a silent default).
+        public var assumeVulnerabilityElements: Bool?
+        public var assumeNonSeismicDesign: Bool?
         public var defectCombination: [[Int]]
         public var note: String?
     }
@@ -93,6 +95,15 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
     public var advisory: [String]
     public var classes: [String]
     public var defectLevel: [LevelRule]
+    /// v3 on: the elements whose defect rows count for the defect level (brief §3.2: structural
+    /// elements only); nil (v1–v2) counts every row.
+    public var defectLevelElements: [String]?
+    /// v3 on: the defect level a present critical element stands for, by condition (brief
+    /// §3.1–3.2: critical elements dominate); nil (v1–v2): critical elements are not read.
+    public var criticalElementLevel: [String: Int]?
+    /// v3 on: days within which an inspection that could not see part of the bridge (no or
+    /// partial access, spans not inspected, NR rows) must be completed; nil: no visit scheduled.
+    public var coverageVisitDueDays: Int?
     public var hazard: [String: [String: Int]]
     public var periodVulnerability: [String: [Int]]
     public var codeVulnerability: CodeVulnerability
@@ -123,6 +134,14 @@ public struct BridgeRules: Codable, Sendable, ValidatedRules {
         }
         if self.classes.count != 5 { p.append("classes: must name 5 classes") }
         if Set(defectLevel.map(\.level)) != [1, 2, 3, 4, 5] { p.append("defectLevel: must define levels 1…5 exactly once") }
+        for e in defectLevelElements ?? [] where StructuralElement(rawValue: e) == nil {
+            p.append("defectLevelElements: '\(e)' is not an element (\(StructuralElement.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        for (c, level) in criticalElementLevel ?? [:] {
+            if ElementCondition(rawValue: c) == nil { p.append("criticalElementLevel: '\(c)' is not a condition") }
+            if !(1...5).contains(level) { p.append("criticalElementLevel.\(c): levels are 1…5 (got \(level))") }
+        }
+        if let d = coverageVisitDueDays, d < 1 { p.append("coverageVisitDueDays: must be positive") }
         for f in ["A", "M", "B"] {
             guard let row = hazard[f] else { p.append("hazard.\(f): is required"); continue }
             classes(RoadClass.allCases.map { row[$0.rawValue] ?? 0 }, "hazard.\(f)", count: 5)

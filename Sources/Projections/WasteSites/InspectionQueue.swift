@@ -6,7 +6,9 @@ public struct InspectionQueueEntry: Codable, Sendable, Equatable {
     public var rank: Int
     public var siteId: String
     public var municipality: String
+    /// The grade Presidio derives (brief §4.4); `declaredGrade` when the registration said otherwise.
     public var hazardGrade: String
+    public var declaredGrade: String?
     public var score: Double
     public var lastInspection: String?
     public var daysSinceInspection: Int
@@ -31,6 +33,32 @@ extension WasteSiteProjection {
             let gradeScore = rules.gradeScore[grade] ?? 0
             var score = w.grade * gradeScore
             reasons.append(String(format: "hazard grade %@ (+%.2f)", grade, w.grade * gradeScore))
+            if let declared = site.declaredGrade, declared != site.hazardGrade {
+                reasons.append("declared grade \(declared.rawValue), derived \(grade): \(site.gradeReasons.dropFirst().joined(separator: "; "))")
+            }
+            if site.cpiAlert != nil, let wc = w.fireCertificate {
+                score += wc
+                reasons.append(
+                    String(
+                        format: "fire certificate (CPI) %@ (+%.2f)",
+                        site.cpiStatus == .notRequired ? "declared not required but required" : site.cpiStatus.rawValue, wc))
+            }
+            if let f = rules.fireRule, let deadline = DomainTime.date(f.deadline), site.cpiStatus != .valid,
+                ![FireRuleAdaptation.newSite, .adapted, .exempt].contains(site.fireRuleAdaptation)
+            {
+                let left = Int(deadline.timeIntervalSince(today) / 86400)
+                let status = site.fireRuleAdaptation?.rawValue ?? "unknown"
+                let wd = w.fireRuleDeadline ?? 0
+                if left < 0 {
+                    score += wd
+                    reasons.append(String(format: "DM 26/7/2022 adaptation (%@) past its deadline %@ (+%.2f)", status, f.deadline, wd))
+                } else if left <= f.warnDaysBefore {
+                    score += wd / 2
+                    reasons.append(String(format: "DM 26/7/2022 adaptation (%@) due %@, %d days left (+%.2f)", status, f.deadline, left, wd / 2))
+                } else {
+                    reasons.append("DM 26/7/2022 adaptation (\(status)) due \(f.deadline)")
+                }
+            }
             let periodDays = Double(rules.inspectionFrequencyMonths[grade] ?? 12) * 30.4
             let since = DomainTime.date(site.lastInspection ?? site.registeredOn) ?? today
             let days = max(0, Int(today.timeIntervalSince(since) / 86400))
@@ -74,7 +102,8 @@ extension WasteSiteProjection {
             }
             entries.append(
                 InspectionQueueEntry(
-                    rank: 0, siteId: site.siteId, municipality: site.municipality, hazardGrade: grade, score: (score * 1000).rounded() / 1000,
+                    rank: 0, siteId: site.siteId, municipality: site.municipality, hazardGrade: grade,
+                    declaredGrade: site.declaredGrade.flatMap { $0 == site.hazardGrade ? nil : $0.rawValue }, score: (score * 1000).rounded() / 1000,
                     lastInspection: site.lastInspection, daysSinceInspection: days, openNonCompliances: open.map(\.key),
                     followUpDue: site.followUpDue,
                     reasons: reasons, advisory: !rules.advisory.isEmpty, ruleSet: ruleSet.label))

@@ -13,6 +13,34 @@ public struct WasteSiteRules: Codable, Sendable, ValidatedRules {
     public var gradeScore: [String: Double]
     public var queueWeights: QueueWeights
     public var recentFireDays: Int
+    /// v2 on: how the hazard grade is derived from the registry and the site's history (brief
+    /// §4.4) instead of trusting the declared one; nil (v1): the declared grade.
+    public var hazardGrade: HazardGradeRule?
+    /// v2 on: when a fire-prevention certificate is required (DPR 151/2011 activity 70).
+    public var fireCertificate: FireCertificateRule?
+    /// v2 on: DM 26/7/2022, the deadline for existing sites to adapt.
+    public var fireRule: FireRuleDeadline?
+
+    public struct HazardGradeRule: Codable, Sendable {
+        public var combustibleTonnesAbove: Double
+        public var footprintM2Above: Double
+        public var indoorM2Above: Double
+        public var storageOnlyOperations: [String]
+        /// Points per factor: combustible, footprint, storageOnly, fire, sanction, openCritical.
+        public var points: [String: Double]
+        public var altoAtLeast: Double
+        public var medioAtLeast: Double
+    }
+
+    public struct FireCertificateRule: Codable, Sendable {
+        public var requiredFootprintM2Above: Double
+        public var requiredCombustibleTonnesAbove: Double
+    }
+
+    public struct FireRuleDeadline: Codable, Sendable {
+        public var deadline: String
+        public var warnDaysBefore: Int
+    }
 
     public struct QueueWeights: Codable, Sendable {
         public var grade: Double
@@ -20,6 +48,10 @@ public struct WasteSiteRules: Codable, Sendable, ValidatedRules {
         public var openNonCompliance: Double
         public var recentFire: Double
         public var overQuantity: Double
+        /// v2 on: a required CPI missing or expired.
+        public var fireCertificate: Double?
+        /// v2 on: DM 26/7/2022 adaptation near (half) or past (whole) its deadline.
+        public var fireRuleDeadline: Double?
     }
 
     public var info: RuleSetInfo { RuleSetInfo(name: ruleSet, version: version, advisory: advisory) }
@@ -54,7 +86,23 @@ public struct WasteSiteRules: Codable, Sendable, ValidatedRules {
         where v < 0 || v > 100 {
             p.append("queueWeights.\(name): must be 0…100 (got \(v))")
         }
-        let known = ["inspectionFrequencyMonths", "itemSeverity", "queueWeights", "gradeScore", "followUpDays", "criticalItems", "recentFireDays"]
+        if let g = hazardGrade {
+            let factors = ["combustible", "footprint", "storageOnly", "fire", "sanction", "openCritical"]
+            for f in factors where g.points[f] == nil { p.append("hazardGrade.points.\(f): is required") }
+            for k in g.points.keys where !factors.contains(k) { p.append("hazardGrade.points.\(k): unknown factor") }
+            if g.medioAtLeast > g.altoAtLeast { p.append("hazardGrade: medioAtLeast must not exceed altoAtLeast") }
+        }
+        if let f = fireRule {
+            if DomainTime.date(f.deadline) == nil { p.append("fireRule.deadline: must be a day (YYYY-MM-DD)") }
+            if f.warnDaysBefore < 0 { p.append("fireRule.warnDaysBefore: must not be negative") }
+        }
+        for (name, v) in [("fireCertificate", w.fireCertificate), ("fireRuleDeadline", w.fireRuleDeadline)] {
+            if let v, v < 0 || v > 100 { p.append("queueWeights.\(name): must be 0…100 (got \(v))") }
+        }
+        let known = [
+            "inspectionFrequencyMonths", "itemSeverity", "queueWeights", "gradeScore", "followUpDays", "criticalItems", "recentFireDays",
+            "hazardGrade", "fireCertificate",
+        ]
         for a in advisory where !known.contains(a) { p.append("advisory: unknown rule '\(a)'") }
         return p
     }
