@@ -128,6 +128,7 @@ extension PresidioRoutes {
         } catch let e as AssetView.LookupError {
             switch e {
             case .malformed: throw APIProblem.badRequest("id", e.description)
+            case .beyondHead: throw APIProblem.badRequest("asOf", e.description, code: .range)
             case .notFound, .beforeFirstRecord, .notObservedBy: throw APIProblem.notFound(e.description)
             }
         }

@@ -211,6 +211,9 @@ struct CLITests {
         // The projections still read the redacted inspection.
         r = try PresidioBinary.run(["asset", "bridge-MI0001", "--json"] + d)
         #expect(r.status == 0 && r.stdout.contains(#""on" : "2024-03-12""#) && r.stdout.contains(#""psSevere" : true"#), "\(r.stdout) \(r.stderr)")
+        // A position past the head is a mistyped number, not "now" (issue 15, first hour).
+        r = try PresidioBinary.run(["asset", "bridge-MI0001", "--as-of", "999999999"] + d)
+        #expect(r.status != 0 && r.stderr.contains("--as-of: must be a log position from 1 to the head"), "\(r.stderr)")
     }
 
     @Test func submitValidatesPrintsProblemsAsJSONAndAppendsNothing() throws {

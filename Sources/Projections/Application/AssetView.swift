@@ -36,6 +36,8 @@ public struct AssetView: Codable, Sendable {
         /// Asked on the recorded clock before the log's first record: what that instant is.
         case beforeFirstRecord(String, asked: String, first: String)
         case notObservedBy(String, String)
+        /// A position past the log's head: a mistyped number, never "now".
+        case beyondHead(UInt64, head: UInt64)
         public var description: String {
             switch self {
             case .malformed(let s): "asset ids look like \(AssetID.examples) (got '\(s)')"
@@ -43,6 +45,7 @@ public struct AssetView: Codable, Sendable {
             case .beforeFirstRecord(let s, let asked, let first):
                 "nothing was recorded by \(asked) (recorded clock: what Presidio knew then), so no \(s) yet: the log's first record is from \(first). For what had been observed by then, whenever recorded, ask the observed clock"
             case .notObservedBy(let s, let t): "no asset \(s) observed by \(t) (observed clock)"
+            case .beyondHead(let p, let head): "--as-of: must be a log position from 1 to the head \(head) (got \(p))"
             }
         }
     }
@@ -99,6 +102,10 @@ public struct AssetView: Codable, Sendable {
         clock: ReplayLimit.Clock = .recorded
     ) async throws -> AssetView {
         guard AssetID(id) != nil else { throw LookupError.malformed(id) }
+        if let position {
+            let head = try await store.headPosition()
+            guard position <= head else { throw LookupError.beyondHead(position, head: head) }
+        }
         let limit = ReplayLimit(position: position, time: time, clock: clock)
         let r = try await AuditReplay.replay(store: store, rulesDirectory: rulesDirectory, limit: limit)
         let found: Result<AssetView, LookupError> = Result { () throws(LookupError) in
