@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import EventLog
 import Foundation
 
@@ -14,6 +15,10 @@ extension Log {
     static let reservedCategory =
         "the 'log' category is reserved for the log's own records (repairs the store makes, checkpoints `presidio audit` makes)"
 
+    static let rawHelp = ArgumentHelp(
+        "Append into a domain category (bridge-, meter-, wastesite-, building-, tariff-, alert-) without the checks of `presidio submit`: for migrations and restores; the projections park what they cannot apply."
+    )
+
     struct Append: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Append one event; its JSON object payload is read from stdin.")
         @OptionGroup var store: StoreOptions
@@ -24,6 +29,7 @@ extension Log {
         @Option(help: "Event id (UUID); generated when absent. Re-sending the same id and content is a no-op.") var id: String?
         @Option(help: "Metadata JSON object.") var metadata: String = "{}"
         @Option(help: "Schema version of the event type.") var schemaVersion: UInt32 = 1
+        @Flag(name: .customLong("raw"), help: Log.rawHelp) var unchecked = false
 
         func run() async throws {
             guard let expected = ExpectedVersion(parsing: expect) else {
@@ -42,6 +48,14 @@ extension Log {
                 metadata: Data(metadata.utf8), actor: actor, expected: expected)
             let s = try store.open()
             defer { s.close() }
+            if !unchecked {
+                var gate = RawAppendGate(store: s)
+                let problems = try await gate.problems(event)
+                if !problems.isEmpty {
+                    throw CLIFailure(
+                        message: "\(event.type) on \(stream): \(problems.map(\.description).joined(separator: "; ")); nothing appended", exitCode: 2)
+                }
+            }
             let result = try await s.append([event])
             print("{\"position\":\(result.positions[0]),\"appended\":\(result.appended),\"id\":\"\(eventId.uuidString.lowercased())\"}")
         }
@@ -59,6 +73,7 @@ extension Log {
         @Argument(help: "NDJSON file, or - for stdin.") var file: String
         @Option(help: "Events per atomic batch.") var batch: Int = 1000
         @Option(help: "Actor for lines without one.") var actor: String = "import"
+        @Flag(name: .customLong("raw"), help: Log.rawHelp) var unchecked = false
 
         func validate() throws {
             guard batch >= 1 && batch <= 100_000 else { throw ValidationError("--batch must be between 1 and 100000") }
@@ -83,6 +98,7 @@ extension Log {
             var imported = 0
             var duplicates = 0
             var inflight: (task: Task<AppendResult, any Error>, lines: [Int])?
+            var gate = RawAppendGate(store: s)
             /// Waits for the batch in flight and counts it; its failure stops the import. An
             /// event the store refuses (the store's checks are the import's) is named by its line.
             func settle() async throws {
@@ -124,6 +140,20 @@ extension Log {
                         exitCode: 2)
                 }
                 let events = parsed.map { try! $0.get() }
+                // Domain events are checked as `submit` checks them, in order (an event may refer
+                // to an asset an earlier line created), while the previous batch is appended.
+                if !unchecked {
+                    for (i, e) in events.enumerated() {
+                        let problems = try await gate.problems(e)
+                        guard problems.isEmpty else {
+                            try await settle()
+                            throw CLIFailure(
+                                message:
+                                    "line \(raw[i].number): \(e.type) on \(e.stream): \(problems.map(\.description).joined(separator: "; ")); import stopped, nothing of lines \(raw[0].number)–\(raw[i].number) was appended (\(imported) events imported before)",
+                                exitCode: 2)
+                        }
+                    }
+                }
                 try await settle()
                 inflight = (Task { try await s.append(events) }, raw.map(\.number))
             }

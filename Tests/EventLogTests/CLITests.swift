@@ -15,7 +15,8 @@ struct CLITests {
             #"{"stream":"pipe-1","type":"R","data":{"i":\#($0)},"expectedVersion":\#($0 == 0 ? "\"none\"" : String($0 - 1))}"#
         }
         var r = try PresidioBinary.run(
-            ["log", "import", "-", "--batch", "2"] + d, stdin: (batches + [#"{"stream":"pipe-1","type":"R","data":[]}"#]).joined(separator: "\n"))
+            ["log", "import", "-", "--raw", "--batch", "2"] + d,
+            stdin: (batches + [#"{"stream":"pipe-1","type":"R","data":[]}"#]).joined(separator: "\n"))
         #expect(r.status == 2)
         #expect(r.stderr.contains("line 7:") && r.stderr.contains("lines 7–7") && r.stderr.contains("(6 events imported before)"), "\(r.stderr)")
         // An append that fails (wrong expected version in the second batch) stops the import there.
@@ -24,7 +25,7 @@ struct CLITests {
             #"{"stream":"pipe-1","type":"R","data":{},"expectedVersion":0}"#, #"{"stream":"pipe-1","type":"R","data":{}}"#,
             #"{"stream":"pipe-1","type":"R","data":{}}"#,
         ]
-        r = try PresidioBinary.run(["log", "import", "-", "--batch", "2"] + d, stdin: stale.joined(separator: "\n"))
+        r = try PresidioBinary.run(["log", "import", "-", "--raw", "--batch", "2"] + d, stdin: stale.joined(separator: "\n"))
         #expect(r.status == 1)
         #expect(r.stderr.contains("lines 3–4:") && r.stderr.contains("(2 events imported before it)"), "\(r.stderr)")
         r = try PresidioBinary.run(["log", "read", "--stream", "pipe-1"] + d)
@@ -34,11 +35,54 @@ struct CLITests {
             #"{"stream":"pipe-2","type":"R","data":{}}"#, #"{"stream":"pipe-2","type":"R","data":{}}"#,
             #"{"stream":"pipe-2","type":"R","data":{}}"#, #"{"stream":"nodash","type":"R","data":{}}"#,
         ]
-        r = try PresidioBinary.run(["log", "import", "-", "--batch", "2"] + d, stdin: refused.joined(separator: "\n"))
+        r = try PresidioBinary.run(["log", "import", "-", "--raw", "--batch", "2"] + d, stdin: refused.joined(separator: "\n"))
         #expect(r.status == 2)
         #expect(
             r.stderr.contains("line 4: event: stream: must be 'category-id'") && r.stderr.contains("lines 3–4")
                 && r.stderr.contains("(2 events imported before)"), "\(r.stderr)")
+    }
+
+    /// Issue 15, first hour: raw appends into a domain category are checked as `submit` checks
+    /// them (the README's own `{"km":4.2}` census used to go in and be dropped by the projection).
+    @Test func rawAppendsIntoDomainCategoriesAreCheckedLikeSubmissions() throws {
+        let dir = TempDirectory("cli")
+        defer { dir.remove() }
+        let d = ["--data", dir.path]
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var r = try PresidioBinary.run(
+            ["log", "append", "--stream", "bridge-MI0001", "--type", "BridgeCensused", "--expect", "none"] + d, stdin: #"{"km":4.2}"#)
+        #expect(r.status == 2 && r.stderr.contains("data.km: is not a known field") && r.stderr.contains("data.bridgeId: is required"), "\(r.stderr)")
+        r = try PresidioBinary.run(["log", "append", "--stream", "bridge-MI0001", "--type", "Foo"] + d, stdin: "{}")
+        #expect(r.status == 2 && r.stderr.contains("'Foo' is not an event type of the domain") && r.stderr.contains("BridgeInspected"), "\(r.stderr)")
+        // Another tool's stream is its own business.
+        r = try PresidioBinary.run(["log", "append", "--stream", "pipeline-7", "--type", "Tick"] + d, stdin: #"{"v":1}"#)
+        #expect(r.status == 0, "\(r.stderr)")
+        // An import: line 2 refers to the bridge line 1 creates; line 3 inspects a bridge nobody censused.
+        let census = try String(contentsOf: root.appendingPathComponent("events/examples/BridgeCensused.v1.json"), encoding: .utf8)
+        let inspection = try String(contentsOf: root.appendingPathComponent("events/examples/BridgeInspected.v1.json"), encoding: .utf8)
+        func line(_ stream: String, _ type: String, _ json: String) -> String {
+            #"{"stream":"\#(stream)","type":"\#(type)","data":\#(json.replacingOccurrences(of: "\n", with: " "))}"#
+        }
+        let lines = [
+            line("bridge-MI0001", "BridgeCensused", census), line("bridge-MI0001", "BridgeInspected", inspection),
+            line("bridge-MI0002", "BridgeInspected", inspection.replacingOccurrences(of: "MI0001", with: "MI0002")),
+        ]
+        r = try PresidioBinary.run(["log", "import", "-"] + d, stdin: lines.joined(separator: "\n"))
+        #expect(r.status == 2 && r.stderr.contains("line 3: BridgeInspected on bridge-MI0002: data.bridgeId:"), "\(r.stderr)")
+        #expect(r.stderr.contains("nothing of lines 1–3 was appended"))
+        r = try PresidioBinary.run(["log", "import", "-"] + d, stdin: lines.prefix(2).joined(separator: "\n"))
+        #expect(r.status == 0 && r.stdout.contains(#""imported":2"#), "\(r.stderr)")
+        // The smoke file is valid, and importing it twice appends nothing the second time.
+        let smoke = root.appendingPathComponent("events/examples/log-smoke.ndjson").path
+        r = try PresidioBinary.run(["log", "import", smoke] + d)
+        #expect(r.status == 0 && r.stdout.contains(#""imported":4"#), "\(r.stderr)")
+        r = try PresidioBinary.run(["log", "import", smoke] + d)
+        #expect(r.status == 0 && r.stdout.contains(#""alreadyPresent":4"#), "\(r.stderr)")
+        // --raw lets anything well-formed in: the projections park it.
+        r = try PresidioBinary.run(["log", "append", "--raw", "--stream", "bridge-MI0003", "--type", "BridgeCensused"] + d, stdin: #"{"km":4.2}"#)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try PresidioBinary.run(["log", "stats", "--json"] + d)
+        #expect(r.stdout.contains(#""head":8"#) || r.stdout.contains(#""head" : 8"#), "\(r.stdout)")
     }
 
     @Test func appendImportReadStatsVerify() throws {
@@ -46,10 +90,11 @@ struct CLITests {
         defer { dir.remove() }
         let d = ["--data", dir.path]
         var r = try PresidioBinary.run(
-            ["log", "append", "--stream", "bridge-MI0001", "--type", "BridgeCensused", "--expect", "none"] + d, stdin: #"{"km": 12.50}"# + "\n")
+            ["log", "append", "--raw", "--stream", "bridge-MI0001", "--type", "BridgeCensused", "--expect", "none"] + d,
+            stdin: #"{"km": 12.50}"# + "\n")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains(#""position":1"#))
-        r = try PresidioBinary.run(["log", "append", "--stream", "bridge-MI0001", "--type", "X", "--expect", "none"] + d, stdin: "{}")
+        r = try PresidioBinary.run(["log", "append", "--raw", "--stream", "bridge-MI0001", "--type", "X", "--expect", "none"] + d, stdin: "{}")
         #expect(r.status == 1)
         #expect(r.stderr == "presidio: wrong expected version: stream 'bridge-MI0001' expected no stream, actual version 0\n")
         let ndjson = """
@@ -58,12 +103,12 @@ struct CLITests {
             {"stream":"meter-2","type":"MeterRead","data":{"v":3},"expectedVersion":"none","id":"7f1c4a2e-0000-4000-8000-000000000001"}
 
             """
-        r = try PresidioBinary.run(["log", "import", "-", "--batch", "2"] + d, stdin: ndjson)
+        r = try PresidioBinary.run(["log", "import", "-", "--raw", "--batch", "2"] + d, stdin: ndjson)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains(#""imported":3"#))
         // A malformed line: its line number, and nothing of its batch appended.
         r = try PresidioBinary.run(
-            ["log", "import", "-", "--batch", "10"] + d,
+            ["log", "import", "-", "--raw", "--batch", "10"] + d,
             stdin: #"{"stream":"meter-3","type":"R","data":{}}"# + "\n" + #"{"stream":"meter-3","type":"R","data":{"v":}}"# + "\n")
         #expect(r.status == 2)
         #expect(r.stderr.contains("line 2:"))
@@ -91,7 +136,7 @@ struct CLITests {
         let dir = TempDirectory("cli")
         defer { dir.remove() }
         let lines = (0..<20).map { #"{"stream":"bridge-\#($0 % 3)","type":"T","data":{"i":1\#($0)}}"# }.joined(separator: "\n")
-        _ = try PresidioBinary.run(["log", "import", "-", "--data", dir.path], stdin: lines)
+        _ = try PresidioBinary.run(["log", "import", "-", "--raw", "--data", dir.path], stdin: lines)
         let seg = try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("segment-") }!
         try Tamper.changePayloadByte(segmentPath: dir.path + "/" + seg, position: 9)
         let r = try PresidioBinary.run(["audit", "verify", "--data", dir.path])
@@ -108,7 +153,7 @@ struct CLITests {
         let dir = TempDirectory("cli")
         defer { dir.remove() }
         let lines = (0..<20_000).map { #"{"stream":"bridge-\#($0 % 50)","type":"T","data":{"i":\#($0)}}"# }.joined(separator: "\n")
-        var r = try PresidioBinary.run(["log", "import", "-", "--data", dir.path], stdin: lines)
+        var r = try PresidioBinary.run(["log", "import", "-", "--raw", "--data", dir.path], stdin: lines)
         #expect(r.status == 0, "\(r.stderr)")
         let seg = dir.path + "/" + (try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("segment-") }!)
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: seg)))
@@ -124,7 +169,7 @@ struct CLITests {
         r = try PresidioBinary.run(["log", "stats", "--data", dir.path])
         #expect(try Data(contentsOf: URL(fileURLWithPath: seg)) == snapshot, "reading changed the segment")
 
-        r = try PresidioBinary.run(["log", "append", "--data", dir.path, "--stream", "bridge-1", "--type", "T"], stdin: "{}")
+        r = try PresidioBinary.run(["log", "append", "--raw", "--data", dir.path, "--stream", "bridge-1", "--type", "T"], stdin: "{}")
         #expect(r.status == 3)
         #expect(r.stderr.contains("presidio log repair"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: seg)) == snapshot)
@@ -141,7 +186,7 @@ struct CLITests {
         #expect(r.stdout.contains("repaired") && r.stdout.contains("manual"))
         r = try PresidioBinary.run(["log", "read", "--data", dir.path, "--stream", "log-repairs"])
         #expect(r.stdout.contains("LogRepaired"))
-        r = try PresidioBinary.run(["log", "append", "--data", dir.path, "--stream", "log-repairs", "--type", "LogRepaired"], stdin: "{}")
+        r = try PresidioBinary.run(["log", "append", "--raw", "--data", dir.path, "--stream", "log-repairs", "--type", "LogRepaired"], stdin: "{}")
         #expect(r.status == 2 && r.stderr.contains("reserved"))
         let quarantine = dir.path + "/quarantine"
         #expect(try FileManager.default.contentsOfDirectory(atPath: quarantine).contains { $0.hasSuffix(".bin") })
@@ -154,7 +199,7 @@ struct CLITests {
         defer { dir.remove() }
         let d = ["--data", dir.path + "/log"]
         let lines = (0..<50).map { #"{"stream":"bridge-\#($0 % 5)","type":"T","data":{"i":\#($0)}}"# }.joined(separator: "\n")
-        var r = try PresidioBinary.run(["log", "import", "-"] + d, stdin: lines)
+        var r = try PresidioBinary.run(["log", "import", "-", "--raw"] + d, stdin: lines)
         #expect(r.status == 0, "\(r.stderr)")
         r = try PresidioBinary.run(["audit", "keygen", "--out", dir.path + "/k.pem"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -247,10 +292,11 @@ struct CLITests {
         #expect(r.stderr.hasPrefix("presidio: "))
         #expect(r.stderr.split(separator: "\n").count == 1)
         // An invalid event is bad input: status 2, like every other refusal of input.
-        r = try PresidioBinary.run(["log", "append", "--stream", "nodash", "--type", "T", "--data", dir.path], stdin: "{}")
+        r = try PresidioBinary.run(["log", "append", "--raw", "--stream", "nodash", "--type", "T", "--data", dir.path], stdin: "{}")
         #expect(r.status == 2)
         #expect(r.stderr == "presidio: invalid event: events[0].stream: must be 'category-id' (no '-' in 'nodash')\n")
-        r = try PresidioBinary.run(["log", "append", "--stream", "a-b", "--type", "T", "--expect", "seven", "--data", dir.path], stdin: "{}")
+        r = try PresidioBinary.run(
+            ["log", "append", "--raw", "--stream", "a-b", "--type", "T", "--expect", "seven", "--data", dir.path], stdin: "{}")
         #expect(r.status == 2)
         #expect(r.stderr.contains("--expect"))
         r = try PresidioBinary.run(["bench", "log", "--inflight", "4,x", "--scratch", dir.path + "/bench"])
@@ -291,7 +337,7 @@ extension PostgresTests {
                 b.remove()
             }
             let lines = (0..<250).map { #"{"stream":"bridge-\#($0 % 9)","type":"T","data":{"i":\#($0)}}"# }.joined(separator: "\n")
-            var r = try PresidioBinary.run(["log", "import", "-", "--data", a.path], stdin: lines)
+            var r = try PresidioBinary.run(["log", "import", "-", "--raw", "--data", a.path], stdin: lines)
             #expect(r.status == 0, "\(r.stderr)")
             r = try PresidioBinary.run(["log", "copy", "--from", a.path, "--to", url, "--schema", schema])
             #expect(r.status == 1)

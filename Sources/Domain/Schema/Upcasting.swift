@@ -69,12 +69,18 @@ extension Catalog {
     /// declarations (types, ranges, patterns, strict timestamps), and a payload that names the
     /// stream it is on. What passes is safe for the projections to apply.
     public static func decodeChecked(_ e: RecordedEvent) throws(UnreadableEvent) -> any DomainEvent {
+        try decodeChecked(type: e.type, schemaVersion: e.schemaVersion, payload: e.payload, stream: e.stream)
+    }
+
+    /// `decodeChecked` of an event before it is appended (`log append`, `log import`).
+    public static func decodeChecked(type: String, schemaVersion: UInt32, payload: Data, stream: String) throws(UnreadableEvent) -> any DomainEvent {
+        let e = (type: type, schemaVersion: schemaVersion, payload: payload, stream: stream)
         guard let (current, known) = current[e.type] else {
             throw UnreadableEvent(description: "unknown event type '\(e.type)' (v\(e.schemaVersion))")
         }
         let decoded: any DomainEvent
         do {
-            decoded = try decode(e)
+            decoded = try decode(type: type, schemaVersion: schemaVersion, payload: payload)
         } catch {
             throw UnreadableEvent(description: "cannot decode: \(error)")
         }
