@@ -131,7 +131,9 @@ extension AssetDetail {
             for k in ["operator", "municipality", "hazardGrade", "lastInspection", "followUpDue"] { add(k, w[k]) }
         }
         if let m = asset["meter"] as? [String: Any] {
-            for k in ["kind", "usage", "interval", "lastAt", "lastValue"] { add(k, m[k]) }
+            for k in ["kind", "usage", "interval", "lastAt"] { add(k, m[k]) }
+            // A value with its unit, as everywhere else.
+            if let v = m["lastValue"] as? NSNumber { add("lastValue", "\(v) \(asset["unit"] as? String ?? "")".trimmingCharacters(in: .whitespaces)) }
         }
         // The newest inspection's defect rows, from the timeline.
         if let inspection = events.last(where: { ($0["type"] as? String) == "BridgeInspected" })?["data"] as? [String: Any] {

@@ -79,7 +79,7 @@ struct Asset: AsyncParsableCommand {
         }
         if let m = view.meter {
             print(
-                "  \(m.kind.rawValue) meter (\(m.usage.rawValue)) of building \(m.buildingId); last reading \(m.lastValue.map { "\($0)" } ?? "-") at \(m.lastAt ?? "-"); \(m.days) days seen"
+                "  \(m.kind.rawValue) meter (\(m.usage.rawValue)) of building \(m.buildingId); last reading \(m.lastValue.map { "\($0) \(m.kind.unit)" } ?? "-") at \(m.lastAt ?? "-"); \(m.days) days seen"
             )
         }
         if let b = view.building {

@@ -91,6 +91,10 @@ struct MeterProjectionTests {
             #expect(s.precision == 1, "\(s.kind): precision \(s.precision ?? 0)")
         }
         #expect(scores.filter { $0.truths > 0 }.count >= 5)
+        // Every value an alert quotes carries its unit (issue 15, first hour).
+        for a in state.alerts.values where ["meter.counterRegression", "meter.spike", "meter.drift", "meter.rollover"].contains(a.rule) {
+            #expect([" kWh", " Sm3", " m3"].contains { a.evidence.contains($0) }, "\(a.rule): \(a.evidence)")
+        }
     }
 }
 

@@ -26,6 +26,8 @@ public struct AssetView: Codable, Sendable {
     /// Bridges: the class waits for what `missing` names and may still get worse.
     public var provisional: Bool?
     public var missing: [String]?
+    /// Meters: the unit of every value shown (kWh, Sm3, m3).
+    public var unit: String?
     /// Why the asset is in this state: the derivation lines of its class or state.
     public var why: [String]
     public var alerts: [AlertRecord]
@@ -72,6 +74,7 @@ public struct AssetView: Codable, Sendable {
             guard let meter = model.meters.meters[a.key] else { throw .notFound(id) }
             v.ruleSet = model.meterProjection.ruleSet.label
             v.meter = meter
+            v.unit = meter.kind.unit
         case .building:
             guard let b = model.meters.buildings[a.key] else { throw .notFound(id) }
             v.ruleSet = model.meterProjection.ruleSet.label

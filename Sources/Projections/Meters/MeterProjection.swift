@@ -142,7 +142,9 @@ public struct MeterProjection: Projection {
                 let id = "\(stream).\(kind == .rollover ? "rollover" : "counterRegression").\(event.position).\(i)"
                 s.raise(
                     id, rule: rule, asset: stream, severity: kind == .rollover ? rules.rollover.severity : rules.counterRegression.severity,
-                    evidence: "register went from \(previous.map { "\($0)" } ?? "?") to \(v) at \(at(i)) (\(kind.rawValue))", ruleSet: ruleSet,
+                    evidence:
+                        "register went from \(previous.map { "\($0) \(m.kind.unit)" } ?? "?") to \(v) \(m.kind.unit) at \(at(i)) (\(kind.rawValue))",
+                    ruleSet: ruleSet,
                     advisory: false, on: day, at: at(i), position: event.position)
                 s.resolve(id, reason: "point event", on: day, position: event.position)
                 if kind == .rollover, let p = previous { deltas[i] = v + registerMax - p }
@@ -225,7 +227,8 @@ public struct MeterProjection: Projection {
             s.raise(
                 id, rule: "meter.spike", asset: stream, severity: rules.spike.severity,
                 evidence: String(
-                    format: "%.3f in 15 min at %@: %.1f× the largest interval of the last %d days", d, at(i), d / recent, rules.spike.recentDays),
+                    format: "%.3f %@ in %d min at %@: %.1f× the largest interval of the last %d days", d, m.kind.unit, m.interval, at(i), d / recent,
+                    rules.spike.recentDays),
                 ruleSet: ruleSet, advisory: advisory("spike"), on: day, at: at(i), position: position)
             s.resolve(id, reason: "single interval", on: day, position: position)
             found = true
@@ -357,8 +360,8 @@ public struct MeterProjection: Projection {
                 s.raise(
                     id, rule: "meter.drift", asset: stream, severity: rules.drift.severity,
                     evidence: String(
-                        format: "%@ day total %.1f against a reference of %.1f (+%.0f%%); CUSUM %.1f > %.1f", occupied ? "occupied" : "idle", total,
-                        median, (total / median - 1) * 100, cusum, rules.drift.h),
+                        format: "%@ day total %.1f %@ against a reference of %.1f %@ (+%.0f%%); CUSUM %.1f > %.1f", occupied ? "occupied" : "idle",
+                        total, m.kind.unit, median, m.kind.unit, (total / median - 1) * 100, cusum, rules.drift.h),
                     ruleSet: ruleSet, advisory: advisory("drift"), on: day, at: day + "T23:59:59Z", position: position)
                 m.driftAlert = id
             }
