@@ -107,6 +107,45 @@ struct SubmissionTests {
         }
     }
 
+    /// Issue 15, registry: the municipality is one of the 133 (ISTAT), spelled as ISTAT does,
+    /// and the point lies near its centre; a made-up one is refused, naming the field.
+    @Test func theMunicipalityIsOneOfTheCitysAndThePointLiesInIt() async throws {
+        try await withStore { store, submitter in
+            func census(_ edit: @escaping (inout [String: Any]) -> Void) async -> [Problem] {
+                await Self.problems {
+                    _ = try await submitter.submit(kind: "bridge-census", json: try Self.edited("BridgeCensused.v1", edit), actor: "t")
+                }
+            }
+            var p = await census { $0["municipality"] = "Milan" }
+            #expect(p.map(\.path) == ["municipality"] && p.first?.message.contains("did you mean 'Milano'") == true)
+            p = await census { $0["municipality"] = "Springfield" }
+            #expect(p.map(\.code) == [.enumeration])
+            p = await census { $0["municipality"] = "melegnano" }
+            #expect(p.first?.message == "must be spelled 'Melegnano' as ISTAT does (got 'melegnano')")
+            // Legnano is 40 km from this point (Melegnano's): inside the area, not in Legnano.
+            p = await census { $0["municipality"] = "Legnano" }
+            #expect(p.map(\.path) == ["location"] && p.first?.message.hasPrefix("must lie in Legnano (ISTAT 015118)") == true)
+            // A waste site and a building are held to the same rule.
+            p = await Self.problems {
+                _ = try await submitter.submit(
+                    kind: "wastesite", json: try Self.edited("WasteSiteRegistered.v1") { $0["municipality"] = "Rho" }, actor: "t")
+            }
+            #expect(p.map(\.path) == ["location"])
+            p = await Self.problems {
+                _ = try await submitter.submit(
+                    kind: "building", json: try Self.edited("BuildingRegistered.v1") { $0["municipality"] = "Monza" }, actor: "t")
+            }
+            #expect(p.map(\.path) == ["municipality"])
+            let head = try await store.headPosition()
+            #expect(head == 0)
+            #expect(MetropolitanMunicipalities.all.count == 133 && Set(MetropolitanMunicipalities.all.map(\.istat)).count == 133)
+            let inside = MetropolitanMunicipalities.all.filter {
+                $0.istat.hasPrefix("015") && MetropolitanArea.contains(GeoPoint(lat: $0.lat, lon: $0.lon))
+            }
+            #expect(inside.count == 133)
+        }
+    }
+
     @Test func referencesDatesAndAreaAreChecked() async throws {
         try await withStore { store, submitter in
             var p = await Self.problems {

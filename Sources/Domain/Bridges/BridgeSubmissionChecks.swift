@@ -4,7 +4,7 @@ extension BridgeCensused: ContextRules {
     public func problems(in ctx: ValidationContext) -> [Problem] {
         var p = DateRules.new(ctx.facts(stream), path: "bridgeId", noun: "bridge \(bridgeId)")
         p += DateRules.day(observedAt, context: ctx)
-        p += MetropolitanArea.check(location)
+        p += MetropolitanArea.check(location, municipality: municipality)
         if spanLengths.count != spans {
             p.append(Problem("spanLengths", .count, "must have one length per span (\(spans) spans, got \(spanLengths.count))"))
         }

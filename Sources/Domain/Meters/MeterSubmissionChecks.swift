@@ -3,7 +3,7 @@ import Foundation
 extension BuildingRegistered: ContextRules {
     public func problems(in ctx: ValidationContext) -> [Problem] {
         DateRules.new(ctx.facts(stream), path: "buildingId", noun: "building \(buildingId)") + DateRules.day(observedAt, context: ctx)
-            + MetropolitanArea.check(location)
+            + MetropolitanArea.check(location, municipality: municipality)
     }
 }
 

@@ -51,7 +51,8 @@ enum Fields {
             Field("lon", .number(min: -180, max: 180), "WGS84 longitude"),
             .optional("elevation", .number(min: -100, max: 5000), "metres above sea level"),
         ]), "WGS84 position; must lie inside the Città metropolitana di Milano")
-    static let municipality = Field("municipality", .string(maxLength: 80), "one of the 133 municipalities")
+    static let municipality = Field(
+        "municipality", .string(maxLength: 80), "one of the 133 municipalities of the Città metropolitana (ISTAT 015…), as ISTAT spells it")
     static let person = FieldType.string(maxLength: 120)
     static let notes = Field.optional("notes", .string(minLength: 0, maxLength: 4000))
     static let photos = Field.optional("photos", .array(.string(maxLength: 200), maxItems: 200), "photo references (file names or URLs)")

@@ -21,6 +21,15 @@ public enum MetropolitanArea {
 
     public static func contains(_ p: GeoPoint) -> Bool { latitude.contains(p.lat) && longitude.contains(p.lon) }
 
+    /// The municipality is one of the 133 and the point inside the metropolitan area, near that
+    /// municipality's centre (`MetropolitanMunicipalities`).
+    static func check(_ p: GeoPoint, municipality: String) -> [Problem] {
+        let known = MetropolitanMunicipalities.named(municipality) != nil
+        let box = check(p)
+        let named = MetropolitanMunicipalities.check(municipality: municipality, location: p)
+        return known && !box.isEmpty ? box : named + box
+    }
+
     static func check(_ p: GeoPoint, path: String = "location") -> [Problem] {
         contains(p)
             ? []

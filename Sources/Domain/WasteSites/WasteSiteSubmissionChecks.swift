@@ -4,7 +4,7 @@ extension WasteSiteRegistered: ContextRules {
     public func problems(in ctx: ValidationContext) -> [Problem] {
         var p = DateRules.new(ctx.facts(stream), path: "siteId", noun: "site \(siteId)")
         p += DateRules.day(observedAt, context: ctx)
-        p += MetropolitanArea.check(location)
+        p += MetropolitanArea.check(location, municipality: municipality)
         var seen: [String: Int] = [:]
         for (i, a) in areas.enumerated() {
             if let first = seen[a.areaId] {
