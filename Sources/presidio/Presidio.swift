@@ -7,6 +7,7 @@ struct Presidio: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "presidio",
         abstract: "Event-sourced monitoring of the Città metropolitana di Milano's bridges, school meters and waste sites.",
+        discussion: Glossary.text,
         version: "0.1.0",
         subcommands: [
             Serve.self, Dash.self, Tokens.self, Log.self, Submit.self, DemoData.self, ProjectionsCommand.self, Alerts.self, Queue.self, Asset.self,

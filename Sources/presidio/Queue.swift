@@ -65,7 +65,8 @@ struct Queue: AsyncParsableCommand {
     }
 
     struct Safety: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Bridges that need a Level 3/4 safety assessment, most urgent first, with why.")
+        static let configuration = CommandConfiguration(
+            abstract: "Bridges that need a Level 3/4 safety assessment, most urgent first, with why.", discussion: Glossary.bridges)
         @OptionGroup var options: ProjectionOptions
         @OptionGroup var remote: RemoteOptions
         @OptionGroup var view: ViewOptions
@@ -87,7 +88,8 @@ struct Queue: AsyncParsableCommand {
     }
 
     struct Inspection: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Waste-site inspection queue, with the reasons for each place.")
+        static let configuration = CommandConfiguration(
+            abstract: "Waste-site inspection queue, with the reasons for each place.", discussion: Glossary.wasteSites)
         @OptionGroup var options: ProjectionOptions
         @OptionGroup var remote: RemoteOptions
         @OptionGroup var view: ViewOptions
