@@ -55,6 +55,51 @@ struct MeterProjectionTests {
         #expect(leaks.first?.state == .firing)
     }
 
+    /// Issue 16, meters 2: drops are read by where they start from; nothing is refused, no
+    /// consumption is booked across a drop, and the day after is not a spike.
+    @Test func aRegisterThatGoesBackIsReadNotRefused() throws {
+        var feeder = Feeder(MeterProjection(rules: try Self.rules()))
+        try feeder.feed(
+            MeterInstalled(
+                meterId: "SC0001-E1", buildingId: "SC0001", observedAt: "2025-01-31T00:00:00Z", kind: .electricity, unit: "kWh", registerDigits: 5,
+                multiplier: 1, intervalMinutes: 15, initialReading: 1000, usage: .general))
+        var register = 1000.0
+        let start = DomainTime.date("2025-02-01")!
+        func day(_ d: Int, _ edit: (Int, inout Double) -> Void = { _, _ in }) throws {
+            var readings: [Double?] = []
+            for i in 0..<96 {
+                register += (i / 4 >= 8 && i / 4 < 16) ? 2 : 0.5
+                edit(i, &register)
+                readings.append((register * 10).rounded() / 10)
+            }
+            try feeder.feed(
+                MeterReadingsRecorded(
+                    meterId: "SC0001-E1", observedAt: DomainTime.timestampString(start.addingTimeInterval(Double(d) * 86400)), intervalMinutes: 15,
+                    readings: readings, resets: nil))
+        }
+        for d in 0..<20 { try day(d) }
+        // An unmarked drop (a swap the gateway did not report), then ordinary days.
+        try day(20) { i, r in if i == 40 { r = 12 } }
+        for d in 21..<25 { try day(d) }
+        var alerts = feeder.state.alerts.values.filter { $0.asset == "meter-SC0001-E1" }
+        #expect(alerts.map(\.rule) == ["meter.counterRegression"])
+        #expect(alerts.first?.evidence.contains("unmarked drop: no consumption booked across it") == true)
+        #expect(alerts.first?.evidence.contains(" kWh") == true)
+        // A drop from near the register's maximum (5 digits: 99,999) is a rollover.
+        register = 99_900
+        try day(25)
+        try day(26) { i, r in if r >= 100_000 { r -= 100_000 } }
+        alerts = feeder.state.alerts.values.filter { $0.asset == "meter-SC0001-E1" && $0.rule == "meter.rollover" }
+        #expect(alerts.count == 1 && alerts.first?.evidence.contains("unmarked rollover") == true)
+        // A delta no school meter can deliver: flagged, booked as nothing.
+        try day(27) { i, r in if i == 10 { r += 5000 } }
+        // (The jump to 99,900 above is one too.)
+        let implausible = feeder.state.alerts.values.filter { $0.rule == "meter.implausibleDelta" }.sorted { $0.raisedOn < $1.raisedOn }
+        #expect(implausible.map(\.raisedOn) == ["2025-02-26", "2025-02-28"])
+        #expect(implausible.last?.evidence.hasPrefix("5000.500 kWh in 15 min") == true)
+        #expect(!feeder.state.alerts.values.contains { $0.rule == "meter.spike" })
+    }
+
     @Test func aClosedGapIsAGapNotASpike() throws {
         let s = try waterMeter(days: 30, leakFrom: nil, gapOn: 25)
         let rules = Set(s.alerts.values.map(\.rule))

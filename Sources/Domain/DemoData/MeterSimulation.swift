@@ -102,7 +102,8 @@ struct MeterSim {
                 readings.append(nil)
                 continue
             }
-            if let k = resetKind { resets.append(.init(index: readings.count, kind: k)) }
+            // Real gateways do not always say: half the swaps (by day) come unmarked, as a drop.
+            if let k = resetKind, k == .rollover || d % 2 == 1 { resets.append(.init(index: readings.count, kind: k)) }
             readings.append(value)
             lastReported = value
         }

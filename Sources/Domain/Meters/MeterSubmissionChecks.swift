@@ -76,19 +76,14 @@ extension MeterReadingsRecorded: ContextRules {
         }
         let digits = f.registerDigits ?? 12
         let registerMax = pow(10, Double(digits))
-        var previous = f.lastReading?.value
+        // A register that goes backwards is data, not a refusal (a swap, a reset, a rollover the
+        // gateway did not mark): the projection reads it and books no consumption across it.
+        // Refusing it would refuse every later reading too, until the register climbed back.
         for (i, r) in readings.enumerated() {
             guard let value = r else { continue }
             if value >= registerMax {
                 p.append(Problem("readings[\(i)]", .range, "must fit the \(digits)-digit register (got \(value))"))
             }
-            if let prev = previous, value < prev, resetAt[i] == nil {
-                p.append(
-                    Problem(
-                        "readings[\(i)]", .decreasing,
-                        "must not be lower than the previous reading (\(prev); got \(value)) unless marked in resets as rollover or meterSwap"))
-            }
-            previous = value
         }
         return p
     }

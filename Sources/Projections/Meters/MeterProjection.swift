@@ -8,7 +8,10 @@ import Foundation
 /// consumption detectors for the day it touches: no data must never read as "fine".
 public struct MeterProjection: Projection {
     public let name = "meters"
-    public let codeVersion = 3  // 2: buildings kept (name, municipality, location) for the GeoJSON layer; 3: poison events parked
+    /// 2: buildings kept (name, municipality, location) for the GeoJSON layer; 3: poison events
+    /// parked; 4: a register that goes backwards is data (rollover or regression by where it
+    /// dropped from), implausible deltas are flagged, and neither books consumption.
+    public let codeVersion = 4
     public let rules: MeterRules
     public var ruleSet: RuleSetInfo { rules.info }
     public let categories: Set<String> = ["meter", "building", "tariff"]
@@ -114,6 +117,7 @@ public struct MeterProjection: Projection {
         let registerMax = pow(10, Double(m.registerDigits))
         var deltas = [Double?](repeating: nil, count: r.readings.count)
         var gapToday = false
+        var discontinuity = false
         var previous = m.lastValue
         var missingBefore = m.missingRun
         for (i, value) in r.readings.enumerated() {
@@ -137,13 +141,31 @@ public struct MeterProjection: Projection {
                 m.gapAlert = nil
             }
             m.missingRun = 0
-            if let kind = resets[i] {
+            // The register's steps: a declared reset, an unmarked drop, or a delta; drops and
+            // implausible deltas are events on the meter and book no consumption.
+            let nearMax = registerMax * (1 - (rules.rolloverNearMaxShare ?? 1))
+            var kind = resets[i]
+            var note = kind.map { "declared \($0.rawValue)" } ?? ""
+            if kind == .rollover, let p = previous, rules.rolloverNearMaxShare != nil, p < nearMax {
+                kind = .meterSwap
+                note = "declared rollover, but from \(p) \(m.kind.unit), far below the register's maximum: read as a regression"
+            } else if kind == nil, let p = previous, v < p {
+                let wrapped = v + registerMax - p
+                if rules.rolloverNearMaxShare != nil && p >= nearMax && wrapped <= maxDelta(m, intervals: missingBefore + 1) {
+                    kind = .rollover
+                    note = "unmarked rollover"
+                } else {
+                    kind = .meterSwap
+                    note = "unmarked drop: no consumption booked across it"
+                }
+            }
+            if let kind {
+                discontinuity = true
                 let rule = kind == .rollover ? "meter.rollover" : "meter.counterRegression"
                 let id = "\(stream).\(kind == .rollover ? "rollover" : "counterRegression").\(event.position).\(i)"
                 s.raise(
                     id, rule: rule, asset: stream, severity: kind == .rollover ? rules.rollover.severity : rules.counterRegression.severity,
-                    evidence:
-                        "register went from \(previous.map { "\($0) \(m.kind.unit)" } ?? "?") to \(v) \(m.kind.unit) at \(at(i)) (\(kind.rawValue))",
+                    evidence: "register went from \(previous.map { "\($0) \(m.kind.unit)" } ?? "?") to \(v) \(m.kind.unit) at \(at(i)) (\(note))",
                     ruleSet: ruleSet,
                     advisory: false, on: day, at: at(i), position: event.position)
                 s.resolve(id, reason: "point event", on: day, position: event.position)
@@ -152,6 +174,19 @@ public struct MeterProjection: Projection {
                 // After missing readings the register delta covers the whole gap: spread it
                 // (a closed gap is not a spike).
                 deltas[i] = max(0, v - p) / Double(missingBefore + 1)
+            }
+            if let d = deltas[i], d * Double(missingBefore + 1) > maxDelta(m, intervals: missingBefore + 1) {
+                discontinuity = true
+                let id = "\(stream).implausibleDelta.\(event.position).\(i)"
+                s.raise(
+                    id, rule: "meter.implausibleDelta", asset: stream, severity: rules.implausibleDelta?.severity ?? .warning,
+                    evidence: String(
+                        format: "%.3f %@ in %d min at %@: more than this %@ meter can deliver (%.0f %@/h); booked as no consumption",
+                        d * Double(missingBefore + 1), m.kind.unit, m.interval * (missingBefore + 1), at(i), m.kind.rawValue,
+                        rules.implausibleDelta?.maxPerHour[m.kind.rawValue] ?? 0, m.kind.unit),
+                    ruleSet: ruleSet, advisory: advisory("implausibleDelta"), on: day, at: at(i), position: event.position)
+                s.resolve(id, reason: "point event", on: day, position: event.position)
+                deltas[i] = nil
             }
             missingBefore = 0
             previous = v
@@ -170,7 +205,7 @@ public struct MeterProjection: Projection {
             }
             spikedToday = spiked
             // A spike or a reset would read as a shift of the day's total: such days do not feed the drift.
-            if m.kind == .electricity && m.usage != .heating && !spiked && resets.isEmpty && m.stuckAlert == nil {
+            if m.kind == .electricity && m.usage != .heating && !spiked && !discontinuity && m.stuckAlert == nil {
                 drift(deltas, day: day, stream: stream, position: event.position, meter: &m, state: &s)
             }
         }
@@ -179,6 +214,13 @@ public struct MeterProjection: Projection {
             m.recentMax.append(dayMax)
             if m.recentMax.count > rules.spike.recentDays { m.recentMax.removeFirst(m.recentMax.count - rules.spike.recentDays) }
         }
+    }
+
+    /// The most a meter can deliver over `intervals` readings (the rule set's physical maximum;
+    /// unbounded without one).
+    func maxDelta(_ m: Meter, intervals: Int) -> Double {
+        guard let perHour = rules.implausibleDelta?.maxPerHour[m.kind.rawValue] else { return .infinity }
+        return perHour * Double(m.interval * intervals) / 60
     }
 
     /// A register that does not move for `minHours` on a kind that always consumes.

@@ -14,6 +14,18 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
     public var drift: Drift
     public var counterRegression: SeverityOnly
     public var rollover: SeverityOnly
+    /// v2 on: an unmarked drop from within this share of the register's maximum is read as a
+    /// rollover; a declared rollover from further below is read as a regression (brief §1.1).
+    public var rolloverNearMaxShare: Double?
+    /// v2 on: the most a meter of each kind can deliver in an hour (its physical maximum);
+    /// a delta above it is implausible, raises an alert and is booked as no consumption.
+    public var implausibleDelta: ImplausibleDelta?
+
+    public struct ImplausibleDelta: Codable, Sendable {
+        public var maxPerHour: [String: Double]
+        public var severity: AlertSeverity
+        public var note: String?
+    }
 
     public struct Gap: Codable, Sendable { public var minMissingReadings: Int; public var severity: AlertSeverity }
     public struct Stuck: Codable, Sendable { public var minHours: Double; public var kinds: [MeterKind]; public var severity: AlertSeverity }
@@ -55,6 +67,11 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         check(Self.monthDay(heatingOutOfSeason.seasonEnd) != nil, "heatingOutOfSeason.seasonEnd: must be MM-DD")
         check(heatingOutOfSeason.factorOverBaseline > 1, "heatingOutOfSeason.factorOverBaseline: must be > 1")
         check(drift.k > 0 && drift.h > 0 && drift.referenceDays >= 7 && drift.warmupDays >= 7, "drift: k, h > 0; referenceDays, warmupDays ≥ 7")
+        if let share = rolloverNearMaxShare { check(share > 0 && share < 1, "rolloverNearMaxShare: must be between 0 and 1") }
+        for (kind, v) in implausibleDelta?.maxPerHour ?? [:] {
+            check(MeterKind(rawValue: kind) != nil, "implausibleDelta.maxPerHour.\(kind): not a meter kind")
+            check(v > 0, "implausibleDelta.maxPerHour.\(kind): must be > 0")
+        }
         return p
     }
 
