@@ -100,6 +100,50 @@ struct MeterProjectionTests {
         #expect(!feeder.state.alerts.values.contains { $0.rule == "meter.spike" })
     }
 
+    /// Issue 16, meters 3: a meter that stops sending is found on the log's clock (when batches
+    /// were recorded), not by nulls inside a batch; a backfilled history is not silence.
+    @Test func aMeterThatStopsSendingIsSilentByTheLogsClock() throws {
+        let p = MeterProjection(rules: try Self.rules())
+        var state = p.initialState()
+        var position: UInt64 = 0
+        let t0 = Int64(DomainTime.dateTime("2025-03-01T00:00:00Z")!.timeIntervalSince1970 * 1_000_000)
+        func feed(_ e: any DomainEvent, hoursAfterStart h: Double) throws {
+            position += 1
+            var r = try Self.recorded(e, position: position)
+            r.recordedAt = t0 + Int64(h * 3_600_000_000)
+            try p.apply(r, e, to: &state)
+        }
+        for (n, id) in ["SC0001-E1", "SC0001-E2"].enumerated() {
+            try feed(
+                MeterInstalled(
+                    meterId: id, buildingId: "SC0001", observedAt: "2025-01-31T00:00:00Z", kind: .electricity, unit: "kWh", registerDigits: 6,
+                    multiplier: 1, intervalMinutes: 15, initialReading: 100, usage: .general), hoursAfterStart: Double(n) * 0.01)
+        }
+        func batch(_ id: String, day d: Int) -> MeterReadingsRecorded {
+            let start = DomainTime.date("2025-02-01")!.addingTimeInterval(Double(d) * 86400)
+            return MeterReadingsRecorded(
+                meterId: id, observedAt: DomainTime.timestampString(start), intervalMinutes: 15,
+                readings: (0..<96).map { 100 + Double(d * 96 + $0) * 0.5 + 0.5 }, resets: nil)
+        }
+        // A month of history loaded in a minute: no silence.
+        for d in 0..<28 {
+            try feed(batch("SC0001-E1", day: d), hoursAfterStart: 0.02 + Double(d) * 0.0001)
+            try feed(batch("SC0001-E2", day: d), hoursAfterStart: 0.02 + Double(d) * 0.0001)
+        }
+        #expect(!state.alerts.values.contains { $0.rule == "meter.silent" })
+        // Then daily batches; E2's gateway stops after day 29.
+        for d in 28..<33 {
+            try feed(batch("SC0001-E1", day: d), hoursAfterStart: Double(d - 27) * 24)
+            if d < 30 { try feed(batch("SC0001-E2", day: d), hoursAfterStart: Double(d - 27) * 24 + 0.1) }
+        }
+        let silent = state.alerts.values.filter { $0.rule == "meter.silent" }
+        #expect(silent.map(\.asset) == ["meter-SC0001-E2"])
+        #expect(silent.first?.state == .firing && silent.first?.evidence.hasPrefix("no batch since 2025-03-03T00:06:00Z") == true, "\(silent)")
+        // It sends again: resolved.
+        try feed(batch("SC0001-E2", day: 30), hoursAfterStart: 6 * 24)
+        #expect(state.alerts[silent[0].id]?.state == .resolved)
+    }
+
     @Test func aClosedGapIsAGapNotASpike() throws {
         let s = try waterMeter(days: 30, leakFrom: nil, gapOn: 25)
         let rules = Set(s.alerts.values.map(\.rule))

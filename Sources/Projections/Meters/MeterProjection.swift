@@ -27,6 +27,8 @@ public struct MeterProjection: Projection {
         public var tariffs: [String: Double] = [:]
         public var alerts: [String: AlertRecord] = [:]
         public var parked = ParkedEvents()
+        /// The log time (recordedAt, µs) of the last sweep for silent meters.
+        public var lastSweep: Int64 = 0
     }
 
     public struct Building: Codable, Sendable, Equatable {
@@ -73,6 +75,9 @@ public struct MeterProjection: Projection {
         public var cusumOccupied: Double = 0
         public var cusumIdle: Double = 0
         public var driftAlert: String?
+        /// When the log recorded the meter's last batch (µs), and the silence it opened.
+        public var lastBatch: Int64?
+        public var silentAlert: String?
     }
 
     public func initialState() -> State { State() }
@@ -80,6 +85,7 @@ public struct MeterProjection: Projection {
     func advisory(_ r: String) -> Bool { rules.advisory.contains(r) }
 
     public func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) throws {
+        sweepSilence(now: event.recordedAt, position: event.position, state: &s)
         switch decoded {
         case let b as BuildingRegistered:
             s.floorArea[b.buildingId] = b.floorAreaM2
@@ -92,16 +98,45 @@ public struct MeterProjection: Projection {
                 meterId: m.meterId, buildingId: m.buildingId, kind: m.kind,
                 usage: m.usage ?? (m.kind == .water ? .water : m.kind == .electricity ? .general : .heating), registerDigits: m.registerDigits,
                 interval: m.intervalMinutes,
-                lastValue: m.initialReading, lastAt: m.observedAt)
+                lastValue: m.initialReading, lastAt: m.observedAt, lastBatch: event.recordedAt)
         case let r as MeterReplaced:
             guard s.meters[r.meterId] != nil else { throw CannotApply.unknown("meter", r.meterId, "installation") }
             s.meters[r.meterId]?.lastValue = r.newInitialReading
             s.meters[r.meterId]?.registerDigits = r.registerDigits
         case let r as MeterReadingsRecorded:
             guard var m = s.meters[r.meterId] else { throw CannotApply.unknown("meter", r.meterId, "installation") }
+            m.lastBatch = event.recordedAt
+            if let a = m.silentAlert {
+                s.resolve(a, reason: "a batch arrived at \(Self.instant(event.recordedAt))", on: Self.day(event.recordedAt), position: event.position)
+                m.silentAlert = nil
+            }
             readings(r, event: event, meter: &m, state: &s)
             s.meters[r.meterId] = m
         default: break
+        }
+    }
+
+    // MARK: Silent meters
+
+    static func instant(_ micros: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(micros) / 1e6)) }
+    static func day(_ micros: Int64) -> String { String(instant(micros).prefix(10)) }
+
+    /// Meters whose batches stopped arriving, on the log's clock: at most every 15 minutes of
+    /// log time, every meter whose last batch is older than the expected period plus latency.
+    func sweepSilence(now: Int64, position: UInt64, state s: inout State) {
+        guard let q = rules.silent, now >= s.lastSweep + 15 * 60_000_000 else { return }
+        s.lastSweep = now
+        let limit = Int64((q.expectedBatchHours + q.latencyHours) * 3_600_000_000)
+        for (id, m) in s.meters where m.silentAlert == nil {
+            guard let last = m.lastBatch, now - last > limit else { continue }
+            let alertID = "meter-\(id).silent.\(position)"
+            s.raise(
+                alertID, rule: "meter.silent", asset: "meter-\(id)", severity: q.severity,
+                evidence: String(
+                    format: "no batch since %@ (%.0f h by the log's clock; expected every %.0f h, %.0f h of latency allowed); last reading %@",
+                    Self.instant(last), Double(now - last) / 3_600_000_000, q.expectedBatchHours, q.latencyHours, m.lastAt ?? "none"),
+                ruleSet: ruleSet, advisory: advisory("silent"), on: Self.day(now), at: Self.instant(now), position: position)
+            s.meters[id]?.silentAlert = AlertText.id(alertID)
         }
     }
 

@@ -20,6 +20,16 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
     /// v2 on: the most a meter of each kind can deliver in an hour (its physical maximum);
     /// a delta above it is implausible, raises an alert and is booked as no consumption.
     public var implausibleDelta: ImplausibleDelta?
+    /// v2 on: a meter whose gateway stops sending. Measured on the log's clock (when batches
+    /// were recorded), so a backfilled history is not silence and a rebuild says the same.
+    public var silent: Silent?
+
+    public struct Silent: Codable, Sendable {
+        /// How often batches are expected, and the latency allowed on top.
+        public var expectedBatchHours: Double
+        public var latencyHours: Double
+        public var severity: AlertSeverity
+    }
 
     public struct ImplausibleDelta: Codable, Sendable {
         public var maxPerHour: [String: Double]
@@ -67,6 +77,7 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         check(Self.monthDay(heatingOutOfSeason.seasonEnd) != nil, "heatingOutOfSeason.seasonEnd: must be MM-DD")
         check(heatingOutOfSeason.factorOverBaseline > 1, "heatingOutOfSeason.factorOverBaseline: must be > 1")
         check(drift.k > 0 && drift.h > 0 && drift.referenceDays >= 7 && drift.warmupDays >= 7, "drift: k, h > 0; referenceDays, warmupDays ≥ 7")
+        if let q = silent { check(q.expectedBatchHours > 0 && q.latencyHours >= 0, "silent: expectedBatchHours > 0, latencyHours ≥ 0") }
         if let share = rolloverNearMaxShare { check(share > 0 && share < 1, "rolloverNearMaxShare: must be between 0 and 1") }
         for (kind, v) in implausibleDelta?.maxPerHour ?? [:] {
             check(MeterKind(rawValue: kind) != nil, "implausibleDelta.maxPerHour.\(kind): not a meter kind")
