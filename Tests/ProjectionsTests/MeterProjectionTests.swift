@@ -59,10 +59,7 @@ struct MeterProjectionTests {
     /// consumption is booked across a drop, and the day after is not a spike.
     @Test func aRegisterThatGoesBackIsReadNotRefused() throws {
         var feeder = Feeder(MeterProjection(rules: try Self.rules()))
-        try feeder.feed(
-            MeterInstalled(
-                meterId: "SC0001-E1", buildingId: "SC0001", observedAt: "2025-01-31T00:00:00Z", kind: .electricity, unit: "kWh", registerDigits: 5,
-                multiplier: 1, intervalMinutes: 15, initialReading: 1000, usage: .general))
+        try feeder.feed(Self.installed("SC0001-E1", .electricity, digits: 5, initial: 1000, on: "2025-01-31T00:00:00Z"))
         var register = 1000.0
         let start = DomainTime.date("2025-02-01")!
         func day(_ d: Int, _ edit: (Int, inout Double) -> Void = { _, _ in }) throws {
@@ -142,6 +139,53 @@ struct MeterProjectionTests {
         // It sends again: resolved.
         try feed(batch("SC0001-E2", day: 30), hoursAfterStart: 6 * 24)
         #expect(state.alerts[silent[0].id]?.state == .resolved)
+    }
+
+    /// Issue 16, meters 4: water that does not flow while the school is open (local time, by
+    /// the rule file's calendar) is stuck; the same flat day in the summer closure is not; an
+    /// idle start does not exempt a meter for ever.
+    @Test func waterThatDoesNotFlowInSchoolHoursIsStuck() throws {
+        func run(from first: String, flatDays: Range<Int>) throws -> [AlertRecord] {
+            var feeder = Feeder(MeterProjection(rules: try Self.rules()))
+            try feeder.feed(Self.installed("SC0001-W1", .water, digits: 6, initial: 100, on: "2024-01-01T00:00:00Z"))
+            var register = 100.0
+            let start = DomainTime.date(first)!
+            for d in 0..<40 {
+                let dayStart = start.addingTimeInterval(Double(d) * 86400)
+                let open = MeterProjectionTests.schoolOpen(dayStart)
+                var readings: [Double?] = []
+                for i in 0..<96 {
+                    // Local 08:00-16:00 is 06:00/07:00-14:00/15:00 UTC: flow from 06:00 to 15:00 UTC on open days.
+                    if !flatDays.contains(d) && open && i / 4 >= 6 && i / 4 < 15 { register += 0.02 }
+                    readings.append((register * 1000).rounded() / 1000)
+                }
+                try feeder.feed(
+                    MeterReadingsRecorded(
+                        meterId: "SC0001-W1", observedAt: DomainTime.timestampString(dayStart), intervalMinutes: 15, readings: readings, resets: nil))
+            }
+            return feeder.state.alerts.values.filter { $0.rule == "meter.stuck" }
+        }
+        // 2025-02-03 is a Monday; days 0-13 (the first weeks, flat) teach, then day 30 is flat.
+        var stuck = try run(from: "2025-02-03", flatDays: 0..<14)
+        #expect(stuck.isEmpty)
+        stuck = try run(from: "2025-02-03", flatDays: 30..<31)
+        #expect(stuck.count == 1 && stuck.first?.evidence.contains("of school hours") == true, "\(stuck.map(\.evidence))")
+        #expect(stuck.first?.raisedOn == "2025-03-05")
+        // The same flat stretch in the summer closure is no fault.
+        stuck = try run(from: "2025-07-07", flatDays: 30..<40)
+        #expect(stuck.isEmpty)
+    }
+
+    /// A 15-minute meter of building SC0001.
+    static func installed(_ id: String, _ kind: MeterKind, digits: Int, initial: Double, on day: String) -> MeterInstalled {
+        MeterInstalled(
+            meterId: id, buildingId: "SC0001", observedAt: day, kind: kind, unit: kind.unit, registerDigits: digits, multiplier: 1,
+            intervalMinutes: 15, initialReading: initial, usage: kind == .water ? .water : .general)
+    }
+
+    static func schoolOpen(_ utcMidnight: Date) -> Bool {
+        let rules = try! RuleSetLoader.load(MeterRules.self, name: "meters", directory: Paths.rules)
+        return rules.schoolCalendar!.isSchoolDay(rules.schoolCalendar!.local(utcMidnight.addingTimeInterval(12 * 3600)))
     }
 
     @Test func aClosedGapIsAGapNotASpike() throws {

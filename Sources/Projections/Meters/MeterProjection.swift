@@ -56,6 +56,8 @@ public struct MeterProjection: Projection {
         /// Consecutive zero deltas (stuck register), and its alert. A meter seen idling that
         /// long during its first weeks (a heat pump in summer) is never called stuck.
         public var zeroRun = 0
+        /// Of `zeroRun`, the intervals in occupied hours (school open).
+        public var occupiedZeroRun = 0
         public var idles = false
         public var stuckAlert: String?
         /// Largest interval delta of each recent day (spike baseline).
@@ -230,7 +232,7 @@ public struct MeterProjection: Projection {
         m.lastAt = at(r.readings.count - 1)
         m.days += 1
 
-        stuck(deltas, at: at, day: day, stream: stream, position: event.position, meter: &m, state: &s)
+        stuck(deltas, start: start, at: at, day: day, stream: stream, position: event.position, meter: &m, state: &s)
         var spikedToday = false
         if !gapToday {
             let spiked = spikes(deltas, at: at, day: day, stream: stream, position: event.position, meter: &m, state: &s)
@@ -258,27 +260,59 @@ public struct MeterProjection: Projection {
         return perHour * Double(m.interval * intervals) / 60
     }
 
-    /// A register that does not move for `minHours` on a kind that always consumes.
-    func stuck(_ deltas: [Double?], at: (Int) -> String, day: String, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
-        guard rules.stuck.kinds.contains(m.kind) else { return }
+    /// A register that does not move: for `minHours` on a kind that always consumes, or for
+    /// `occupiedMinHours` of occupied hours (school open, local time) on the kinds where that is
+    /// abnormal (water while pupils are in). Under a rule set with a school calendar, the
+    /// first weeks only teach (no alert), and no idle stretch exempts a meter for ever.
+    func stuck(
+        _ deltas: [Double?], start: Date, at: (Int) -> String, day: String, stream: String, position: UInt64, meter m: inout Meter,
+        state s: inout State
+    ) {
+        let calendar = rules.schoolCalendar
+        let always = rules.stuck.kinds.contains(m.kind) && (calendar == nil || m.usage != .heating)
+        // A heating meter (a heat pump's electricity) may rest while the school is open.
+        let occupiedKind = calendar != nil && rules.stuck.occupiedKinds?.contains(m.kind) == true && m.usage != .heating
+        guard always || occupiedKind else { return }
+        let occupied = occupiedKind ? calendar?.occupied(start: start, intervalMinutes: m.interval, count: deltas.count) : nil
         let needed = Int(rules.stuck.minHours * 60) / m.interval
+        let neededOccupied = Int((rules.stuck.occupiedMinHours ?? rules.stuck.minHours) * 60) / m.interval
         for (i, d) in deltas.enumerated() {
             guard let d else { continue }
             if d == 0 {
                 m.zeroRun += 1
-                if m.zeroRun >= needed && m.days <= rules.spike.warmupDays { m.idles = true }
-                if m.zeroRun >= needed && m.stuckAlert == nil && !m.idles {
+                if occupied?[i] == true { m.occupiedZeroRun += 1 }
+                let learning: Bool
+                if calendar == nil {
+                    // v1: a meter seen idling that long in its first weeks was never called stuck.
+                    if m.zeroRun >= needed && m.days <= rules.spike.warmupDays { m.idles = true }
+                    learning = m.idles
+                } else {
+                    // The first weeks teach: a flat start is neither an alert nor carried over.
+                    learning = m.days <= rules.spike.warmupDays
+                    if learning {
+                        m.zeroRun = 0
+                        m.occupiedZeroRun = 0
+                    }
+                }
+                let flat = always && m.zeroRun >= needed
+                let flatOccupied = occupied != nil && m.occupiedZeroRun >= neededOccupied
+                if (flat || flatOccupied) && m.stuckAlert == nil && !learning {
                     let first = i - m.zeroRun + 1
                     let id = "\(stream).stuck.\(position).\(i)"
+                    let what =
+                        flat
+                        ? "register unchanged for \(rules.stuck.minHours) h"
+                        : "register unchanged for \(rules.stuck.occupiedMinHours ?? 0) h of school hours (\(m.kind.rawValue) always flows while the school is open)"
                     s.raise(
                         id, rule: "meter.stuck", asset: stream, severity: rules.stuck.severity,
-                        evidence: "register unchanged for \(rules.stuck.minHours) h (since \(first >= 0 ? at(first) : "the previous batch"))",
+                        evidence: "\(what) (since \(first >= 0 ? at(first) : "the previous batch"))",
                         ruleSet: ruleSet,
                         advisory: advisory("stuck"), on: day, at: at(i), position: position)
                     m.stuckAlert = id
                 }
             } else {
                 m.zeroRun = 0
+                m.occupiedZeroRun = 0
                 if let a = m.stuckAlert {
                     s.resolve(a, reason: "register moving again at \(at(i))", on: day, position: position)
                     m.stuckAlert = nil

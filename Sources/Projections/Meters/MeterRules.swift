@@ -38,7 +38,15 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
     }
 
     public struct Gap: Codable, Sendable { public var minMissingReadings: Int; public var severity: AlertSeverity }
-    public struct Stuck: Codable, Sendable { public var minHours: Double; public var kinds: [MeterKind]; public var severity: AlertSeverity }
+    public struct Stuck: Codable, Sendable {
+        public var minHours: Double; public var kinds: [MeterKind]; public var severity: AlertSeverity
+        /// v2 on: kinds for which a flat register during occupied hours is abnormal (water in
+        /// school hours), and for how many occupied hours.
+        public var occupiedKinds: [MeterKind]?
+        public var occupiedMinHours: Double?
+    }
+    /// v2 on: when the schools are open (occupied hours, in local time).
+    public var schoolCalendar: SchoolCalendarRule?
     public struct Spike: Codable, Sendable {
         public var factorOverRecentMax: Double; public var recentDays: Int; public var warmupDays: Int; public var severity: AlertSeverity
     }
@@ -77,6 +85,10 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         check(Self.monthDay(heatingOutOfSeason.seasonEnd) != nil, "heatingOutOfSeason.seasonEnd: must be MM-DD")
         check(heatingOutOfSeason.factorOverBaseline > 1, "heatingOutOfSeason.factorOverBaseline: must be > 1")
         check(drift.k > 0 && drift.h > 0 && drift.referenceDays >= 7 && drift.warmupDays >= 7, "drift: k, h > 0; referenceDays, warmupDays ≥ 7")
+        p += schoolCalendar?.problems() ?? []
+        if stuck.occupiedKinds != nil && (schoolCalendar == nil || stuck.occupiedMinHours == nil) {
+            p.append("stuck.occupiedKinds: needs stuck.occupiedMinHours and a schoolCalendar")
+        }
         if let q = silent { check(q.expectedBatchHours > 0 && q.latencyHours >= 0, "silent: expectedBatchHours > 0, latencyHours ≥ 0") }
         if let share = rolloverNearMaxShare { check(share > 0 && share < 1, "rolloverNearMaxShare: must be between 0 and 1") }
         for (kind, v) in implausibleDelta?.maxPerHour ?? [:] {
