@@ -188,6 +188,42 @@ struct MeterProjectionTests {
         return rules.schoolCalendar!.isSchoolDay(rules.schoolCalendar!.local(utcMidnight.addingTimeInterval(12 * 3600)))
     }
 
+    /// Issue 16, meters 6: drift runs on hourly meters, fires on a lasting shift and resolves
+    /// when the totals come back (hysteresis), or is refit to a shift that persists.
+    @Test func driftRunsOnHourlyMetersAndResolves() throws {
+        func run(shifted: Range<Int>, days: Int) throws -> [AlertRecord] {
+            var feeder = Feeder(MeterProjection(rules: try Self.rules()))
+            var meter = Self.installed("SC0001-E1", .electricity, digits: 7, initial: 1000, on: "2025-01-31T00:00:00Z")
+            meter.intervalMinutes = 60
+            try feeder.feed(meter)
+            var register = 1000.0
+            let start = DomainTime.date("2025-02-01")!
+            for d in 0..<days {
+                let factor = shifted.contains(d) ? 1.5 : 1.0
+                var readings: [Double?] = []
+                for h in 0..<24 {
+                    let wobble = 1 + 0.03 * sin(Double(d * 7 + h))
+                    register += ((h >= 8 && h < 16) ? 20 : 4) * factor * wobble
+                    readings.append((register * 10).rounded() / 10)
+                }
+                try feeder.feed(
+                    MeterReadingsRecorded(
+                        meterId: "SC0001-E1", observedAt: DomainTime.timestampString(start.addingTimeInterval(Double(d) * 86400)),
+                        intervalMinutes: 60,
+                        readings: readings, resets: nil))
+            }
+            return feeder.state.alerts.values.filter { $0.rule == "meter.drift" }
+        }
+        let quiet = try run(shifted: 0..<0, days: 60)
+        #expect(quiet.isEmpty)
+        let back = try run(shifted: 40..<46, days: 60)
+        #expect(back.count == 1 && back.first?.state == .resolved, "\(back)")
+        #expect(back.first?.resolution == "day totals back to the reference for 3 days")
+        let lasting = try run(shifted: 40..<90, days: 90)
+        #expect(lasting.first?.resolution?.hasPrefix("the reference was refit to the new level") == true, "\(lasting)")
+        #expect(lasting.count == 1)
+    }
+
     @Test func aClosedGapIsAGapNotASpike() throws {
         let s = try waterMeter(days: 30, leakFrom: nil, gapOn: 25)
         let rules = Set(s.alerts.values.map(\.rule))

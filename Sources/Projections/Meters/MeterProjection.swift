@@ -77,6 +77,12 @@ public struct MeterProjection: Projection {
         public var cusumOccupied: Double = 0
         public var cusumIdle: Double = 0
         public var driftAlert: String?
+        /// Days the firing drift has been back near the reference, and days it has persisted.
+        public var driftCalm = 0
+        public var driftDays = 0
+        /// Day totals while a drift fires, by day class: the reference a refit takes.
+        public var driftRecentOccupied: [Double] = []
+        public var driftRecentIdle: [Double] = []
         /// When the log recorded the meter's last batch (µs), and the silence it opened.
         public var lastBatch: Int64?
         public var silentAlert: String?
@@ -356,7 +362,21 @@ public struct MeterProjection: Projection {
         let night = deltas[(a + 1)..<min(deltas.count, b + 1)]
         guard night.allSatisfy({ $0 != nil }) else { return }
         let hours = Double(rules.leak.nightEndHour - rules.leak.nightStartHour)
-        let flow = night.reduce(0) { $0 + ($1 ?? 0) } * 1000 / hours  // L/h
+        let values = night.map { $0 ?? 0 }
+        let flow: Double  // L/h
+        if rules.leak.nightStatistic == "minimumHour" && values.count >= q {
+            // The night's minimum rolling hour: a cistern flush or a caretaker's tap does not
+            // count, a leak (which runs all night) does.
+            var window = values.prefix(q).reduce(0, +)
+            var least = window
+            for i in q..<values.count {
+                window += values[i] - values[i - q]
+                least = min(least, window)
+            }
+            flow = max(0, least) * 1000
+        } else {
+            flow = values.reduce(0, +) * 1000 / hours
+        }
         if m.nights.count >= 7 {
             let sorted = m.nights.sorted()
             let base = sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * rules.leak.baselinePercentile))]
@@ -442,7 +462,8 @@ public struct MeterProjection: Projection {
     /// day's own profile), against a reference window that stops learning while the sum grows.
     func drift(_ deltas: [Double?], day: String, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
         let values = deltas.compactMap { $0 }
-        guard values.count >= deltas.count - 2, values.count > 40 else { return }
+        // Any interval (hourly meters too): a day with at most a tenth of it missing.
+        guard values.count * 10 >= deltas.count * 9, values.count >= 20 else { return }
         let total = values.reduce(0, +)
         let q = 60 / m.interval
         let nightMean = (values.prefix(4 * q).reduce(0, +)) / Double(max(1, 4 * q))
@@ -475,6 +496,37 @@ public struct MeterProjection: Projection {
                         total, m.kind.unit, median, m.kind.unit, (total / median - 1) * 100, cusum, rules.drift.h),
                     ruleSet: ruleSet, advisory: advisory("drift"), on: day, at: day + "T23:59:59Z", position: position)
                 m.driftAlert = id
+            }
+            if let id = m.driftAlert, let resolveDays = rules.drift.resolveDays {
+                // Back within k σ for resolveDays days: resolved (hysteresis), the sum reset.
+                // Persisting for refitDays: the reference is refit to the new level, so the
+                // sum stops counting a change that is now told (and in the alert's history).
+                m.driftDays += 1
+                m.driftCalm = abs(z) <= rules.drift.k ? m.driftCalm + 1 : 0
+                if m.driftCalm >= resolveDays {
+                    s.resolve(id, reason: "day totals back to the reference for \(resolveDays) days", on: day, position: position)
+                    (m.driftAlert, m.driftCalm, m.driftDays, cusum) = (nil, 0, 0, 0)
+                    (m.driftRecentOccupied, m.driftRecentIdle) = ([], [])
+                } else if let refit = rules.drift.refitDays, m.driftDays >= refit {
+                    s.resolve(
+                        id, reason: "the reference was refit to the new level after \(refit) days (CUSUM reset)", on: day, position: position)
+                    (m.driftAlert, m.driftCalm, m.driftDays, cusum) = (nil, 0, 0, 0)
+                    // Each class's reference restarts from its recent days (or keeps learning).
+                    if occupied {
+                        (m.cusumIdle, m.idleRef) = (0, m.driftRecentIdle.count >= 7 ? m.driftRecentIdle : m.idleRef)
+                        ref = m.driftRecentOccupied.count >= 7 ? m.driftRecentOccupied : ref
+                    } else {
+                        (m.cusumOccupied, m.occupiedRef) = (0, m.driftRecentOccupied.count >= 7 ? m.driftRecentOccupied : m.occupiedRef)
+                        ref = m.driftRecentIdle.count >= 7 ? m.driftRecentIdle : ref
+                    }
+                    (m.driftRecentOccupied, m.driftRecentIdle) = ([], [])
+                    return
+                }
+                if occupied {
+                    m.driftRecentOccupied = Array((m.driftRecentOccupied + [total]).suffix(rules.drift.referenceDays))
+                } else {
+                    m.driftRecentIdle = Array((m.driftRecentIdle + [total]).suffix(rules.drift.referenceDays))
+                }
             }
             if cusum > 0 { return }  // do not learn while a shift is suspected
         }

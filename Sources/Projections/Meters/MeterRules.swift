@@ -54,6 +54,8 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         public var nightStartHour: Int; public var nightEndHour: Int; public var baselineNights: Int; public var baselinePercentile: Double
         public var gamma: Double; public var absFloorLitresPerHour: Double; public var pendingNights: Int; public var keepFiringNights: Int
         public var severity: AlertSeverity
+        /// v2 on: "minimumHour", the night's minimum rolling hour (brief §1.2, UKWIR); v1: the mean.
+        public var nightStatistic: String?
     }
     public struct HeatingOutOfSeason: Codable, Sendable {
         public var seasonStart: String; public var seasonEnd: String; public var factorOverBaseline: Double; public var baselineDays: Int
@@ -62,6 +64,10 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
     public struct Drift: Codable, Sendable {
         public var referenceDays: Int; public var warmupDays: Int; public var k: Double; public var h: Double; public var minSigmaShare: Double
         public var severity: AlertSeverity
+        /// v2 on: days back within k σ of the reference that resolve a drift (hysteresis), and
+        /// days of a persisting shift after which the reference is refit to the new level.
+        public var resolveDays: Int?
+        public var refitDays: Int?
     }
     public struct SeverityOnly: Codable, Sendable { public var severity: AlertSeverity }
 
@@ -89,6 +95,9 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         if stuck.occupiedKinds != nil && (schoolCalendar == nil || stuck.occupiedMinHours == nil) {
             p.append("stuck.occupiedKinds: needs stuck.occupiedMinHours and a schoolCalendar")
         }
+        if let n = leak.nightStatistic { check(["mean", "minimumHour"].contains(n), "leak.nightStatistic: mean or minimumHour") }
+        if let r = drift.resolveDays { check(r >= 1, "drift.resolveDays: must be ≥ 1") }
+        if let r = drift.refitDays { check(r >= 7, "drift.refitDays: must be ≥ 7") }
         if let q = silent { check(q.expectedBatchHours > 0 && q.latencyHours >= 0, "silent: expectedBatchHours > 0, latencyHours ≥ 0") }
         if let share = rolloverNearMaxShare { check(share > 0 && share < 1, "rolloverNearMaxShare: must be between 0 and 1") }
         for (kind, v) in implausibleDelta?.maxPerHour ?? [:] {
