@@ -77,6 +77,9 @@ public struct MeterProjection: Projection {
         public var cusumOccupied: Double = 0
         public var cusumIdle: Double = 0
         public var driftAlert: String?
+        /// The day class (occupied: true) whose sum raised the firing drift: only its days can
+        /// resolve it (a calm weekday says nothing of a weekend shift).
+        public var driftOccupied: Bool?
         /// Days the firing drift has been back near the reference, and days it has persisted.
         public var driftCalm = 0
         public var driftDays = 0
@@ -496,8 +499,9 @@ public struct MeterProjection: Projection {
                         total, m.kind.unit, median, m.kind.unit, (total / median - 1) * 100, cusum, rules.drift.h),
                     ruleSet: ruleSet, advisory: advisory("drift"), on: day, at: day + "T23:59:59Z", position: position)
                 m.driftAlert = id
+                m.driftOccupied = occupied
             }
-            if let id = m.driftAlert, let resolveDays = rules.drift.resolveDays {
+            if let id = m.driftAlert, let resolveDays = rules.drift.resolveDays, m.driftOccupied == occupied {
                 // Back within k σ for resolveDays days: resolved (hysteresis), the sum reset.
                 // Persisting for refitDays: the reference is refit to the new level, so the
                 // sum stops counting a change that is now told (and in the alert's history).
@@ -507,6 +511,9 @@ public struct MeterProjection: Projection {
                     s.resolve(id, reason: "day totals back to the reference for \(resolveDays) days", on: day, position: position)
                     (m.driftAlert, m.driftCalm, m.driftDays, cusum) = (nil, 0, 0, 0)
                     (m.driftRecentOccupied, m.driftRecentIdle) = ([], [])
+                    // The meter is back: both sums restart (the other class's must not re-raise
+                    // what this alert already told).
+                    (m.cusumOccupied, m.cusumIdle) = (0, 0)
                 } else if let refit = rules.drift.refitDays, m.driftDays >= refit {
                     s.resolve(
                         id, reason: "the reference was refit to the new level after \(refit) days (CUSUM reset)", on: day, position: position)
