@@ -26,10 +26,16 @@ public struct RawAppendGate: Sendable {
 
     /// The event's problems; an event that passes is folded into the facts, so later events of
     /// the same import see the asset it creates or changes. An event already in the log (same
-    /// id) is the store's to answer: a re-sent import appends nothing twice.
+    /// id) is the store's to answer: a re-sent import appends nothing twice. The log is asked
+    /// about the id only for an event that fails (one round trip per refusal, not per event).
     public mutating func problems(_ e: ProposedEvent) async throws -> [Problem] {
         guard Self.isDomainStream(e.stream) else { return [] }
-        if try await store.position(ofEventId: e.id) != nil { return [] }
+        let problems = try await check(e)
+        if !problems.isEmpty, try await store.position(ofEventId: e.id) != nil { return [] }
+        return problems
+    }
+
+    mutating func check(_ e: ProposedEvent) async throws -> [Problem] {
         let category = e.stream.prefix { $0 != "-" }
         guard Catalog.isKnown(e.type) else {
             let types = Catalog.entries.filter { $0.type.category.rawValue == category }.map(\.eventType)
