@@ -140,6 +140,20 @@ struct BridgeRequirementsTests {
         ])
         let raised = s.alerts.values.filter { $0.rule == "bridge.classRaised" }
         #expect(raised.count == 1 && raised[0].severity == .critical && raised[0].evidence.contains("→ Alta"))
+        // The first inspection that classes a bridge Alta is a change from "not classifiable";
+        // a census alone raises nothing.
+        (_, s) = try Self.project([try Self.census()])
+        #expect(!s.alerts.values.contains { $0.rule == "bridge.classRaised" })
+        (_, s) = try Self.project([try Self.census(), try Self.inspection("2024-03-12", widespread)])
+        let first = s.alerts.values.filter { $0.rule == "bridge.classRaised" }
+        #expect(first.count == 1 && first[0].evidence.hasPrefix("overall CdA not classifiable → Alta"), "\(first.map(\.evidence))")
+        // It has been acted on once the Level 4 the class calls for concludes.
+        (_, s) = try Self.project([
+            try Self.census(), try Self.inspection("2024-03-12", widespread),
+            AssessmentConcluded(
+                bridgeId: "MI0001", observedAt: "2024-05-01", level: 4, engineer: "x", outcome: .operable, loadLimitTonnes: nil, notes: nil),
+        ])
+        #expect(s.alerts.values.first { $0.rule == "bridge.classRaised" }?.resolution == "the assessment the class calls for has concluded")
     }
 
     @Test func anOutOfScopeBridgeWithACriticalDefectIsQueued() throws {

@@ -117,6 +117,11 @@ public struct BridgeProjection: Projection {
         let id = String(event.stream.dropFirst("bridge-".count))
         if event.stream.hasPrefix("bridge-"), var b = s.bridges[id] {
             b.needs = try requirements(b)
+            // A class rise has been acted on once the assessment it calls for has concluded.
+            if let a = b.firing["classRaised"], !b.needs.contains(where: { [.immediateLevel4, .level4, .level3].contains($0.kind) }) {
+                s.resolve(a, reason: "the assessment the class calls for has concluded", on: decoded.observedAt, position: event.position)
+                b.firing["classRaised"] = nil
+            }
             s.bridges[id] = b
             syncDataGaps(&s, bridge: id, on: decoded.observedAt, position: event.position)
         }
@@ -356,8 +361,10 @@ public struct BridgeProjection: Projection {
             b.firing["immediateLevel4"] = nil
         }
         let overall = b.attention?.overall ?? 5
-        // A class a census sets is no change (the Level 4 or 3 it needs is queued).
-        if let before, overall <= 2, overall < before {
+        // Not classifiable before (a census alone, a data gap) and Alta or Medio-Alta now is a
+        // change too: the first inspection that classes a bridge Alta is news. A census alone
+        // has no class, so it never raises this.
+        if overall <= 2, overall < (before ?? 6) {
             if let a = b.firing["classRaised"] {
                 s.resolve(a, reason: "superseded: class now \(rules.name(overall))", on: day, position: event.position)
             }
@@ -365,7 +372,7 @@ public struct BridgeProjection: Projection {
             s.raise(
                 alertID, rule: "bridge.classRaised", asset: stream, severity: overall == 1 ? .critical : .warning,
                 evidence:
-                    "overall CdA \(rules.name(before)) → \(rules.name(overall))\(b.attention?.provisional == true ? " (provisional)" : "") (\(event.type) of \(day))",
+                    "overall CdA \(before.map { rules.name($0) } ?? "not classifiable") → \(rules.name(overall))\(b.attention?.provisional == true ? " (provisional)" : "") (\(event.type) of \(day))",
                 ruleSet: ruleSet, advisory: rules.advisory.contains("overallRule"), on: day, position: event.position)
             b.firing["classRaised"] = AlertText.id(alertID)
         } else if overall > 2, let a = b.firing["classRaised"] {
