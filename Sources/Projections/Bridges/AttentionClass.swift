@@ -138,6 +138,8 @@ extension BridgeRules {
         }
         // Seismic chain (§4.3): hazard from the census, vulnerability from the census's design
         // inputs and the defect level.
+        // Exposure of the seismic, hydraulic and landslide classes: strategic bridges one worse.
+        let se = c.strategic ? max(1, e - 1) : e
         let sz = seismic
         var sh = band(-c.seismicAg, sz.agBands.map { -$0 }) + 1
         if sz.topographyT4Worse && c.topography == .T4 { sh -= 1 }
@@ -164,7 +166,6 @@ extension BridgeRules {
                 "seismic V3 = \(name(sv)): vulnerability elements \(vulnerabilityElements ? "present" : "absent"), \(seismicDesign ? "seismic" : "non-seismic") design\(assumed)"
             )
             let svf = try sz.defectCombination.cell(sv, "seismic.defectCombination").cell(dl, "seismic.defectCombination[V]")
-            let se = c.strategic ? max(1, e - 1) : e
             sCdA = try structural(sh, svf, se)
             trace.append("seismic V = \(name(svf)); E = \(name(se))\(c.strategic ? " (strategic)" : ""); CdA seismic = T[P][V][E] = \(name(sCdA!))")
         } else if seismicDesign == nil || vulnerabilityElements == nil {
@@ -173,7 +174,6 @@ extension BridgeRules {
             missing += fields.map { "census \($0)" }
         }
         // Hydraulic (form 28) and landslide (form 29): exposure as for the seismic class.
-        let se = c.strategic ? max(1, e - 1) : e
         var hCdA: Int?
         if let h = hydraulicForm {
             hCdA = try hydraulicClass(h, exposure: se, trace: &trace)
