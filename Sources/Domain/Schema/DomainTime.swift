@@ -29,13 +29,7 @@ public enum DomainTime {
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
         let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         guard d <= lengths[m - 1] else { return nil }
-        // Howard Hinnant's days_from_civil.
-        let yy = m <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        return LocalClock.dayNumber(year: y, month: m, day: d)
     }
 
     private static func number(_ u: [UInt8], _ at: Int, _ n: Int) -> Int? {

@@ -24,6 +24,33 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
     /// were recorded), so a backfilled history is not silence and a rebuild says the same.
     public var silent: Silent?
 
+    /// v3 on: consumption outside the hours a building uses it (brief §3, issue 16 meters 5):
+    /// heating at night, on weekends and on school holidays in the heating season, and
+    /// electricity of the general supply at night and on closed days, all year.
+    public var outOfHours: OutOfHours?
+
+    public struct OutOfHours: Codable, Sendable {
+        /// Local hours [from, to) heating may run: Milan's ordinance, 05:00–23:00 [V].
+        public var heatingHours: [Int]
+        /// Local hours [from, to) a school's general electricity is in use on a school day
+        /// (lessons, cleaning, evening activities) [I].
+        public var electricityHours: [Int]
+        /// Reference values kept per class (school-day nights, closed days), and how many a
+        /// meter needs before it is judged.
+        public var baselineDays: Int
+        public var minReferenceDays: Int
+        /// The hourly rate out of hours must exceed both its reference × factor and the
+        /// reference plus this share of the meter's rate in use (the floor that keeps a meter
+        /// that is near zero out of hours from alerting on noise).
+        public var factorOverBaseline: Double
+        public var minShareOfInUse: Double
+        /// Days the excess must hold before it fires, and clean days it keeps firing after.
+        public var pendingDays: Int
+        public var keepFiringDays: Int
+        public var severity: AlertSeverity
+        public var note: String?
+    }
+
     public struct Silent: Codable, Sendable {
         /// How often batches are expected, and the latency allowed on top.
         public var expectedBatchHours: Double
@@ -99,6 +126,18 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         if let r = drift.resolveDays { check(r >= 1, "drift.resolveDays: must be ≥ 1") }
         if let r = drift.refitDays { check(r >= 7, "drift.refitDays: must be ≥ 7") }
         if let q = silent { check(q.expectedBatchHours > 0 && q.latencyHours >= 0, "silent: expectedBatchHours > 0, latencyHours ≥ 0") }
+        if let o = outOfHours {
+            for (name, h) in [("heatingHours", o.heatingHours), ("electricityHours", o.electricityHours)]
+            where h.count != 2 || h[0] >= h[1] || h.contains(where: { !(0...24).contains($0) }) {
+                p.append("outOfHours.\(name): must be [from, to) within 0…24")
+            }
+            check(
+                o.baselineDays >= 3 && (1...o.baselineDays).contains(o.minReferenceDays),
+                "outOfHours: baselineDays ≥ 3, minReferenceDays 1…baselineDays")
+            check(o.factorOverBaseline > 1 && o.minShareOfInUse >= 0, "outOfHours: factorOverBaseline > 1, minShareOfInUse ≥ 0")
+            check(o.pendingDays >= 1 && o.keepFiringDays >= 0, "outOfHours: pendingDays ≥ 1, keepFiringDays ≥ 0")
+            check(schoolCalendar != nil, "outOfHours: needs a schoolCalendar (closed days)")
+        }
         if let share = rolloverNearMaxShare { check(share > 0 && share < 1, "rolloverNearMaxShare: must be between 0 and 1") }
         for (kind, v) in implausibleDelta?.maxPerHour ?? [:] {
             check(MeterKind(rawValue: kind) != nil, "implausibleDelta.maxPerHour.\(kind): not a meter kind")

@@ -47,34 +47,25 @@ public struct SchoolCalendarRule: Codable, Sendable {
 
     /// Whether the school is open on that local day (weekdays outside closures and holidays).
     public func isSchoolDay(_ l: Local) -> Bool {
-        if l.weekday == 1 || l.weekday == 7 { return false }
-        let md = l.month * 100 + l.day
+        isSchoolDay(day: LocalClock.dayNumber(year: l.year, month: l.month, day: l.day))
+    }
+
+    /// Whether the school is open on local day `day` (days since 1970-01-01): integer
+    /// arithmetic only, as the detectors ask it for every meter and day.
+    public func isSchoolDay(day: Int) -> Bool {
+        let weekday = LocalClock.weekday(day)
+        if weekday == 1 || weekday == 7 { return false }
+        let c = LocalClock.civil(day)
+        let md = c.month * 100 + c.day
         for r in closedRanges {
             guard let a = MeterRules.monthDay(r[0]), let b = MeterRules.monthDay(r[1]) else { continue }
             if a <= b ? (md >= a && md <= b) : (md >= a || md <= b) { return false }
         }
         if holidays.compactMap(MeterRules.monthDay).contains(md) { return false }
-        var utc = Calendar(identifier: .gregorian)
-        utc.timeZone = TimeZone(identifier: "UTC")!
-        let a = l.year % 19, b = l.year / 100, c = l.year % 100, d = b / 4, e = b % 4, f = (b + 8) / 25, g = (b - f + 1) / 3
-        let h = (19 * a + b - d - g + 15) % 30, i = c / 4, k = c % 4, ll = (32 + 2 * e + 2 * i - h - k) % 7
-        let m = (a + 11 * h + 22 * ll) / 451
-        let easter = utc.date(from: DateComponents(year: l.year, month: (h + ll - 7 * m + 114) / 31, day: ((h + ll - 7 * m + 114) % 31) + 1))!
-        let today = utc.date(from: DateComponents(year: l.year, month: l.month, day: l.day))!
-        let offset = utc.dateComponents([.day], from: easter, to: today).day!
+        let offset = day - LocalClock.easter(c.year)
         return !(easterBreak.count == 2 && offset >= easterBreak[0] && offset <= easterBreak[1])
     }
 
-    /// Whether each reading of a batch falls in occupied hours: the local calendar is asked
-    /// once per local day of the batch, not once per reading.
-    public func occupied(start: Date, intervalMinutes: Int, count: Int) -> [Bool] {
-        var days: [String: Bool] = [:]
-        return (0..<count).map { i in
-            let l = local(start.addingTimeInterval(Double(i * intervalMinutes * 60)))
-            let key = "\(l.year)-\(l.month)-\(l.day)"
-            let open = days[key] ?? isSchoolDay(l)
-            days[key] = open
-            return open && l.minute >= openHours[0] * 60 && l.minute < openHours[1] * 60
-        }
-    }
+    /// Whether local minute-of-day `minute` is within the opening hours.
+    public func isOpen(minute: Int) -> Bool { minute >= openHours[0] * 60 && minute < openHours[1] * 60 }
 }

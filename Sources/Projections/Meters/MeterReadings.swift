@@ -1,0 +1,223 @@
+import Domain
+import EventLog
+import Foundation
+
+/// One local day of a meter, filled slot by slot as readings arrive in whatever batches the
+/// gateway sends. Slot `i` is the interval [start + i·interval, start + (i+1)·interval); a
+/// reading at time t gives the consumption of the interval that ends at t.
+public struct MeterDay: Codable, Sendable, Equatable {
+    /// Local day number (days since 1970-01-01 on the local calendar) and the UTC second of its
+    /// local midnight; 23 or 25 hours long on DST days.
+    public var day: Int
+    public var start: Int64
+    /// Consumption per slot; nil = no reading (missing, not sent, or a reset booked as nothing).
+    public var deltas: [Double?]
+    /// A reset or an implausible delta fell in the day (its total is no shift to learn from).
+    public var discontinuity = false
+    public var schoolDay: Bool
+}
+
+extension MeterProjection {
+    /// Readings of one event, in time order: the data-quality detectors run on each reading,
+    /// the consumption detectors on each local day the readings complete.
+    func readings(_ r: MeterReadingsRecorded, event: RecordedEvent, meter m: inout Meter, state s: inout State) {
+        guard let first = DomainTime.dateTime(r.observedAt) else { return }
+        let stream = event.stream
+        let position = event.position
+        let t0 = Int64(first.timeIntervalSince1970.rounded())
+        let step = Int64(r.intervalMinutes * 60)
+        m.interval = r.intervalMinutes
+        func at(_ t: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))) }
+        let resets = Dictionary((r.resets ?? []).map { ($0.index, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        let registerMax = pow(10, Double(m.registerDigits))
+        let nearMax = registerMax * (1 - (rules.rolloverNearMaxShare ?? 1))
+        // Intervals no reading covers between the meter's last reading and this batch: a hole
+        // the gateway never sent is missing data like a null.
+        if let last = m.lastTime, t0 - last > step {
+            let missed = Int((t0 - last) / step) - 1
+            if missed > 0 {
+                m.missingRun += missed
+                if m.missingRun >= rules.gap.minMissingReadings, m.gap.isInactive {
+                    let from = last + step
+                    let id = "\(stream).gap.\(position).hole"
+                    s.raise(
+                        id, rule: "meter.gap", asset: stream, severity: rules.gap.severity,
+                        evidence: "no reading between \(at(last)) and \(at(t0)) (\(missed) intervals never sent)", ruleSet: ruleSet,
+                        advisory: advisory("gap"), on: String(at(from).prefix(10)), at: at(from), position: position)
+                    m.gap.fired(AlertText.id(id))
+                }
+            }
+        }
+        var missingBefore = m.missingRun
+        var previous = m.lastValue
+        for (i, value) in r.readings.enumerated() {
+            let t = t0 + Int64(i) * step
+            let day = String(at(t).prefix(10))
+            guard let v = value else {
+                missingBefore += 1
+                m.missingRun += 1
+                if m.missingRun >= rules.gap.minMissingReadings, m.gap.isInactive {
+                    let firstMissing = t - Int64(m.missingRun - 1) * step
+                    let id = "\(stream).gap.\(position).\(i)"
+                    s.raise(
+                        id, rule: "meter.gap", asset: stream, severity: rules.gap.severity, evidence: "no reading since \(at(firstMissing))",
+                        ruleSet: ruleSet, advisory: advisory("gap"), on: day, at: at(firstMissing), position: position)
+                    m.gap.fired(AlertText.id(id))
+                }
+                place(nil, at: t, step: step, discontinuity: false, meter: &m, stream: stream, position: position, state: &s)
+                continue
+            }
+            if let g = m.gap.reset() {
+                s.resolve(g, reason: "readings resumed at \(at(t)) after \(m.missingRun) missing", on: day, position: position)
+            }
+            m.missingRun = 0
+            // The register's steps: a declared reset, an unmarked drop, or a delta; drops and
+            // implausible deltas are events on the meter and book no consumption.
+            var delta: Double?
+            var kind = resets[i]
+            var note = kind.map { "declared \($0.rawValue)" } ?? ""
+            if kind == .rollover, let p = previous, rules.rolloverNearMaxShare != nil, p < nearMax {
+                kind = .meterSwap
+                note = "declared rollover, but from \(p) \(m.kind.unit), far below the register's maximum: read as a regression"
+            } else if kind == nil, let p = previous, v < p {
+                let wrapped = v + registerMax - p
+                if rules.rolloverNearMaxShare != nil && p >= nearMax && wrapped <= maxDelta(m, intervals: missingBefore + 1) {
+                    kind = .rollover
+                    note = "unmarked rollover"
+                } else {
+                    kind = .meterSwap
+                    note = "unmarked drop: no consumption booked across it"
+                }
+            }
+            var discontinuity = false
+            if let kind {
+                discontinuity = true
+                let rule = kind == .rollover ? "meter.rollover" : "meter.counterRegression"
+                let id = "\(stream).\(kind == .rollover ? "rollover" : "counterRegression").\(position).\(i)"
+                s.raise(
+                    id, rule: rule, asset: stream, severity: kind == .rollover ? rules.rollover.severity : rules.counterRegression.severity,
+                    evidence: "register went from \(previous.map { "\($0) \(m.kind.unit)" } ?? "?") to \(v) \(m.kind.unit) at \(at(t)) (\(note))",
+                    ruleSet: ruleSet, advisory: false, on: day, at: at(t), position: position)
+                s.resolve(id, reason: "point event", on: day, position: position)
+                if kind == .rollover, let p = previous { delta = (v + registerMax - p) / Double(missingBefore + 1) }
+            } else if let p = previous, m.lastTime != nil || i > 0 {
+                // The first reading after the installation only sets the register (the time
+                // it covers is unknown). After missing readings the register delta covers the whole gap: spread it
+                // (a closed gap is not a spike).
+                delta = max(0, v - p) / Double(missingBefore + 1)
+            }
+            if let d = delta, d * Double(missingBefore + 1) > maxDelta(m, intervals: missingBefore + 1) {
+                discontinuity = true
+                let id = "\(stream).implausibleDelta.\(position).\(i)"
+                s.raise(
+                    id, rule: "meter.implausibleDelta", asset: stream, severity: rules.implausibleDelta?.severity ?? .warning,
+                    evidence: String(
+                        format: "%.3f %@ in %d min at %@: more than this %@ meter can deliver (%.0f %@/h); booked as no consumption",
+                        d * Double(missingBefore + 1), m.kind.unit, m.interval * (missingBefore + 1), at(t), m.kind.rawValue,
+                        rules.implausibleDelta?.maxPerHour[m.kind.rawValue] ?? 0, m.kind.unit),
+                    ruleSet: ruleSet, advisory: advisory("implausibleDelta"), on: day, at: at(t), position: position)
+                s.resolve(id, reason: "point event", on: day, position: position)
+                delta = nil
+            }
+            if let d = delta { stuck(d, at: t, step: step, stream: stream, position: position, meter: &m, state: &s) }
+            place(delta, at: t, step: step, discontinuity: discontinuity, meter: &m, stream: stream, position: position, state: &s)
+            missingBefore = 0
+            previous = v
+        }
+        m.lastValue = previous
+        let end = t0 + Int64(r.readings.count - 1) * step
+        m.lastAt = at(end)
+        m.lastTime = end
+    }
+
+    /// Books one reading's delta into the slot of the local day it was consumed in. A day whose
+    /// last slot is reached, or that a later day follows, is closed and judged.
+    func place(
+        _ delta: Double?, at t: Int64, step: Int64, discontinuity: Bool, meter m: inout Meter, stream: String, position: UInt64,
+        state s: inout State
+    ) {
+        let from = t - step
+        let (localDay, _) = clock.local(from)
+        if let o = m.open, o.day != localDay {
+            guard o.day < localDay else { return }  // an earlier day, already judged
+            m.open = nil
+            closeDay(o, meter: &m, stream: stream, position: position, state: &s)
+        }
+        if m.open == nil {
+            let start = clock.midnight(localDay)
+            let slots = max(1, Int((clock.midnight(localDay + 1) - start) / step))
+            m.open = MeterDay(
+                day: localDay, start: start, deltas: Array(repeating: nil, count: slots),
+                schoolDay: rules.schoolCalendar?.isSchoolDay(day: localDay) ?? (LocalClock.weekday(localDay) % 7 > 1))
+        }
+        guard var o = m.open else { return }
+        let slot = min(o.deltas.count - 1, max(0, Int((from - o.start) / step)))
+        if let delta { o.deltas[slot] = (o.deltas[slot] ?? 0) + delta }
+        if discontinuity { o.discontinuity = true }
+        if slot == o.deltas.count - 1 {
+            m.open = nil
+            closeDay(o, meter: &m, stream: stream, position: position, state: &s)
+        } else {
+            m.open = o
+        }
+    }
+
+    /// The most a meter can deliver over `intervals` readings (the rule set's physical maximum;
+    /// unbounded without one).
+    func maxDelta(_ m: Meter, intervals: Int) -> Double {
+        guard let perHour = rules.implausibleDelta?.maxPerHour[m.kind.rawValue] else { return .infinity }
+        return perHour * Double(m.interval * intervals) / 60
+    }
+
+    /// A register that does not move: for `minHours` on a kind that always consumes, or for
+    /// `occupiedMinHours` of occupied hours (school open, local time) on the kinds where that is
+    /// abnormal (water while pupils are in). Under a rule set with a school calendar, the
+    /// first weeks only teach (no alert), and no idle stretch exempts a meter for ever.
+    func stuck(_ d: Double, at t: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
+        let calendar = rules.schoolCalendar
+        let always = rules.stuck.kinds.contains(m.kind) && (calendar == nil || m.usage != .heating)
+        // A heating meter (a heat pump's electricity) may rest while the school is open.
+        let occupiedKind = calendar != nil && rules.stuck.occupiedKinds?.contains(m.kind) == true && m.usage != .heating
+        guard always || occupiedKind else { return }
+        let day = String(DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))).prefix(10))
+        func at(_ t: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))) }
+        guard d == 0 else {
+            m.zeroRun = 0
+            m.occupiedZeroRun = 0
+            if let a = m.stuck.reset() { s.resolve(a, reason: "register moving again at \(at(t))", on: day, position: position) }
+            return
+        }
+        let needed = Int(rules.stuck.minHours * 60) / m.interval
+        let neededOccupied = Int((rules.stuck.occupiedMinHours ?? rules.stuck.minHours) * 60) / m.interval
+        m.zeroRun += 1
+        if occupiedKind, let calendar {
+            let (localDay, minute) = clock.local(t - step)
+            if calendar.isOpen(minute: minute) && calendar.isSchoolDay(day: localDay) { m.occupiedZeroRun += 1 }
+        }
+        let learning: Bool
+        if calendar == nil {
+            if m.zeroRun >= needed && m.days <= rules.spike.warmupDays { m.idles = true }
+            learning = m.idles
+        } else {
+            // The first weeks teach: a flat start is neither an alert nor carried over.
+            learning = m.days <= rules.spike.warmupDays
+            if learning {
+                m.zeroRun = 0
+                m.occupiedZeroRun = 0
+            }
+        }
+        let flat = always && m.zeroRun >= needed
+        let flatOccupied = occupiedKind && m.occupiedZeroRun >= neededOccupied
+        guard (flat || flatOccupied) && m.stuck.isInactive && !learning else { return }
+        let since = t - Int64(m.zeroRun - 1) * step
+        let id = "\(stream).stuck.\(position).\(t)"
+        let what =
+            flat
+            ? "register unchanged for \(rules.stuck.minHours) h"
+            : "register unchanged for \(rules.stuck.occupiedMinHours ?? 0) h of school hours (\(m.kind.rawValue) always flows while the school is open)"
+        s.raise(
+            id, rule: "meter.stuck", asset: stream, severity: rules.stuck.severity, evidence: "\(what) (since \(at(since)))", ruleSet: ruleSet,
+            advisory: advisory("stuck"), on: day, at: at(t), position: position)
+        m.stuck.fired(AlertText.id(id))
+    }
+}

@@ -1,0 +1,212 @@
+@testable import Domain
+import EventLog
+import Foundation
+@testable import Projections
+import Testing
+
+/// Issue 16, meters 1, 5 and 7: readings by timestamp in local time, whatever the batches;
+/// consumption out of hours; the lifecycle as a value.
+@Suite("Meter readings by timestamp")
+struct MeterTimestampTests {
+    /// A meter's series: one register value per interval from `start`, cut into batches of
+    /// `chunk` readings (the last one shorter), the first starting `offset` readings in.
+    struct Series {
+        var meterId: String
+        var kind: MeterKind
+        var usage: MeterUsage
+        var interval = 15
+        var start: Date
+        var values: [Double?] = []
+
+        func batches(chunk: Int) -> [MeterReadingsRecorded] {
+            stride(from: 0, to: values.count, by: chunk).map { a in
+                MeterReadingsRecorded(
+                    meterId: meterId, observedAt: DomainTime.timestampString(start.addingTimeInterval(Double(a * interval * 60))),
+                    intervalMinutes: interval, readings: Array(values[a..<min(values.count, a + chunk)]), resets: nil)
+            }
+        }
+
+        func installed(initial: Double) -> MeterInstalled {
+            MeterInstalled(
+                meterId: meterId, buildingId: "SC0001", observedAt: DomainTime.timestampString(start.addingTimeInterval(-86400)), kind: kind,
+                unit: kind.unit, registerDigits: 7, multiplier: 1, intervalMinutes: interval, initialReading: initial, usage: usage)
+        }
+    }
+
+    static let rules = try! MeterProjectionTests.rules()
+    static let rome = LocalClock.named("Europe/Rome")!
+
+    /// Local hour (Europe/Rome) and local day number of the interval that ends at `t`.
+    static func local(_ t: Date, interval: Int) -> (hour: Double, day: Int) {
+        let l = rome.local(Int64(t.timeIntervalSince1970) - Int64(interval * 60))
+        return (Double(l.minute) / 60, l.day)
+    }
+
+    /// A water meter of a school: flow in local school hours on school days, a trickle at
+    /// night, and from local day `leakFrom` a leak of 40 L/h that runs day and night.
+    static func water(days: Int, interval: Int = 15, leakFrom: Int? = nil, from first: String = "2025-02-03") -> Series {
+        var s = Series(meterId: "SC0001-W1", kind: .water, usage: .water, interval: interval, start: DomainTime.date(first)!)
+        let calendar = rules.schoolCalendar!
+        var register = 100.0
+        let perDay = 24 * 60 / interval
+        let firstDay = local(s.start.addingTimeInterval(Double(interval * 60)), interval: interval).day
+        for i in 0..<(days * perDay) {
+            let t = s.start.addingTimeInterval(Double(i * interval * 60))
+            let (hour, day) = local(t, interval: interval)
+            let hours = Double(interval) / 60
+            var flow = calendar.isSchoolDay(day: day) && hour >= 8 && hour < 16 ? 0.2 : (i % 7 == 0 ? 0.004 : 0)
+            if let l = leakFrom, day - firstDay >= l { flow += 0.04 }
+            register += flow * hours
+            s.values.append((register * 1000).rounded() / 1000)
+        }
+        return s
+    }
+
+    static func run(_ events: [any DomainEvent], rules: MeterRules = rules) throws -> MeterProjection.State {
+        var feeder = Feeder(MeterProjection(rules: rules))
+        for e in events { try feeder.feed(e) }
+        return feeder.state
+    }
+
+    /// The same readings give the same alerts whether they come a day at a time, three days
+    /// at a time, or in chunks of 37 readings that start at any time of day; before, a
+    /// multi-day batch counted as one day and windows assumed a batch started at 00:00 UTC.
+    @Test func theBatchShapeDoesNotChangeWhatIsFound() throws {
+        let series = Self.water(days: 40, leakFrom: 30)
+        var found: [[String]] = []
+        for chunk in [96, 3 * 96, 37, 1] {
+            let state = try Self.run([series.installed(initial: 100)] + series.batches(chunk: chunk))
+            let alerts = state.alerts.values.sorted { $0.id < $1.id }
+            #expect(!alerts.contains { $0.rule == "meter.gap" }, "chunk \(chunk): \(alerts.map(\.evidence))")
+            found.append(alerts.map { "\($0.rule) \($0.raisedOn) \($0.raisedAt ?? "")" })
+        }
+        #expect(found[0].count == 1 && found[0].first?.hasPrefix("meter.waterLeak") == true, "\(found[0])")
+        for f in found.dropFirst() { #expect(f == found[0]) }
+    }
+
+    /// An hourly meter is read the same way: its night minimum hour is one reading.
+    @Test func anHourlyMeterFindsTheSameLeak() throws {
+        let series = Self.water(days: 40, interval: 60, leakFrom: 30)
+        let state = try Self.run([series.installed(initial: 100)] + series.batches(chunk: 24 * 5))
+        let leaks = state.alerts.values.filter { $0.rule == "meter.waterLeak" }
+        #expect(leaks.count == 1, "\(state.alerts.values.map(\.evidence))")
+        // Local day 30 (2025-03-05) is pending, day 31 fires.
+        #expect(leaks.first?.raisedOn == "2025-03-06")
+    }
+
+    /// The night is local: across the switch to summer time (30 March 2025) a leak that only
+    /// runs 01:00–04:00 local time is found before and after it, not an hour off.
+    @Test func windowsFollowLocalTimeAcrossDST() throws {
+        func series(nightOnlyLeakFrom: Int?) -> Series {
+            var s = Series(meterId: "SC0001-W1", kind: .water, usage: .water, start: DomainTime.date("2025-03-10")!)
+            var register = 100.0
+            for i in 0..<(40 * 96) {
+                let (hour, day) = Self.local(s.start.addingTimeInterval(Double(i * 900)), interval: 15)
+                var flow = hour >= 8 && hour < 16 ? 0.2 : 0.0
+                let dayIndex = day - Self.rome.local(Int64(s.start.timeIntervalSince1970)).day
+                if let l = nightOnlyLeakFrom, dayIndex >= l, hour >= 1 && hour < 4 { flow += 0.05 }
+                register += flow / 4
+                s.values.append((register * 1000).rounded() / 1000)
+            }
+            return s
+        }
+        let quiet = series(nightOnlyLeakFrom: nil)
+        #expect(try Self.run([quiet.installed(initial: 100)] + quiet.batches(chunk: 96)).alerts.isEmpty)
+        // The leak starts on local day 22 (1 April, after the switch): found on its second night.
+        let leaking = series(nightOnlyLeakFrom: 22)
+        let state = try Self.run([leaking.installed(initial: 100)] + leaking.batches(chunk: 96))
+        let leaks = state.alerts.values.filter { $0.rule == "meter.waterLeak" }
+        #expect(leaks.map(\.raisedOn) == ["2025-04-02"], "\(state.alerts.values.map { "\($0.rule) \($0.raisedOn) \($0.evidence)" })")
+        // The night ends at 04:00 local = 02:00 UTC in summer time.
+        #expect(leaks.first?.raisedAt == "2025-04-02T02:00:00Z")
+        // A 23-hour local day: 92 slots, no gap, no spike.
+        #expect(!state.alerts.values.contains { $0.rule == "meter.gap" || $0.rule == "meter.spike" })
+    }
+
+    /// Intervals a gateway never sent (a hole between two batches) are missing data: a gap,
+    /// and the day says nothing of consumption.
+    @Test func aHoleBetweenBatchesIsAGap() throws {
+        var series = Self.water(days: 20)
+        let batches = series.batches(chunk: 96)
+        series.values = []
+        // Day 12 never arrives.
+        let events: [any DomainEvent] = [series.installed(initial: 100)] + batches.enumerated().filter { $0.offset != 12 }.map(\.element)
+        let state = try Self.run(events)
+        let gaps = state.alerts.values.filter { $0.rule == "meter.gap" }
+        #expect(gaps.count == 1 && gaps.first?.state == .resolved, "\(gaps)")
+        #expect(gaps.first?.raisedAt == "2025-02-15T00:00:00Z")
+        #expect(gaps.first?.evidence.contains("96 intervals never sent") == true, "\(gaps.map(\.evidence))")
+        #expect(!state.alerts.values.contains { $0.rule == "meter.spike" })
+    }
+
+    /// A gas heating meter in the season: heating 05:00–16:00 local on school days, off on
+    /// closed days. `weekendOn`: heating left on over one weekend; `nightOn`: one school night
+    /// heated until 03:00.
+    static func gas(weekendOn: Bool = false, nightOn: Bool = false) -> Series {
+        var s = Series(meterId: "SC0001-G1", kind: .gas, usage: .heating, start: DomainTime.date("2025-11-03")!)
+        let calendar = rules.schoolCalendar!
+        var register = 5000.0
+        let first = local(s.start.addingTimeInterval(900), interval: 15).day
+        for i in 0..<(35 * 96) {
+            let t = s.start.addingTimeInterval(Double(i * 900))
+            let (hour, day) = local(t, interval: 15)
+            let d = day - first
+            let school = calendar.isSchoolDay(day: day)
+            var rate = 0.3  // Sm3/h of hot water, always
+            if school && hour >= 5 && hour < 16 { rate += 12 + 2 * sin(Double(i)) }
+            // Days 26-27 are the weekend of 29-30 November.
+            if weekendOn && (d == 26 || d == 27) && hour >= 5 && hour < 23 { rate += 10 }
+            if nightOn && d == 30 && hour < 3 { rate += 10 }
+            register += rate / 4
+            s.values.append((register * 1000).rounded() / 1000)
+        }
+        return s
+    }
+
+    /// Issue 16, meters 5: heating out of hours in the season is found, on closed days and at
+    /// night; a normal season raises nothing.
+    @Test func heatingOutOfHoursInSeason() throws {
+        let quiet = Self.gas()
+        let none = try Self.run([quiet.installed(initial: 5000)] + quiet.batches(chunk: 96))
+        #expect(none.alerts.isEmpty, "\(none.alerts.values.map(\.evidence))")
+
+        let weekend = Self.gas(weekendOn: true)
+        var state = try Self.run([weekend.installed(initial: 5000)] + weekend.batches(chunk: 96))
+        var alerts = state.alerts.values.filter { $0.rule == "meter.outOfHours" }
+        #expect(alerts.map(\.raisedOn) == ["2025-11-29"], "\(state.alerts.values.map { "\($0.rule) \($0.raisedOn) \($0.evidence)" })")
+        #expect(alerts.first?.evidence.contains("on a closed day") == true)
+        // Kept firing one clean day (Monday is the first: keepFiringDays 1), resolved on Tuesday.
+        #expect(alerts.first?.state == .resolved && alerts.first?.resolvedOn == "2025-12-02", "\(alerts)")
+
+        let night = Self.gas(nightOn: true)
+        state = try Self.run([night.installed(initial: 5000)] + night.batches(chunk: 96))
+        alerts = state.alerts.values.filter { $0.rule == "meter.outOfHours" }
+        #expect(alerts.map(\.raisedOn) == ["2025-12-03"], "\(state.alerts.values.map { "\($0.rule) \($0.raisedOn) \($0.evidence)" })")
+        #expect(alerts.first?.evidence.contains("outside 05:00–23:00") == true)
+    }
+
+    /// Issue 16, meters 7: one lifecycle value, the same for every detector.
+    @Test func theLifecycleIsAValue() {
+        var p = DetectorPhase.inactive
+        #expect(p.step(breach: true, clear: false, pendingFor: 2, keepFiringFor: 1) == .none)
+        #expect(p == .pending(count: 1))
+        // A pending breach that does not hold restarts.
+        #expect(p.step(breach: false, clear: false, pendingFor: 2, keepFiringFor: 1) == .none)
+        #expect(p == .inactive)
+        _ = p.step(breach: true, clear: false, pendingFor: 2, keepFiringFor: 1)
+        #expect(p.step(breach: true, clear: false, pendingFor: 2, keepFiringFor: 1) == .raise)
+        p.fired("a1")
+        // Between trigger and re-arm: holds (hysteresis).
+        #expect(p.step(breach: false, clear: false, pendingFor: 2, keepFiringFor: 1) == .none)
+        #expect(p == .firing(alert: "a1"))
+        // Clear once: resolving, still firing; a relapse returns to firing.
+        #expect(p.step(breach: false, clear: true, pendingFor: 2, keepFiringFor: 1) == .none)
+        #expect(p == .resolving(alert: "a1", count: 1) && p.alert == "a1")
+        _ = p.step(breach: true, clear: false, pendingFor: 2, keepFiringFor: 1)
+        #expect(p == .firing(alert: "a1"))
+        // Clear twice (keep firing one): resolved.
+        _ = p.step(breach: false, clear: true, pendingFor: 2, keepFiringFor: 1)
+        #expect(p.step(breach: false, clear: true, pendingFor: 2, keepFiringFor: 1) == .resolve("a1"))
+        #expect(p.isInactive)
+    }
+}
