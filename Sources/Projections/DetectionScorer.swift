@@ -19,6 +19,7 @@ public enum DetectionScorer {
     public static let rules: [GroundTruth.Kind: String] = [
         .waterLeak: "meter.waterLeak", .stuckMeter: "meter.stuck", .counterRegression: "meter.counterRegression", .rollover: "meter.rollover",
         .gap: "meter.gap", .spike: "meter.spike", .heatingOutOfSeason: "meter.heatingOutOfSeason", .drift: "meter.drift",
+        .outOfHours: "meter.outOfHours",
         .nonCompliance: "wastesite.nonCompliance", .fire: "wastesite.fire", .dangerousDefect: "bridge.dangerousDefect",
     ]
 
@@ -29,7 +30,7 @@ public enum DetectionScorer {
         switch k {
         case .spike, .rollover, .counterRegression: (900, 900)
         case .gap: (900, 3600)
-        case .stuckMeter, .waterLeak, .heatingOutOfSeason: (0, 86400 * 2)
+        case .stuckMeter, .waterLeak, .heatingOutOfSeason, .outOfHours: (0, 86400 * 2)
         case .drift: (0, 86400 * 60)
         case .nonCompliance, .fire, .dangerousDefect: (0, 86400)
         }
@@ -42,6 +43,21 @@ public enum DetectionScorer {
         return alerts.filter { $0.rule == rule }.filter { a in
             !truth.contains { t in
                 guard t.kind == kind, t.stream == a.asset, let at = instant(a.raisedAt ?? a.raisedOn), let from = instant(t.from) else {
+                    return false
+                }
+                let to = t.to.flatMap(instant) ?? from
+                return at >= from.addingTimeInterval(-tol.before) && at <= to.addingTimeInterval(tol.after)
+            }
+        }
+    }
+
+    /// Ground truths of `kind` (e.g. "spike") that no alert found, for tuning.
+    public static func missed(kind name: String, truth: [GroundTruth], alerts: [AlertRecord]) -> [GroundTruth] {
+        guard let kind = GroundTruth.Kind(rawValue: name), let rule = rules[kind] else { return [] }
+        let tol = tolerance(kind)
+        return truth.filter { $0.kind == kind }.filter { t in
+            !alerts.contains { a in
+                guard a.asset == t.stream, a.rule == rule, let at = instant(a.raisedAt ?? a.raisedOn), let from = instant(t.from) else {
                     return false
                 }
                 let to = t.to.flatMap(instant) ?? from

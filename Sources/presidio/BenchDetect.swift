@@ -14,6 +14,8 @@ struct BenchDetect: AsyncParsableCommand {
     @Option(help: "Scratch folder, removed afterwards.") var scratch: String = "./presidio-bench-detect"
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Also list the false positives of this rule (e.g. meter.drift).") var showUnmatched: String?
+    @Option(help: "Also list the ground truths of this kind no alert found (e.g. spike).") var showMissed: String?
+    @Option(help: "School buildings in the city (4 meters each; default: the whole city, 250).") var buildings: Int?
 
     func run() async throws {
         let (bridgeRules, meterRules, siteRules) = try city.ruleSets()
@@ -24,7 +26,9 @@ struct BenchDetect: AsyncParsableCommand {
         let store = try SegmentStore(directory: scratch)
         defer { store.close() }
         let t0 = Date()
-        let truth = try await BenchProjections.loadCity(CityGenerator.Options(seed: seed, days: days), into: store)
+        var options = CityGenerator.Options(seed: seed, days: days)
+        if let buildings { options.buildings = buildings }
+        let truth = try await BenchProjections.loadCity(options, into: store)
         let generated = Date().timeIntervalSince(t0)
         let snapshots = FileSnapshotStore(directory: scratch + "/projections")
         let meters = ProjectionRunner(projection: MeterProjection(rules: meterRules), store: store, snapshots: snapshots)
@@ -41,6 +45,13 @@ struct BenchDetect: AsyncParsableCommand {
             let all = Array(meters.state.alerts.values) + Array(sites.state.alerts.values) + Array(bridges.state.alerts.values)
             for a in DetectionScorer.unmatched(rule: rule, truth: truth, alerts: all).sorted(by: { $0.raisedPosition < $1.raisedPosition }) {
                 print("unmatched \(a.raisedOn) \(a.asset): \(a.evidence)")
+            }
+        }
+        if let kind = showMissed {
+            let all = Array(meters.state.alerts.values) + Array(sites.state.alerts.values) + Array(bridges.state.alerts.values)
+            for t in DetectionScorer.missed(kind: kind, truth: truth, alerts: all) {
+                print("missed \(t.from)…\(t.to ?? "") \(t.stream) \(t.detail ?? "")")
+                for a in all where a.asset == t.stream { print("    alert \(a.rule) \(a.raisedAt ?? a.raisedOn): \(a.evidence)") }
             }
         }
         if json { return try printJSON(scores) }

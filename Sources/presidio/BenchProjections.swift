@@ -125,7 +125,8 @@ struct BenchProjections: AsyncParsableCommand {
             }
         }
         // Steady ingest: each meter's next day, every 5th with a gap (which must raise an alert).
-        var meters = runner.state.meters.values.sorted { $0.meterId < $1.meterId }
+        // 15-minute meters: each probe is the meter's next day of 96 readings.
+        var meters = runner.state.meters.values.filter { $0.interval == 15 }.sorted { $0.meterId < $1.meterId }
         var ack: [UInt64: UInt64] = [:]
         var gapPositions: Set<UInt64> = []
         let period = 1.0 / Double(rate)

@@ -40,7 +40,7 @@ struct CityGeneratorTests {
     }
 
     @Test func everyEventIsValidAndTheStoreAcceptsThemAll() async throws {
-        let o = Self.small(seed: 5)
+        let o = Self.small(seed: 7)
         let (_, events, truth) = try await Self.run(o)
         let dir = TempDir()
         defer { dir.remove() }
@@ -56,13 +56,26 @@ struct CityGeneratorTests {
         #expect(streams.filter { $0.hasPrefix("bridge-") }.count == 60)
         #expect(streams.filter { $0.hasPrefix("wastesite-") }.count == 60)
         #expect(streams.filter { $0.hasPrefix("meter-") }.count == 160)
-        // One readings event per meter and day, 96 readings each.
-        let readings = events.filter { $0.type == "MeterReadingsRecorded" }
-        #expect(readings.count == 160 * o.days)
-        // Every anomaly kind the detectors are scored on shows up at this size (120 days, May–Sept excluded
-        // for heating out of season, so it is checked at full size in the benchmark instead).
+        // Every reading of every meter is there, in batches of the gateways' shapes: 15-minute
+        // and hourly meters, batches of a day, half a day, several days or 37 readings, some
+        // starting a few minutes past the quarter hour (issue 16, meters 9).
+        let batches = events.filter { $0.type == "MeterReadingsRecorded" }.map {
+            try! JSONDecoder().decode(MeterReadingsRecorded.self, from: $0.payload)
+        }
+        let installed = events.filter { $0.type == "MeterInstalled" }.map { try! JSONDecoder().decode(MeterInstalled.self, from: $0.payload) }
+        let perDay = Dictionary(uniqueKeysWithValues: installed.map { ($0.meterId, 24 * 60 / $0.intervalMinutes) })
+        let counts = Dictionary(grouping: batches, by: \.meterId).mapValues { $0.reduce(0) { $0 + $1.readings.count } }
+        #expect(counts.count == 160)
+        for (id, n) in counts { #expect(n == (perDay[id] ?? 0) * o.days, "\(id): \(n) readings") }
+        #expect(Set(installed.map(\.intervalMinutes)) == [15, 60])
+        #expect(Set(batches.map { $0.readings.count * $0.intervalMinutes / 15 }).count >= 4, "batch lengths")
+        #expect(batches.contains { !$0.observedAt.hasSuffix(":00:00Z") && !$0.observedAt.hasSuffix("5:00Z") && !$0.observedAt.hasSuffix("0:00Z") })
+        #expect(batches.contains { $0.readings.count * $0.intervalMinutes > 24 * 60 })
+        // Every anomaly kind the detectors are scored on shows up at this size with this seed
+        // (120 days ending on 1 January: no heating out of season, checked at full size in the
+        // benchmark instead).
         let kinds = Set(truth.map(\.kind))
-        for k: GroundTruth.Kind in [.waterLeak, .gap, .dangerousDefect, .nonCompliance, .spike, .stuckMeter] {
+        for k: GroundTruth.Kind in [.waterLeak, .gap, .dangerousDefect, .nonCompliance, .spike, .stuckMeter, .outOfHours, .rollover] {
             #expect(kinds.contains(k), "no \(k.rawValue) injected")
         }
     }
@@ -81,16 +94,28 @@ struct CityGeneratorTests {
         let o = Self.small(seed: 11, days: 60)
         let (_, events, truth) = try await Self.run(o)
         let leak = try #require(truth.first { $0.kind == .waterLeak })
-        let day = String(leak.from.prefix(10))
-        let payloads = events.filter { $0.stream == leak.stream && $0.type == "MeterReadingsRecorded" }
+        let batches = events.filter { $0.stream == leak.stream && $0.type == "MeterReadingsRecorded" }
             .compactMap { try? JSONDecoder().decode(MeterReadingsRecorded.self, from: $0.payload) }
-        func nightFlow(_ r: MeterReadingsRecorded) -> Double {
-            // 01:00–04:00 register increase.
-            guard let a = r.readings[4], let b = r.readings[16] else { return .nan }
-            return b - a
+        // Register values by time, whatever the batches.
+        var series: [(Date, Double)] = []
+        for b in batches {
+            let start = try #require(DomainTime.dateTime(b.observedAt))
+            for (i, v) in b.readings.enumerated() {
+                if let v { series.append((start.addingTimeInterval(Double(i * b.intervalMinutes * 60)), v)) }
+            }
         }
-        let during = try #require(payloads.first { $0.observedAt.hasPrefix(day) })
-        let before = payloads.filter { $0.observedAt < leak.from }.map(nightFlow).filter { !$0.isNaN }
-        #expect(nightFlow(during) > (before.max() ?? 0) + 0.03)
+        // Consumption between 01:00 and 04:00 local time of the night after a local midnight
+        // (the truth's `from` is one): the first readings at or after those times.
+        func nightFlow(_ midnight: Date) -> Double? {
+            let a = series.first { $0.0 >= midnight.addingTimeInterval(3600) }
+            let b = series.first { $0.0 >= midnight.addingTimeInterval(4 * 3600) }
+            guard let a, let b, b.0.timeIntervalSince(a.0) == 3 * 3600 else { return nil }
+            return b.1 - a.1
+        }
+        let from = try #require(DomainTime.dateTime(leak.from))
+        let during = try #require(nightFlow(from.addingTimeInterval(86400)))
+        let before = (1...10).compactMap { nightFlow(from.addingTimeInterval(-86400 * Double($0))) }
+        #expect(!before.isEmpty)
+        #expect(during > (before.max() ?? 0) + 0.03, "\(during) against \(before)")
     }
 }

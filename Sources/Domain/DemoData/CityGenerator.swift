@@ -65,6 +65,16 @@ public struct CityGenerator: Sendable {
         var next = 0
         var weather = 0.0
         var weatherRng = SeededRandom(seed: o.seed, label: "weather")
+        let clock = Self.clock
+        let firstLocal = firstLocalDay
+        // School days and the season by local day (a UTC day spans two local days).
+        let facts: [LocalDayFacts] = (-1...(o.days + 1)).map { i in
+            let c = LocalClock.civil(firstLocal + i)
+            return LocalDayFacts(
+                schoolDay: SchoolCalendar.isSchoolDay(year: c.year, month: c.month, day: c.day, weekday: LocalClock.weekday(firstLocal + i)),
+                heatingSeason: SchoolCalendar.isHeatingSeason(month: c.month, day: c.day), index: i)
+        }
+        let lookup: (Int) -> LocalDayFacts = { facts[max(0, min(facts.count - 1, $0 - firstLocal + 1))] }
         for d in 0..<o.days {
             let dayStart = o.start.addingTimeInterval(86400 * Double(d))
             let dayEnd = dayStart.addingTimeInterval(86400)
@@ -72,25 +82,41 @@ public struct CityGenerator: Sendable {
                 try await emit(Item(kind: scheduled[next].kind, event: scheduled[next].event))
                 next += 1
             }
-            let c = DomainTime.calendar.dateComponents([.year, .month, .day, .weekday], from: dayStart)
-            let school = SchoolCalendar.isSchoolDay(year: c.year!, month: c.month!, day: c.day!, weekday: c.weekday!)
-            let heating = SchoolCalendar.isHeatingSeason(month: c.month!, day: c.day!)
-            let doy = DomainTime.calendar.ordinality(of: .day, in: .year, for: dayStart)!
             weather = 0.7 * weather + 1.6 * weatherRng.gaussian()
             var dayTruth: [GroundTruth] = []
             for b in buildings.indices {
                 for m in buildings[b].meters.indices {
-                    let readings = buildings[b].meters[m].day(
-                        d, start: dayStart, schoolDay: school, heatingSeason: heating, weather: weather, dayOfYear: doy, truth: &dayTruth)
-                    try await emit(Item(kind: "meter-readings", event: readings))
+                    let batches = buildings[b].meters[m].day(d, start: dayStart, clock: clock, facts: lookup, weather: weather, truth: &dayTruth)
+                    for readings in batches { try await emit(Item(kind: "meter-readings", event: readings)) }
                 }
             }
             for t in dayTruth { try await truth(t) }
+        }
+        // What the gateways still hold goes out with the last day.
+        for b in buildings.indices {
+            for m in buildings[b].meters.indices {
+                if let readings = buildings[b].meters[m].flush() { try await emit(Item(kind: "meter-readings", event: readings)) }
+            }
         }
         while next < scheduled.count {
             try await emit(Item(kind: scheduled[next].kind, event: scheduled[next].event))
             next += 1
         }
+    }
+
+    /// The meters' local time (school hours, heating hours, the season).
+    static let clock = LocalClock.named("Europe/Rome")!
+
+    /// The local day of the data set's first day.
+    var firstLocalDay: Int { Self.clock.local(Int64(options.start.timeIntervalSince1970) + 43_200).day }
+
+    /// The local days of the data set as `LocalDayFacts` indices see them.
+    func localDayFacts(_ index: Int) -> LocalDayFacts {
+        let day = firstLocalDay + index
+        let c = LocalClock.civil(day)
+        return LocalDayFacts(
+            schoolDay: SchoolCalendar.isSchoolDay(year: c.year, month: c.month, day: c.day, weekday: LocalClock.weekday(day)),
+            heatingSeason: SchoolCalendar.isHeatingSeason(month: c.month, day: c.day), index: index)
     }
 
     func planBuildings(truth: inout [GroundTruth]) -> [BuildingSim] {
@@ -129,15 +155,25 @@ public struct CityGenerator: Sendable {
                 // ~1 % of registers start close to their maximum, so they roll over.
                 let nearMax = mr.chance(0.012)
                 let initial = nearMax ? (max - mr.range(50...400)) : (mr.range(100...(max / 20)) * 100).rounded() / 100
+                // The gateway's habits: a fifth of the meters are hourly; most send a day at a
+                // time, others half a day, two or three days, or 37 readings; some clocks read
+                // a few minutes past the quarter hour.
+                let interval = mr.chance(0.2) ? 60 : 15
+                let perDay = 24 * 60 / interval
+                let chunk = mr.weighted([(perDay, 5.0), (perDay / 2, 1), (perDay * 2, 1), (perDay * 3, 1), (37 * 15 / interval, 1)])
+                let phase = mr.chance(0.15) ? 60 * mr.int(1...9) : 0
                 let installed = MeterInstalled(
                     meterId: meterId, buildingId: id, observedAt: DomainTime.timestampString(install), kind: kind, unit: kind.unit,
-                    registerDigits: digits, multiplier: 1, intervalMinutes: 15, initialReading: (initial * 100).rounded() / 100,
+                    registerDigits: digits, multiplier: 1, intervalMinutes: interval, initialReading: (initial * 100).rounded() / 100,
                     usage: role == .mainElectricity ? .general : role == .secondaryElectricity ? .auxiliary : role == .water ? .water : .heating)
                 var m = MeterSim(
                     installed: installed, role: role, floorArea: area, register: installed.initialReading, lastReported: installed.initialReading,
-                    rng: mr, scale: mr.range(0.7...1.3))
+                    rng: mr, scale: mr.range(0.7...1.3), chunk: chunk, phase: phase)
                 plan(&m, rng: &mr)
-                truth += m.plannedTruth { o.start.addingTimeInterval(86400 * Double($0)) }
+                let firstLocal = firstLocalDay
+                truth += m.plannedTruth(
+                    dayStart: { o.start.addingTimeInterval(86400 * Double($0)) },
+                    localStart: { Date(timeIntervalSince1970: Double(Self.clock.midnight(firstLocal + $0))) })
                 meters.append(m)
             }
             out.append(BuildingSim(registered: registered, meters: meters))
@@ -145,51 +181,102 @@ public struct CityGenerator: Sendable {
         return out
     }
 
-    /// Decides which anomalies a meter will show, and when.
+    /// Decides which anomalies a meter will show, and when: every kind on every meter where it
+    /// can happen, at any time of the year (issue 16, meters 9). Day-long anomalies are planned
+    /// on local days of the data set.
     func plan(_ m: inout MeterSim, rng r: inout SeededRandom) {
         let days = options.days
         guard days >= 7 else { return }
         // Anomalies start after two weeks: a detector needs some history before it can tell.
         let first = min(15, days / 2)
-        func window(_ length: ClosedRange<Int>) -> (Int, Int) {
-            let len = min(days - first - 1, r.int(length))
-            let a = r.int(first...max(first, days - len - 1))
+        func window(_ length: ClosedRange<Int>, from: Int? = nil) -> (Int, Int) {
+            let lower = from ?? first
+            let len = max(1, min(days - lower - 1, r.int(length)))
+            let a = r.int(lower...max(lower, days - len - 1))
             return (a, a + len - 1)
         }
+        let facts = (0..<days).map(localDayFacts)
+        let perReading = m.slotsPerReading
+        /// Physical maxima per hour (the same school supplies the rule set assumes).
+        let maxPerHour: Double = [MeterKind.electricity: 1500, .districtHeat: 3000, .gas: 300, .water: 30][m.installed.kind] ?? 1e9
         switch m.role {
         case .water:
             if r.chance(0.08) {
                 let (a, b) = window(3...20)
                 m.leak = (a, b, r.range(0.02...0.06))
+            } else if r.chance(0.03) {
+                // A stuck water meter shows only while water should flow: from a school day.
+                let schoolDays = (first..<(days - 1)).filter { facts[$0].schoolDay }
+                if let a = schoolDays.isEmpty ? nil : schoolDays[r.int(0...(schoolDays.count - 1))] { m.stuck = (a, min(days - 1, a + r.int(0...2))) }
             }
         case .mainElectricity, .secondaryElectricity:
-            if r.chance(0.03) {
-                let (a, b) = window(1...3)
-                m.stuck = (a, b)
-            }
-            if r.chance(0.03) { m.spikes.append((r.int(first...(days - 1)), r.int(30...70), r.range(6...10).rounded())) }
-            if m.role == .mainElectricity && r.chance(0.03) && days >= 75 {  // starts on day 30 or later and needs 45 days after
-                m.drift = (r.int(max(first, 30)...(days - 45)), r.int(20...40), r.range(0.25...0.45))
+            if r.chance(0.03) { m.stuck = window(1...3) }
+            if m.role == .mainElectricity && m.stuck == nil {
+                if r.chance(0.04) && days >= 70 {
+                    // Drift can start once the detector has its reference (three weeks).
+                    m.drift = (r.int(22...(days - 45)), r.int(20...40), r.range(0.25...0.45))
+                } else if r.chance(0.05) && days >= 30 {
+                    m.outOfHours = offHours(facts, from: 21, rng: &r)
+                }
             }
         case .gas, .districtHeat, .heatPump:
-            // Heating out of season: only if the data set covers May–September.
-            if r.chance(0.05) {
-                let candidates = (0..<days).filter { d in
-                    let c = DomainTime.calendar.dateComponents([.month], from: options.start.addingTimeInterval(86400 * Double(d)))
-                    return [5, 6, 9].contains(c.month!)
-                }
-                if candidates.count > 12 {
-                    let a = candidates[r.int(0...(candidates.count - 11))]
-                    m.outOfSeason = (a, a + r.int(3...9))
-                }
+            let outside = (first..<(days - 1)).filter { !facts[$0].heatingSeason }
+            let inside = (0..<(days - 1)).filter { facts[$0].heatingSeason }
+            if r.chance(0.05) && outside.count > 12 {
+                let a = outside[r.int(0...(outside.count - 11))]
+                let b = a + r.int(2...8)
+                if b < days && facts[b].heatingSeason == false { m.outOfSeason = (a, b) }
+            } else if r.chance(0.06), inside.count > 30 {
+                // Three weeks of the season first: the detector learns the nights and weekends.
+                m.outOfHours = offHours(facts, from: inside[21], rng: &r)
+                if let o = m.outOfHours, !(o.start...o.end).allSatisfy({ facts[$0].heatingSeason }) { m.outOfHours = nil }
+            }
+        }
+        if r.chance(0.04) {
+            let factor = r.range(5...8).rounded()
+            if m.nominalPeak * Double(perReading) * factor <= 0.8 * maxPerHour * Double(perReading) / 4 {
+                m.spikes.append((r.int(first...(days - 1)), r.int(28...70) / perReading * perReading, factor))
             }
         }
         if r.chance(0.01) { m.swapDay = r.int(2...(days - 2)) }
         if r.chance(0.05) {
-            for _ in 0..<r.int(1...3) { m.gaps.append((r.int(1...(days - 1)), r.int(0...80), r.int(8...15))) }
+            for _ in 0..<r.int(1...3) {
+                if perReading == 1 {
+                    m.gaps.append((r.int(1...(days - 1)), r.int(0...80), r.int(8...15)))
+                } else {
+                    m.gaps.append((r.int(1...(days - 1)), r.int(0...14) * 4, r.int(4...10) * 4))
+                }
+            }
         }
         // Keep anomalies apart so each has a clean ground truth.
-        if let s = m.stuck { m.gaps.removeAll { $0.day >= s.start && $0.day <= s.end } }
-        if let s = m.swapDay { m.gaps.removeAll { $0.day == s }; if let st = m.stuck, s >= st.start && s <= st.end { m.swapDay = nil } }
+        if let s = m.stuck { m.gaps.removeAll { $0.day >= s.start - 1 && $0.day <= s.end + 1 } }
+        if let o = m.outOfHours { m.gaps.removeAll { $0.day >= o.start - 1 && $0.day <= o.end + 1 } }
+        if let l = m.leak { m.gaps.removeAll { $0.day >= l.start - 1 && $0.day <= l.end + 1 } }
+        m.spikes.removeAll { sp in
+            m.gaps.contains { $0.day == sp.day } || m.stuck.map { sp.day >= $0.start && sp.day <= $0.end } == true
+                || m.outOfHours.map { sp.day >= $0.start - 1 && sp.day <= $0.end + 1 } == true
+        }
+        if let s = m.swapDay {
+            m.gaps.removeAll { $0.day == s }
+            m.spikes.removeAll { $0.day == s }
+            if let st = m.stuck, s >= st.start - 1 && s <= st.end + 1 { m.swapDay = nil }
+        }
+    }
+
+    /// Consumption out of hours from day `from` on: a weekend (or holiday) left running, or
+    /// two to four nights. `facts` says which days are open.
+    func offHours(_ facts: [LocalDayFacts], from: Int, rng r: inout SeededRandom) -> (start: Int, end: Int, night: Bool)? {
+        let days = facts.count
+        guard from < days - 3 else { return nil }
+        if r.chance(0.5) {
+            let closed = (from..<(days - 2)).filter { !facts[$0].schoolDay && ($0 == 0 || facts[$0 - 1].schoolDay) }
+            guard !closed.isEmpty else { return nil }
+            let a = closed[r.int(0...(closed.count - 1))]
+            var b = a
+            while b + 1 < days && !facts[b + 1].schoolDay && b - a < 2 { b += 1 }
+            return (a, b, false)
+        }
+        let a = r.int(from...(days - 3))
+        return (a, min(days - 2, a + r.int(1...3)), true)
     }
 }

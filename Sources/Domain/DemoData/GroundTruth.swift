@@ -1,7 +1,7 @@
 /// One injected anomaly, as the detectors should find it. Written as NDJSON beside the data set.
 public struct GroundTruth: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
-        case waterLeak, stuckMeter, counterRegression, rollover, gap, spike, heatingOutOfSeason, drift
+        case waterLeak, stuckMeter, counterRegression, rollover, gap, spike, heatingOutOfSeason, drift, outOfHours
         case dangerousDefect, nonCompliance, fire
     }
 

@@ -38,13 +38,22 @@ extension MeterProjection {
         let values = d.deltas.map { $0 ?? 0 }
         let sameOffset = clock.offset(d.start) == clock.offset(d.start + Int64(values.count) * step - 1)
         let minutes = (0..<values.count).map { i in sameOffset ? i * m.interval : clock.local(d.start + Int64(i) * step).minute }
-        let day = ClosedDay(day: d, values: values, minutes: minutes, step: step, name: LocalClock.dayString(d.day))
-        let spiked = spikes(day, stream: stream, position: position, meter: &m, state: &s)
+        let raw = ClosedDay(day: d, values: values, minutes: minutes, step: step, name: LocalClock.dayString(d.day))
+        let spikeSlots = spikes(raw, stream: stream, position: position, meter: &m, state: &s)
+        let spiked = !spikeSlots.isEmpty
+        // The other detectors read the day without its spikes (one burst is not heating out of
+        // season, nor a night out of hours): each spike is replaced by its neighbours' level.
+        var cleaned = values
+        for i in spikeSlots {
+            cleaned[i] = (max(0, i - 2)...min(values.count - 1, i + 2)).filter { !spikeSlots.contains($0) }.map { values[$0] }.max() ?? 0
+        }
+        let day = ClosedDay(day: d, values: cleaned, minutes: minutes, step: step, name: raw.name)
         if m.kind == .water { leak(day, stream: stream, position: position, meter: &m, state: &s) }
         if m.usage == .heating { heating(day, stream: stream, position: position, meter: &m, state: &s) }
         outOfHours(day, stream: stream, position: position, meter: &m, state: &s)
         // A spike or a reset would read as a shift of the day's total: such days do not feed the drift.
-        if m.kind == .electricity && m.usage != .heating && !spiked && !d.discontinuity && m.stuck.isInactive {
+        // Nor do days out of hours (told by their own alert) or a stuck register.
+        if m.kind == .electricity && m.usage != .heating && !spiked && !d.discontinuity && m.stuck.isInactive && m.outOfHours.isInactive {
             drift(day, stream: stream, position: position, meter: &m, state: &s)
         }
         if m.stuck.isInactive && !spiked {
@@ -54,23 +63,30 @@ extension MeterProjection {
     }
 
     /// One interval far above anything the meter did recently, and far above its neighbours
-    /// (so a day simply busier than the recent ones is not a spike). Returns whether any was.
-    func spikes(_ day: ClosedDay, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) -> Bool {
-        guard m.days > rules.spike.warmupDays, let recent = m.recentMax.max(), recent > 0 else { return false }
+    /// (so a day simply busier than the recent ones is not a spike), and above the kind's
+    /// least spike rate. Returns the slots that spiked.
+    func spikes(_ day: ClosedDay, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) -> Set<Int> {
+        guard m.days > rules.spike.warmupDays else { return [] }
+        let recent = m.recentMax.max() ?? 0
+        let least = (rules.spike.minPerHour?[m.kind.rawValue]).map { $0 * Double(m.interval) / 60 }
+        guard recent > 0 || least != nil else { return [] }
         let f = rules.spike.factorOverRecentMax
-        var found = false
-        for (i, d) in day.values.enumerated() where d > f * recent {
+        let threshold = max(f * recent, least ?? 0)
+        var found: Set<Int> = []
+        for (i, d) in day.values.enumerated() where d > threshold {
             let neighbours = (max(0, i - 2)...min(day.values.count - 1, i + 2)).filter { $0 != i }.map { day.values[$0] }
             guard let nearMax = neighbours.max(), d > f * nearMax else { continue }
             let id = "\(stream).spike.\(day.name).\(i)"
+            let against =
+                recent > 0
+                ? String(format: "%.1f× the largest interval of the last %d days", d / recent, rules.spike.recentDays)
+                : "the meter was at rest for the last \(rules.spike.recentDays) days"
             s.raise(
                 id, rule: "meter.spike", asset: stream, severity: rules.spike.severity,
-                evidence: String(
-                    format: "%.3f %@ in %d min at %@: %.1f× the largest interval of the last %d days", d, m.kind.unit, m.interval, day.readingTime(i),
-                    d / recent, rules.spike.recentDays),
+                evidence: String(format: "%.3f %@ in %d min at %@: ", d, m.kind.unit, m.interval, day.readingTime(i)) + against,
                 ruleSet: ruleSet, advisory: advisory("spike"), on: day.name, at: day.readingTime(i), position: position)
             s.resolve(id, reason: "single interval", on: day.name, position: position)
-            found = true
+            found.insert(i)
         }
         return found
     }

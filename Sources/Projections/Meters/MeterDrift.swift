@@ -107,13 +107,15 @@ extension MeterProjection {
         }
         let from = hours[0] * 60
         let to = hours[1] * 60
-        guard let night = day.hourlyRate({ $0 < from || $0 >= to }) else { return }
-        let inHours = day.hourlyRate { $0 >= from && $0 < to } ?? 0
+        // A system that starts a little early or stops a little late is not news: the minutes
+        // around the window's edges are judged by neither side.
+        let grace = o.graceMinutes ?? 0
+        guard let night = day.hourlyRate({ $0 < from - grace || $0 >= to + grace }) else { return }
+        let inHours = day.hourlyRate { $0 >= from + grace && $0 < to - grace } ?? 0
         func median(_ a: [Double]) -> Double? { a.count < o.minReferenceDays ? nil : a.sorted()[a.count / 2] }
-        guard let inUse = median(m.inUseRates) else {
-            if day.day.schoolDay { m.inUseRates = Array((m.inUseRates + [inHours]).suffix(o.baselineDays)) }
-            return
-        }
+        // The rate in use sets the floor; before the meter has seen a school day (a data set
+        // that starts in the summer), its closed days' rate does.
+        let inUse = median(m.inUseRates) ?? median(m.closedRates) ?? 0
         let floor = o.minShareOfInUse * inUse
         func excess(_ x: Double, _ ref: Double?) -> (breach: Bool, clear: Bool, trigger: Double)? {
             guard let ref else { return nil }
@@ -122,7 +124,7 @@ extension MeterProjection {
         }
         let nightJudged = excess(night, median(m.nightRates))
         let closedJudged = day.day.schoolDay ? nil : excess(inHours, median(m.closedRates))
-        let breach = nightJudged?.breach == true || closedJudged?.breach == true
+        let breach = inUse > 0 && (nightJudged?.breach == true || closedJudged?.breach == true)
         let clear = (nightJudged?.clear ?? true) && (closedJudged?.clear ?? true)
         switch m.outOfHours.step(breach: breach, clear: clear, pendingFor: o.pendingDays, keepFiringFor: o.keepFiringDays) {
         case .raise:

@@ -134,7 +134,9 @@ public struct MeterProjection: Projection {
             s.meters[r.meterId]?.lastValue = r.newInitialReading
             s.meters[r.meterId]?.registerDigits = r.registerDigits
         case let r as MeterReadingsRecorded:
-            guard var m = s.meters[r.meterId] else { throw CannotApply.unknown("meter", r.meterId, "installation") }
+            // Taken out of the table while it is worked on, so its arrays are not shared (and
+            // copied on the first write).
+            guard var m = s.meters.removeValue(forKey: r.meterId) else { throw CannotApply.unknown("meter", r.meterId, "installation") }
             m.lastBatch = event.recordedAt
             if let a = m.silent.reset() {
                 s.resolve(a, reason: "a batch arrived at \(Self.instant(event.recordedAt))", on: Self.day(event.recordedAt), position: event.position)

@@ -26,7 +26,11 @@ extension MeterProjection {
         let position = event.position
         let t0 = Int64(first.timeIntervalSince1970.rounded())
         let step = Int64(r.intervalMinutes * 60)
-        m.interval = r.intervalMinutes
+        if m.interval != r.intervalMinutes {
+            // Only a raw append can change a meter's interval: the day's slots no longer fit.
+            m.open = nil
+            m.interval = r.intervalMinutes
+        }
         func at(_ t: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))) }
         let resets = Dictionary((r.resets ?? []).map { ($0.index, $0.kind) }, uniquingKeysWith: { a, _ in a })
         let registerMax = pow(10, Double(m.registerDigits))
@@ -52,7 +56,8 @@ extension MeterProjection {
         var previous = m.lastValue
         for (i, value) in r.readings.enumerated() {
             let t = t0 + Int64(i) * step
-            let day = String(at(t).prefix(10))
+            // Formatted only when an alert needs it (this loop runs for every reading).
+            var day: String { String(at(t).prefix(10)) }
             guard let v = value else {
                 missingBefore += 1
                 m.missingRun += 1
@@ -150,15 +155,15 @@ extension MeterProjection {
                 day: localDay, start: start, deltas: Array(repeating: nil, count: slots),
                 schoolDay: rules.schoolCalendar?.isSchoolDay(day: localDay) ?? (LocalClock.weekday(localDay) % 7 > 1))
         }
-        guard var o = m.open else { return }
-        let slot = min(o.deltas.count - 1, max(0, Int((from - o.start) / step)))
-        if let delta { o.deltas[slot] = (o.deltas[slot] ?? 0) + delta }
-        if discontinuity { o.discontinuity = true }
-        if slot == o.deltas.count - 1 {
+        guard m.open != nil else { return }
+        // In place (no copy of the day held): a copy per reading would copy its slots each time.
+        let count = m.open!.deltas.count
+        let slot = min(count - 1, max(0, Int((from - m.open!.start) / step)))
+        if let delta { m.open!.deltas[slot] = (m.open!.deltas[slot] ?? 0) + delta }
+        if discontinuity { m.open!.discontinuity = true }
+        if slot == count - 1, let closed = m.open {
             m.open = nil
-            closeDay(o, meter: &m, stream: stream, position: position, state: &s)
-        } else {
-            m.open = o
+            closeDay(closed, meter: &m, stream: stream, position: position, state: &s)
         }
     }
 
@@ -179,8 +184,8 @@ extension MeterProjection {
         // A heating meter (a heat pump's electricity) may rest while the school is open.
         let occupiedKind = calendar != nil && rules.stuck.occupiedKinds?.contains(m.kind) == true && m.usage != .heating
         guard always || occupiedKind else { return }
-        let day = String(DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))).prefix(10))
         func at(_ t: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))) }
+        var day: String { String(at(t).prefix(10)) }
         guard d == 0 else {
             m.zeroRun = 0
             m.occupiedZeroRun = 0

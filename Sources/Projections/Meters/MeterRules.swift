@@ -48,6 +48,9 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         public var pendingDays: Int
         public var keepFiringDays: Int
         public var severity: AlertSeverity
+        /// Minutes either side of each window edge judged by neither side (a boiler that
+        /// starts at 04:45 is not "heating at night").
+        public var graceMinutes: Int?
         public var note: String?
     }
 
@@ -76,6 +79,11 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
     public var schoolCalendar: SchoolCalendarRule?
     public struct Spike: Codable, Sendable {
         public var factorOverRecentMax: Double; public var recentDays: Int; public var warmupDays: Int; public var severity: AlertSeverity
+        /// v3 on: the least hourly rate, per kind, an interval must reach to be a spike: on a
+        /// meter that has been at rest (district heat in summer) "× the recent maximum" is
+        /// no threshold at all.
+        public var minPerHour: [String: Double]?
+        public var note: String?
     }
     public struct Leak: Codable, Sendable {
         public var nightStartHour: Int; public var nightEndHour: Int; public var baselineNights: Int; public var baselinePercentile: Double
@@ -126,6 +134,9 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         if let r = drift.resolveDays { check(r >= 1, "drift.resolveDays: must be ≥ 1") }
         if let r = drift.refitDays { check(r >= 7, "drift.refitDays: must be ≥ 7") }
         if let q = silent { check(q.expectedBatchHours > 0 && q.latencyHours >= 0, "silent: expectedBatchHours > 0, latencyHours ≥ 0") }
+        for (kind, v) in spike.minPerHour ?? [:] {
+            check(MeterKind(rawValue: kind) != nil && v > 0, "spike.minPerHour.\(kind): must be a meter kind with a rate > 0")
+        }
         if let o = outOfHours {
             for (name, h) in [("heatingHours", o.heatingHours), ("electricityHours", o.electricityHours)]
             where h.count != 2 || h[0] >= h[1] || h.contains(where: { !(0...24).contains($0) }) {

@@ -1,0 +1,122 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reading a `MeterReadingsRecorded` payload without `JSONDecoder` (issue 16, meters 8): the
+/// bulk of the log is these events, and a meter rebuild spent most of its time decoding and
+/// re-checking their register values one boxed number at a time.
+///
+/// Only the canonical shape `payload()` writes is read here (its keys, in its order, no
+/// white space, no `resets`); anything else returns nil and takes the general path, which
+/// gives the same value or the same refusal. What this path accepts is checked as strictly:
+/// JSON number grammar, finite values within the field's range, 1…2976 readings.
+extension MeterReadingsRecorded {
+    /// The decoded event, or nil when the payload is not in the canonical shape (or a value is
+    /// out of range: the general path then names the problem).
+    public static func fastDecode(_ payload: Data) -> MeterReadingsRecorded? {
+        payload.withUnsafeBytes { raw -> MeterReadingsRecorded? in
+            guard let base = raw.bindMemory(to: UInt8.self).baseAddress else { return nil }
+            var p = FastCursor(base: base, count: raw.count)
+            guard p.literal("{\"intervalMinutes\":"), let interval = p.integer(), p.literal(",\"meterId\":"), let meterId = p.plainString(),
+                p.literal(",\"observedAt\":"), let observedAt = p.plainString(), p.literal(",\"readings\":[")
+            else { return nil }
+            var readings: [Double?] = []
+            readings.reserveCapacity(96)
+            while true {
+                if p.literal("null") {
+                    readings.append(nil)
+                } else {
+                    guard let v = p.number(), v >= 0, v <= 1e12 else { return nil }
+                    readings.append(v)
+                }
+                if p.literal(",") { continue }
+                guard p.literal("]}"), p.atEnd else { return nil }
+                break
+            }
+            guard (1...2976).contains(readings.count) else { return nil }
+            return MeterReadingsRecorded(meterId: meterId, observedAt: observedAt, intervalMinutes: interval, readings: readings, resets: nil)
+        }
+    }
+}
+
+/// A cursor over the bytes of a payload, for the fast path above.
+struct FastCursor {
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    var at = 0
+
+    var atEnd: Bool { at == count }
+
+    mutating func literal(_ s: StaticString) -> Bool {
+        let n = s.utf8CodeUnitCount
+        guard at + n <= count, memcmp(base + at, s.utf8Start, n) == 0 else { return false }
+        at += n
+        return true
+    }
+
+    /// A non-negative JSON integer of at most 9 digits, no leading zero.
+    mutating func integer() -> Int? {
+        var v = 0
+        let start = at
+        while at < count, base[at] >= 0x30, base[at] <= 0x39, at - start < 9 {
+            v = v * 10 + Int(base[at] - 0x30)
+            at += 1
+        }
+        guard at > start, !(base[start] == 0x30 && at - start > 1) else { return nil }
+        return v
+    }
+
+    /// A string with no escapes and only printable ASCII (ids and timestamps are such).
+    mutating func plainString() -> String? {
+        guard at < count, base[at] == 0x22 else { return nil }
+        let start = at + 1
+        var i = start
+        while i < count, base[i] != 0x22 {
+            guard base[i] >= 0x20, base[i] < 0x7f, base[i] != 0x5c else { return nil }
+            i += 1
+        }
+        guard i < count else { return nil }
+        at = i + 1
+        return String(decoding: UnsafeBufferPointer(start: base + start, count: i - start), as: UTF8.self)
+    }
+
+    /// A JSON number (RFC 8259 grammar, checked here), converted by `strtod` (correctly rounded,
+    /// as `JSONDecoder` is).
+    mutating func number() -> Double? {
+        let start = at
+        func digits() -> Int {
+            let s = at
+            while at < count, base[at] >= 0x30, base[at] <= 0x39 { at += 1 }
+            return at - s
+        }
+        if at < count, base[at] == 0x2d { at += 1 }
+        let intStart = at
+        let n = digits()
+        guard n > 0, !(base[intStart] == 0x30 && n > 1) else { return nil }
+        if at < count, base[at] == 0x2e {
+            at += 1
+            guard digits() > 0 else { return nil }
+        }
+        if at < count, base[at] == 0x65 || base[at] == 0x45 {
+            at += 1
+            if at < count, base[at] == 0x2b || base[at] == 0x2d { at += 1 }
+            guard digits() > 0 else { return nil }
+        }
+        let length = at - start
+        guard length < 64 else { return nil }
+        // Integers of up to 15 digits are exact in a Double: no need for strtod.
+        if at - intStart == n, n <= 15, base[start] != 0x2d {
+            var v = 0
+            for k in intStart..<at { v = v * 10 + Int(base[k] - 0x30) }
+            return Double(v)
+        }
+        var buffer = [CChar](repeating: 0, count: length + 1)
+        for k in 0..<length { buffer[k] = CChar(bitPattern: base[start + k]) }
+        let v = strtod(buffer, nil)
+        return v.isFinite ? v : nil
+    }
+}
