@@ -45,6 +45,7 @@ struct BenchDetect: AsyncParsableCommand {
             let all = Array(meters.state.alerts.values) + Array(sites.state.alerts.values) + Array(bridges.state.alerts.values)
             for a in DetectionScorer.unmatched(rule: rule, truth: truth, alerts: all).sorted(by: { $0.raisedPosition < $1.raisedPosition }) {
                 print("unmatched \(a.raisedOn) \(a.asset): \(a.evidence)")
+                for t in truth where t.stream == a.asset { print("    truth \(t.kind.rawValue) \(t.from)…\(t.to ?? "") \(t.detail ?? "")") }
             }
         }
         if let kind = showMissed {

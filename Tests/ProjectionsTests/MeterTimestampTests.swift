@@ -54,7 +54,7 @@ struct MeterTimestampTests {
             let t = s.start.addingTimeInterval(Double(i * interval * 60))
             let (hour, day) = local(t, interval: interval)
             let hours = Double(interval) / 60
-            var flow = calendar.isSchoolDay(day: day) && hour >= 8 && hour < 16 ? 0.2 : (i % 7 == 0 ? 0.004 : 0)
+            var flow = calendar.isSchoolDay(day: day) && hour >= 8 && hour < 16 ? 0.2 + 0.02 * Double(i % 5) : (i % 7 == 0 ? 0.004 : 0)
             if let l = leakFrom, day - firstDay >= l { flow += 0.04 }
             register += flow * hours
             s.values.append((register * 1000).rounded() / 1000)
@@ -66,6 +66,11 @@ struct MeterTimestampTests {
         var feeder = Feeder(MeterProjection(rules: rules))
         for e in events { try feeder.feed(e) }
         return feeder.state
+    }
+
+    /// The series installed and sent a day (96 readings) at a time.
+    static func daily(_ s: Series, initial: Double) throws -> MeterProjection.State {
+        try run([s.installed(initial: initial)] + s.batches(chunk: 96))
     }
 
     /// The same readings give the same alerts whether they come a day at a time, three days
@@ -102,7 +107,7 @@ struct MeterTimestampTests {
             var register = 100.0
             for i in 0..<(40 * 96) {
                 let (hour, day) = Self.local(s.start.addingTimeInterval(Double(i * 900)), interval: 15)
-                var flow = hour >= 8 && hour < 16 ? 0.2 : 0.0
+                var flow = hour >= 8 && hour < 16 ? 0.2 + 0.02 * Double(i % 5) : 0.0
                 let dayIndex = day - Self.rome.local(Int64(s.start.timeIntervalSince1970)).day
                 if let l = nightOnlyLeakFrom, dayIndex >= l, hour >= 1 && hour < 4 { flow += 0.05 }
                 register += flow / 4
@@ -111,10 +116,10 @@ struct MeterTimestampTests {
             return s
         }
         let quiet = series(nightOnlyLeakFrom: nil)
-        #expect(try Self.run([quiet.installed(initial: 100)] + quiet.batches(chunk: 96)).alerts.isEmpty)
+        #expect(try Self.daily(quiet, initial: 100).alerts.isEmpty)
         // The leak starts on local day 22 (1 April, after the switch): found on its second night.
         let leaking = series(nightOnlyLeakFrom: 22)
-        let state = try Self.run([leaking.installed(initial: 100)] + leaking.batches(chunk: 96))
+        let state = try Self.daily(leaking, initial: 100)
         let leaks = state.alerts.values.filter { $0.rule == "meter.waterLeak" }
         #expect(leaks.map(\.raisedOn) == ["2025-04-02"], "\(state.alerts.values.map { "\($0.rule) \($0.raisedOn) \($0.evidence)" })")
         // The night ends at 04:00 local = 02:00 UTC in summer time.
@@ -155,8 +160,8 @@ struct MeterTimestampTests {
             var rate = 0.3  // Sm3/h of hot water, always
             if school && hour >= 5 && hour < 16 { rate += 12 + 2 * sin(Double(i)) }
             // Days 26-27 are the weekend of 29-30 November.
-            if weekendOn && (d == 26 || d == 27) && hour >= 5 && hour < 23 { rate += 10 }
-            if nightOn && d == 30 && hour < 3 { rate += 10 }
+            if weekendOn && (d == 26 || d == 27) && hour >= 5 && hour < 23 { rate += 10 + sin(Double(i)) }
+            if nightOn && d == 30 && hour < 3 { rate += 10 + sin(Double(i)) }
             register += rate / 4
             s.values.append((register * 1000).rounded() / 1000)
         }
@@ -183,6 +188,61 @@ struct MeterTimestampTests {
         alerts = state.alerts.values.filter { $0.rule == "meter.outOfHours" }
         #expect(alerts.map(\.raisedOn) == ["2025-12-03"], "\(state.alerts.values.map { "\($0.rule) \($0.raisedOn) \($0.evidence)" })")
         #expect(alerts.first?.evidence.contains("outside 05:00–23:00") == true)
+    }
+
+    /// A spike is an interval that stands out on both sides: a load that steps up at midnight
+    /// and stays is none (before, the last slot of a day had no right-hand neighbours), and a
+    /// burst in the day's last hour is found once the next day comes.
+    @Test func aSpikeStandsOutOnBothSidesEvenAtMidnight() throws {
+        func series(_ extra: (Int, Double) -> Double) -> Series {
+            var s = Series(meterId: "SC0001-E1", kind: .electricity, usage: .general, interval: 60, start: DomainTime.date("2025-02-03")!)
+            var register = 1000.0
+            let first = Self.local(s.start.addingTimeInterval(3600), interval: 60).day
+            for i in 0..<(40 * 24) {
+                let (hour, day) = Self.local(s.start.addingTimeInterval(Double(i * 3600)), interval: 60)
+                // A building at rest (the summer closure): a flat base load.
+                register += 8 * (1 + 0.05 * sin(Double(i))) + extra(day - first, hour)
+                s.values.append((register * 100).rounded() / 100)
+            }
+            return s
+        }
+        // From local day 30 at 23:00 the night load quadruples and stays.
+        let step = series { d, h in d > 30 || (d == 30 && h >= 23) ? 24 : 0 }
+        var state = try Self.run([step.installed(initial: 1000)] + step.batches(chunk: 24))
+        #expect(!state.alerts.values.contains { $0.rule == "meter.spike" }, "\(state.alerts.values.map(\.evidence))")
+        // One hour, local day 30 23:00–24:00 (the reading at 23:00 UTC), far above the base load.
+        let burst = series { d, h in d == 30 && h >= 23 ? 300 : 0 }
+        state = try Self.run([burst.installed(initial: 1000)] + burst.batches(chunk: 24))
+        let spikes = state.alerts.values.filter { $0.rule == "meter.spike" }
+        #expect(spikes.map(\.raisedAt) == ["2025-03-05T23:00:00Z"], "\(state.alerts.values.map(\.evidence))")
+    }
+
+    /// Brief §1.1: identical non-zero deltas for 6 h are a stuck register too (a gateway
+    /// sending an estimate); a night's trickle at the register's resolution is not.
+    @Test func aRegisterAdvancingByTheSameStepIsStuck() throws {
+        func series(estimateOn: Int?) -> Series {
+            var s = Series(meterId: "SC0001-E1", kind: .electricity, usage: .general, start: DomainTime.date("2025-02-03")!)
+            var register = 1000.0
+            for i in 0..<(40 * 96) {
+                let d = i / 96
+                // 4–40 kWh an hour with noise; a night's base of exactly 0.01 kWh a quarter hour.
+                let hour = (i % 96) / 4
+                var c = hour < 6 ? 0.01 : 1 + 9 * abs(sin(Double(i) / 7)) + 0.3 * sin(Double(i) * 1.7)
+                if d == estimateOn { c = 3 }
+                register += c
+                s.values.append((register * 100).rounded() / 100)
+            }
+            return s
+        }
+        let honest = series(estimateOn: nil)
+        #expect(try Self.daily(honest, initial: 1000).alerts.isEmpty)
+        let state = try Self.daily(series(estimateOn: 30), initial: 1000)
+        let stuck = state.alerts.values.filter { $0.rule == "meter.stuck" }
+        #expect(stuck.count == 1, "\(state.alerts.values.map(\.evidence))")
+        #expect(stuck.first?.evidence.hasPrefix("register advancing by exactly 3.000 kWh every 15 min for 6 h") == true)
+        #expect(stuck.first?.state == .resolved && stuck.first?.resolution?.hasPrefix("interval values vary again") == true)
+        // The estimated day tells the consumption detectors nothing.
+        #expect(state.alerts.values.allSatisfy { $0.rule == "meter.stuck" })
     }
 
     /// Issue 16, meters 7: one lifecycle value, the same for every detector.

@@ -232,6 +232,12 @@ public struct CityGenerator: Sendable {
                 if let o = m.outOfHours, !(o.start...o.end).allSatisfy({ facts[$0].heatingSeason }) { m.outOfHours = nil }
             }
         }
+        // Any meter's gateway may get stuck sending an estimate, the same delta every interval
+        // (the register climbs in a straight line): a frozen register is the other way.
+        if m.stuck == nil && r.chance(0.015) {
+            m.stuck = window(1...2)
+            m.stuckRepeats = true
+        }
         if r.chance(0.04) {
             let factor = r.range(5...8).rounded()
             if m.nominalPeak * Double(perReading) * factor <= 0.8 * maxPerHour * Double(perReading) / 4 {
@@ -248,7 +254,13 @@ public struct CityGenerator: Sendable {
                 }
             }
         }
-        // Keep anomalies apart so each has a clean ground truth.
+        // Keep anomalies apart so each has a clean ground truth (two gaps of a day an hour apart
+        // at least, or they are one gap).
+        var kept: [(day: Int, start: Int, length: Int)] = []
+        for g in m.gaps where !kept.contains(where: { $0.day == g.day && g.start < $0.start + $0.length + 4 && $0.start < g.start + g.length + 4 }) {
+            kept.append(g)
+        }
+        m.gaps = kept
         if let s = m.stuck { m.gaps.removeAll { $0.day >= s.start - 1 && $0.day <= s.end + 1 } }
         if let o = m.outOfHours { m.gaps.removeAll { $0.day >= o.start - 1 && $0.day <= o.end + 1 } }
         if let l = m.leak { m.gaps.removeAll { $0.day >= l.start - 1 && $0.day <= l.end + 1 } }

@@ -37,6 +37,10 @@ struct MeterSim {
     /// Anomalies, by day of the data set (local days for the day-long ones).
     var leak: (start: Int, end: Int, m3PerHour: Double)?
     var stuck: (start: Int, end: Int)?
+    /// A stuck gateway that sends an estimate (the same delta every interval) instead of freezing
+    /// the register.
+    var stuckRepeats = false
+    var repeatDelta: Double?
     var swapDay: Int?
     var gaps: [(day: Int, start: Int, length: Int)] = []
     var spikes: [(day: Int, index: Int, factor: Double)] = []
@@ -143,7 +147,14 @@ struct MeterSim {
             // Floor to the register resolution (the epsilon keeps 0.29 × 100 from flooring to 28).
             var value = (register * decimals + 1e-6).rounded(.down) / decimals
             if let s = stuck, f.index >= s.start, f.index <= s.end, resetKind == nil {
-                value = lastReported
+                if stuckRepeats {
+                    // An estimate sent as readings: the meter's average rate, again and again.
+                    let step = repeatDelta ?? max(1 / decimals, (nominalPeak * 0.4 * Double(perReading) * decimals).rounded() / decimals)
+                    repeatDelta = step
+                    value = ((lastReported + step) * decimals).rounded() / decimals
+                } else {
+                    value = lastReported
+                }
                 register = value
             }
             if pendingStart == nil { pendingStart = stampTime }
@@ -195,7 +206,7 @@ struct MeterSim {
                     to: DomainTime.timestampString(localStart(b + 1).addingTimeInterval(-1)), detail: detail))
         }
         if let l = leak { span(.waterLeak, l.start, l.end, String(format: "%.0f L/h", l.m3PerHour * 1000)) }
-        if let s = stuck { span(.stuckMeter, s.start, s.end) }
+        if let s = stuck { span(.stuckMeter, s.start, s.end, stuckRepeats ? "the same delta every interval" : "frozen") }
         if let o = outOfSeason { span(.heatingOutOfSeason, o.start, o.end) }
         if let o = outOfHours { span(.outOfHours, o.start, o.end, o.night ? "at night" : "on closed days") }
         if let dr = drift {

@@ -32,14 +32,18 @@ extension MeterProjection {
 
     func closeDay(_ d: MeterDay, meter m: inout Meter, stream: String, position: UInt64, state s: inout State) {
         m.days += 1
-        // A day with missing data says nothing of consumption (no data is not "fine").
-        guard !d.deltas.contains(where: { $0 == nil }) else { return }
+        // A day with missing data says nothing of consumption (no data is not "fine"), nor
+        // does a day a stuck register (frozen, or an estimate repeated) was read on.
+        guard !d.suspect, !d.deltas.contains(where: { $0 == nil }) else {
+            m.spikeTail = []
+            return
+        }
         let step = Int64(m.interval * 60)
         let values = d.deltas.map { $0 ?? 0 }
         let sameOffset = clock.offset(d.start) == clock.offset(d.start + Int64(values.count) * step - 1)
         let minutes = (0..<values.count).map { i in sameOffset ? i * m.interval : clock.local(d.start + Int64(i) * step).minute }
-        let raw = ClosedDay(day: d, values: values, minutes: minutes, step: step, name: LocalClock.dayString(d.day))
-        let spikeSlots = spikes(raw, stream: stream, position: position, meter: &m, state: &s)
+        let name = LocalClock.dayString(d.day)
+        let (spikeSlots, dayMax) = spikes(values, start: d.start, step: step, stream: stream, position: position, meter: &m, state: &s)
         let spiked = !spikeSlots.isEmpty
         // The other detectors read the day without its spikes (one burst is not heating out of
         // season, nor a night out of hours): each spike is replaced by its neighbours' level.
@@ -47,7 +51,7 @@ extension MeterProjection {
         for i in spikeSlots {
             cleaned[i] = (max(0, i - 2)...min(values.count - 1, i + 2)).filter { !spikeSlots.contains($0) }.map { values[$0] }.max() ?? 0
         }
-        let day = ClosedDay(day: d, values: cleaned, minutes: minutes, step: step, name: raw.name)
+        let day = ClosedDay(day: d, values: cleaned, minutes: minutes, step: step, name: name)
         if m.kind == .water { leak(day, stream: stream, position: position, meter: &m, state: &s) }
         if m.usage == .heating { heating(day, stream: stream, position: position, meter: &m, state: &s) }
         outOfHours(day, stream: stream, position: position, meter: &m, state: &s)
@@ -56,39 +60,56 @@ extension MeterProjection {
         if m.kind == .electricity && m.usage != .heating && !spiked && !d.discontinuity && m.stuck.isInactive && m.outOfHours.isInactive {
             drift(day, stream: stream, position: position, meter: &m, state: &s)
         }
-        if m.stuck.isInactive && !spiked {
-            m.recentMax.append(values.max() ?? 0)
+        if m.stuck.isInactive && !spiked, let dayMax {
+            m.recentMax.append(dayMax)
             if m.recentMax.count > rules.spike.recentDays { m.recentMax.removeFirst(m.recentMax.count - rules.spike.recentDays) }
         }
     }
 
-    /// One interval far above anything the meter did recently, and far above its neighbours
-    /// (so a day simply busier than the recent ones is not a spike), and above the kind's
-    /// least spike rate. Returns the slots that spiked.
-    func spikes(_ day: ClosedDay, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) -> Set<Int> {
-        guard m.days > rules.spike.warmupDays else { return [] }
+    /// One interval far above anything the meter did recently, far above its neighbours on both
+    /// sides (so a busier day, or a load that steps up and stays, is not a spike), and above
+    /// the kind's least spike rate. A slot is judged once two slots follow it: the day's last
+    /// two wait for the next day (a step up at midnight is no spike). Returns the day's slots
+    /// that spiked, and the largest judged clean interval (the spike baseline's next value).
+    func spikes(
+        _ values: [Double], start: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter, state s: inout State
+    ) -> (Set<Int>, Double?) {
+        let tail = m.spikeTailEnd == start ? m.spikeTail : []
+        let ext = tail + values
+        m.spikeTail = Array(values.suffix(2))
+        m.spikeTailEnd = start + Int64(values.count) * step
+        guard ext.count >= 3 else { return ([], nil) }
+        let judged = 0...(ext.count - 3)
+        func time(_ k: Int) -> Int64 { start + Int64(k - tail.count + 1) * step }
+        func at(_ k: Int) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(time(k)))) }
         let recent = m.recentMax.max() ?? 0
         let least = (rules.spike.minPerHour?[m.kind.rawValue]).map { $0 * Double(m.interval) / 60 }
-        guard recent > 0 || least != nil else { return [] }
         let f = rules.spike.factorOverRecentMax
         let threshold = max(f * recent, least ?? 0)
+        let armed = m.days > rules.spike.warmupDays && (recent > 0 || least != nil)
         var found: Set<Int> = []
-        for (i, d) in day.values.enumerated() where d > threshold {
-            let neighbours = (max(0, i - 2)...min(day.values.count - 1, i + 2)).filter { $0 != i }.map { day.values[$0] }
-            guard let nearMax = neighbours.max(), d > f * nearMax else { continue }
-            let id = "\(stream).spike.\(day.name).\(i)"
-            let against =
-                recent > 0
-                ? String(format: "%.1f× the largest interval of the last %d days", d / recent, rules.spike.recentDays)
-                : "the meter was at rest for the last \(rules.spike.recentDays) days"
-            s.raise(
-                id, rule: "meter.spike", asset: stream, severity: rules.spike.severity,
-                evidence: String(format: "%.3f %@ in %d min at %@: ", d, m.kind.unit, m.interval, day.readingTime(i)) + against,
-                ruleSet: ruleSet, advisory: advisory("spike"), on: day.name, at: day.readingTime(i), position: position)
-            s.resolve(id, reason: "single interval", on: day.name, position: position)
-            found.insert(i)
+        var dayMax: Double?
+        for k in judged {
+            let d = ext[k]
+            let neighbours = (max(0, k - 2)...(k + 2)).filter { $0 != k }.map { ext[$0] }
+            if armed, d > threshold, let nearMax = neighbours.max(), d > f * nearMax {
+                let id = "\(stream).spike.\(time(k))"
+                let against =
+                    recent > 0
+                    ? String(format: "%.1f× the largest interval of the last %d days", d / recent, rules.spike.recentDays)
+                    : "the meter was at rest for the last \(rules.spike.recentDays) days"
+                let day = String(at(k).prefix(10))
+                s.raise(
+                    id, rule: "meter.spike", asset: stream, severity: rules.spike.severity,
+                    evidence: String(format: "%.3f %@ in %d min at %@: ", d, m.kind.unit, m.interval, at(k)) + against,
+                    ruleSet: ruleSet, advisory: advisory("spike"), on: day, at: at(k), position: position)
+                s.resolve(id, reason: "single interval", on: day, position: position)
+                if k >= tail.count { found.insert(k - tail.count) }
+            } else {
+                dayMax = max(dayMax ?? 0, d)
+            }
         }
-        return found
+        return (found, dayMax)
     }
 
     /// Minimum night flow against the recent clean nights (a leak runs day and night).

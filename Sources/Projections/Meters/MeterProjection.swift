@@ -77,8 +77,17 @@ public struct MeterProjection: Projection {
         /// v1: a meter seen idling that long during its first weeks was never called stuck.
         public var idles = false
         public var stuck = DetectorPhase.inactive
-        /// Largest interval delta of each recent day (spike baseline).
+        /// The last interval delta and how many in a row were the same (a repeating gateway),
+        /// and whether the firing stuck alert is of that kind.
+        public var lastDelta: Double = 0
+        public var sameDeltaRun = 0
+        public var stuckRepeating = false
+        /// Largest interval delta of each recent day (spike baseline), and the last two slots
+        /// of the last closed day with the time their last reading was taken: they are judged
+        /// for spikes once the next day gives them neighbours on the right.
         public var recentMax: [Double] = []
+        public var spikeTail: [Double] = []
+        public var spikeTailEnd: Int64 = 0
         /// Night flows (L/h) of recent clean nights, and the leak lifecycle.
         public var nights: [Double] = []
         public var leak = DetectorPhase.inactive

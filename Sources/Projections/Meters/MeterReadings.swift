@@ -14,6 +14,8 @@ public struct MeterDay: Codable, Sendable, Equatable {
     public var deltas: [Double?]
     /// A reset or an implausible delta fell in the day (its total is no shift to learn from).
     public var discontinuity = false
+    /// A stuck register was firing during the day: its readings are not consumption.
+    public var suspect = false
     public var schoolDay: Bool
 }
 
@@ -35,6 +37,7 @@ extension MeterProjection {
         let resets = Dictionary((r.resets ?? []).map { ($0.index, $0.kind) }, uniquingKeysWith: { a, _ in a })
         let registerMax = pow(10, Double(m.registerDigits))
         let nearMax = registerMax * (1 - (rules.rolloverNearMaxShare ?? 1))
+        let perInterval = (rules.implausibleDelta?.maxPerHour[m.kind.rawValue]).map { $0 * Double(r.intervalMinutes) / 60 } ?? .infinity
         // Intervals no reading covers between the meter's last reading and this batch: a hole
         // the gateway never sent is missing data like a null.
         if let last = m.lastTime, t0 - last > step {
@@ -86,7 +89,7 @@ extension MeterProjection {
                 note = "declared rollover, but from \(p) \(m.kind.unit), far below the register's maximum: read as a regression"
             } else if kind == nil, let p = previous, v < p {
                 let wrapped = v + registerMax - p
-                if rules.rolloverNearMaxShare != nil && p >= nearMax && wrapped <= maxDelta(m, intervals: missingBefore + 1) {
+                if rules.rolloverNearMaxShare != nil && p >= nearMax && wrapped <= perInterval * Double(missingBefore + 1) {
                     kind = .rollover
                     note = "unmarked rollover"
                 } else {
@@ -111,7 +114,7 @@ extension MeterProjection {
                 // (a closed gap is not a spike).
                 delta = max(0, v - p) / Double(missingBefore + 1)
             }
-            if let d = delta, d * Double(missingBefore + 1) > maxDelta(m, intervals: missingBefore + 1) {
+            if let d = delta, d > perInterval {
                 discontinuity = true
                 let id = "\(stream).implausibleDelta.\(position).\(i)"
                 s.raise(
@@ -124,7 +127,10 @@ extension MeterProjection {
                 s.resolve(id, reason: "point event", on: day, position: position)
                 delta = nil
             }
-            if let d = delta { stuck(d, at: t, step: step, stream: stream, position: position, meter: &m, state: &s) }
+            if let d = delta {
+                repeating(d, at: t, step: step, stream: stream, position: position, meter: &m, state: &s)
+                stuck(d, at: t, step: step, stream: stream, position: position, meter: &m, state: &s)
+            }
             place(delta, at: t, step: step, discontinuity: discontinuity, meter: &m, stream: stream, position: position, state: &s)
             missingBefore = 0
             previous = v
@@ -161,17 +167,41 @@ extension MeterProjection {
         let slot = min(count - 1, max(0, Int((from - m.open!.start) / step)))
         if let delta { m.open!.deltas[slot] = (m.open!.deltas[slot] ?? 0) + delta }
         if discontinuity { m.open!.discontinuity = true }
+        if !m.stuck.isInactive { m.open!.suspect = true }
         if slot == count - 1, let closed = m.open {
             m.open = nil
             closeDay(closed, meter: &m, stream: stream, position: position, state: &s)
         }
     }
 
-    /// The most a meter can deliver over `intervals` readings (the rule set's physical maximum;
-    /// unbounded without one).
-    func maxDelta(_ m: Meter, intervals: Int) -> Double {
-        guard let perHour = rules.implausibleDelta?.maxPerHour[m.kind.rawValue] else { return .infinity }
-        return perHour * Double(m.interval * intervals) / 60
+    /// A register that advances by exactly the same amount every interval for
+    /// `stuck.constantDeltaHours` (brief §1.1: "identical non-zero interval values"): a gateway
+    /// repeating its last value, or an estimate sent as a reading. Real consumption varies.
+    func repeating(_ d: Double, at t: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
+        guard let hours = rules.stuck.constantDeltaHours else { return }
+        func at(_ t: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))) }
+        var day: String { String(at(t).prefix(10)) }
+        // Only deltas well above the register's resolution count: at 0.001 m³ a night's trickle
+        // repeats itself honestly.
+        let least = (rules.stuck.constantDeltaMinPerHour?[m.kind.rawValue] ?? 0) * Double(m.interval) / 60
+        let same = d > 0 && d >= least && abs(d - m.lastDelta) <= 1e-9 * max(1, abs(d))
+        m.sameDeltaRun = same ? m.sameDeltaRun + 1 : (d > 0 ? 1 : 0)
+        m.lastDelta = d
+        if !same, m.stuckRepeating, let a = m.stuck.reset() {
+            m.stuckRepeating = false
+            s.resolve(a, reason: "interval values vary again at \(at(t))", on: day, position: position)
+        }
+        let needed = max(2, Int(hours * 60) / m.interval)
+        guard m.sameDeltaRun >= needed, m.stuck.isInactive, m.days > rules.spike.warmupDays else { return }
+        let id = "\(stream).stuck.\(position).\(t)"
+        s.raise(
+            id, rule: "meter.stuck", asset: stream, severity: rules.stuck.severity,
+            evidence: String(
+                format: "register advancing by exactly %.3f %@ every %d min for %.0f h (since %@): real consumption varies", d, m.kind.unit,
+                m.interval, hours, at(t - Int64(m.sameDeltaRun - 1) * step)),
+            ruleSet: ruleSet, advisory: advisory("stuck"), on: day, at: at(t), position: position)
+        m.stuck.fired(AlertText.id(id))
+        m.stuckRepeating = true
     }
 
     /// A register that does not move: for `minHours` on a kind that always consumes, or for
@@ -189,7 +219,7 @@ extension MeterProjection {
         guard d == 0 else {
             m.zeroRun = 0
             m.occupiedZeroRun = 0
-            if let a = m.stuck.reset() { s.resolve(a, reason: "register moving again at \(at(t))", on: day, position: position) }
+            if !m.stuckRepeating, let a = m.stuck.reset() { s.resolve(a, reason: "register moving again at \(at(t))", on: day, position: position) }
             return
         }
         let needed = Int(rules.stuck.minHours * 60) / m.interval
@@ -197,7 +227,9 @@ extension MeterProjection {
         m.zeroRun += 1
         if occupiedKind, let calendar {
             let (localDay, minute) = clock.local(t - step)
-            if calendar.isOpen(minute: minute) && calendar.isSchoolDay(day: localDay) { m.occupiedZeroRun += 1 }
+            // The open day knows whether it is a school day (asked once per day, not per reading).
+            let school = m.open?.day == localDay ? m.open!.schoolDay : calendar.isSchoolDay(day: localDay)
+            if calendar.isOpen(minute: minute) && school { m.occupiedZeroRun += 1 }
         }
         let learning: Bool
         if calendar == nil {

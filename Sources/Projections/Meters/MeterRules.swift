@@ -74,6 +74,12 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         /// school hours), and for how many occupied hours.
         public var occupiedKinds: [MeterKind]?
         public var occupiedMinHours: Double?
+        /// v3 on: hours of identical non-zero interval deltas (any kind) that make a register
+        /// stuck too: a gateway repeating its last value.
+        public var constantDeltaHours: Double?
+        /// The least rate (per kind, per hour) an identical delta must show to count.
+        public var constantDeltaMinPerHour: [String: Double]?
+        public var note: String?
     }
     /// v2 on: when the schools are open (occupied hours, in local time).
     public var schoolCalendar: SchoolCalendarRule?
@@ -134,6 +140,7 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         if let r = drift.resolveDays { check(r >= 1, "drift.resolveDays: must be ≥ 1") }
         if let r = drift.refitDays { check(r >= 7, "drift.refitDays: must be ≥ 7") }
         if let q = silent { check(q.expectedBatchHours > 0 && q.latencyHours >= 0, "silent: expectedBatchHours > 0, latencyHours ≥ 0") }
+        if let h = stuck.constantDeltaHours { check((1...72).contains(h), "stuck.constantDeltaHours: must be 1…72") }
         for (kind, v) in spike.minPerHour ?? [:] {
             check(MeterKind(rawValue: kind) != nil && v > 0, "spike.minPerHour.\(kind): must be a meter kind with a rate > 0")
         }
