@@ -211,11 +211,12 @@ public struct CityGenerator: Sendable {
             }
         case .mainElectricity, .secondaryElectricity:
             if r.chance(0.03) { m.stuck = window(1...3) }
-            if m.role == .mainElectricity && m.stuck == nil {
+            if m.stuck == nil {
                 if r.chance(0.04) && days >= 70 {
-                    // Drift can start once the detector has its reference (three weeks).
+                    // Drift can start once the detector has its reference (three weeks), on the
+                    // general supply or an auxiliary one (a gym's, a kitchen's).
                     m.drift = (r.int(22...(days - 45)), r.int(20...40), r.range(0.25...0.45))
-                } else if r.chance(0.05) && days >= 30 {
+                } else if m.role == .mainElectricity && r.chance(0.05) && days >= 30 {
                     m.outOfHours = offHours(facts, from: 21, rng: &r)
                 }
             }

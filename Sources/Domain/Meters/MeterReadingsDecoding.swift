@@ -43,6 +43,19 @@ extension MeterReadingsRecorded {
     }
 }
 
+extension MeterReadingsRecorded {
+    /// Whether the fields other than the readings pass a check at least as strict as their
+    /// declarations (`SC` + 4 digits + `-` + kind letter + digit; a strict timestamp; 15 or 60
+    /// minutes). What fails it is checked by the declarations, which name the problem.
+    var passesStrictHeadCheck: Bool {
+        guard intervalMinutes == 15 || intervalMinutes == 60, DomainTime.dateTime(observedAt) != nil else { return false }
+        let u = Array(meterId.utf8)
+        guard u.count == 9, u[0] == UInt8(ascii: "S"), u[1] == UInt8(ascii: "C"), u[6] == UInt8(ascii: "-") else { return false }
+        let digit = { (c: UInt8) in c >= 0x30 && c <= 0x39 }
+        return u[2..<6].allSatisfy(digit) && "EGHW".utf8.contains(u[7]) && digit(u[8])
+    }
+}
+
 /// A cursor over the bytes of a payload, for the fast path above.
 struct FastCursor {
     let base: UnsafePointer<UInt8>
@@ -101,22 +114,43 @@ struct FastCursor {
             at += 1
             guard digits() > 0 else { return nil }
         }
+        var hasExponent = false
         if at < count, base[at] == 0x65 || base[at] == 0x45 {
+            hasExponent = true
             at += 1
             if at < count, base[at] == 0x2b || base[at] == 0x2d { at += 1 }
             guard digits() > 0 else { return nil }
         }
         let length = at - start
         guard length < 64 else { return nil }
-        // Integers of up to 15 digits are exact in a Double: no need for strtod.
-        if at - intStart == n, n <= 15, base[start] != 0x2d {
-            var v = 0
-            for k in intStart..<at { v = v * 10 + Int(base[k] - 0x30) }
-            return Double(v)
+        // Up to 15 significant digits and no exponent: the mantissa and the power of ten are
+        // exact doubles, so one division gives the correctly rounded value, as strtod does
+        // (Clinger's fast path). Register values are such numbers.
+        if !hasExponent, base[start] != 0x2d {
+            var mantissa: Int64 = 0
+            var digitsSeen = 0
+            var fraction = 0
+            var inFraction = false
+            for k in start..<at {
+                let c = base[k]
+                if c == 0x2e {
+                    inFraction = true
+                    continue
+                }
+                if digitsSeen > 0 || c != 0x30 { digitsSeen += 1 }
+                mantissa = mantissa &* 10 &+ Int64(c - 0x30)
+                if inFraction { fraction += 1 }
+            }
+            if digitsSeen <= 15 && fraction <= 22 { return Double(mantissa) / Self.powersOfTen[fraction] }
         }
-        var buffer = [CChar](repeating: 0, count: length + 1)
-        for k in 0..<length { buffer[k] = CChar(bitPattern: base[start + k]) }
-        let v = strtod(buffer, nil)
-        return v.isFinite ? v : nil
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer -> Double? in
+            for k in 0..<length { buffer[k] = CChar(bitPattern: base[start + k]) }
+            buffer[length] = 0
+            let v = strtod(buffer.baseAddress!, nil)
+            return v.isFinite ? v : nil
+        }
     }
+
+    /// 10^0 … 10^22, each exact (built by multiplication, not by `pow`).
+    static let powersOfTen: [Double] = (0...22).reduce(into: [Double]()) { a, k in a.append(k == 0 ? 1 : a[k - 1] * 10) }
 }

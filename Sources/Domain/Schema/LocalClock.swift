@@ -88,7 +88,8 @@ public struct LocalClock: Sendable {
     /// `YYYY-MM-DD` of a day number.
     public static func dayString(_ day: Int) -> String {
         let c = civil(day)
-        return String(format: "%04d-%02d-%02d", c.year, c.month, c.day)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(c.year)-\(two(c.month))-\(two(c.day))"
     }
 }
 

@@ -80,11 +80,10 @@ extension Catalog {
         }
         // The bulk of the log: read without JSONDecoder when in its canonical shape; its
         // register values are checked by the fast reader, its other fields below as usual.
-        if type == MeterReadingsRecorded.eventType, schemaVersion == current.schemaVersion, let r = MeterReadingsRecorded.fastDecode(payload) {
-            var head = r
-            head.readings = [r.readings[0]]
-            let problems = FieldValidatingEncoder.problems(head, fields: current.type.fields)
-            if problems.isEmpty && r.stream == stream { return r }
+        if type == MeterReadingsRecorded.eventType, schemaVersion == current.schemaVersion, let r = MeterReadingsRecorded.fastDecode(payload),
+            r.passesStrictHeadCheck, r.stream == stream
+        {
+            return r
         }
         let decoded: any DomainEvent
         do {

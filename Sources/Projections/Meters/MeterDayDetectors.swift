@@ -75,7 +75,8 @@ extension MeterProjection {
         _ values: [Double], start: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter, state s: inout State
     ) -> (Set<Int>, Double?) {
         let tail = m.spikeTailEnd == start ? m.spikeTail : []
-        let ext = tail + values
+        var ext = tail
+        ext.append(contentsOf: values)
         m.spikeTail = Array(values.suffix(2))
         m.spikeTailEnd = start + Int64(values.count) * step
         guard ext.count >= 3 else { return ([], nil) }
@@ -91,8 +92,10 @@ extension MeterProjection {
         var dayMax: Double?
         for k in judged {
             let d = ext[k]
-            let neighbours = (max(0, k - 2)...(k + 2)).filter { $0 != k }.map { ext[$0] }
-            if armed, d > threshold, let nearMax = neighbours.max(), d > f * nearMax {
+            // The largest of the two slots either side (no arrays: this runs for every slot).
+            var nearMax = ext[k + 1]
+            for j in max(0, k - 2)...(k + 2) where j != k && ext[j] > nearMax { nearMax = ext[j] }
+            if armed, d > threshold, d > f * nearMax {
                 let id = "\(stream).spike.\(time(k))"
                 let against =
                     recent > 0

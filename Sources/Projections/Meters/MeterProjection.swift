@@ -66,8 +66,8 @@ public struct MeterProjection: Projection {
         public var lastTime: Int64?
         /// Local days closed so far (the warm-up counts these).
         public var days = 0
-        /// The local day being filled, slot by slot.
-        public var open: MeterDay?
+        /// The local day being filled, slot by slot (`.none` between days).
+        public var open = MeterDay.none
         /// Consecutive missing readings, and the gap lifecycle.
         public var missingRun = 0
         public var gap = DetectorPhase.inactive
@@ -82,6 +82,9 @@ public struct MeterProjection: Projection {
         public var lastDelta: Double = 0
         public var sameDeltaRun = 0
         public var stuckRepeating = false
+        /// The least delta a repeat counts at (the rule's rate for this kind and interval; set
+        /// per batch, so the per-reading check does no lookup).
+        public var constantDeltaLeast: Double = 0
         /// Largest interval delta of each recent day (spike baseline), and the last two slots
         /// of the last closed day with the time their last reading was taken: they are judged
         /// for spikes once the next day gives them neighbours on the right.

@@ -16,6 +16,10 @@ public struct MeterDay: Codable, Sendable, Equatable {
     public var discontinuity = false
     /// A stuck register was firing during the day: its readings are not consumption.
     public var suspect = false
+
+    /// No day open (a value, not an optional: the hot path reads its fields without copying it).
+    public static let none = MeterDay(day: .min, start: 0, deltas: [], schoolDay: false)
+    public var isOpen: Bool { day != .min }
     public var schoolDay: Bool
 }
 
@@ -30,14 +34,15 @@ extension MeterProjection {
         let step = Int64(r.intervalMinutes * 60)
         if m.interval != r.intervalMinutes {
             // Only a raw append can change a meter's interval: the day's slots no longer fit.
-            m.open = nil
+            m.open = .none
             m.interval = r.intervalMinutes
         }
         func at(_ t: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))) }
-        let resets = Dictionary((r.resets ?? []).map { ($0.index, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        let resets = r.resets.map { Dictionary($0.map { ($0.index, $0.kind) }, uniquingKeysWith: { a, _ in a }) }
         let registerMax = pow(10, Double(m.registerDigits))
         let nearMax = registerMax * (1 - (rules.rolloverNearMaxShare ?? 1))
         let perInterval = (rules.implausibleDelta?.maxPerHour[m.kind.rawValue]).map { $0 * Double(r.intervalMinutes) / 60 } ?? .infinity
+        m.constantDeltaLeast = (rules.stuck.constantDeltaMinPerHour?[m.kind.rawValue] ?? 0) * Double(r.intervalMinutes) / 60
         // Intervals no reading covers between the meter's last reading and this batch: a hole
         // the gateway never sent is missing data like a null.
         if let last = m.lastTime, t0 - last > step {
@@ -82,7 +87,7 @@ extension MeterProjection {
             // The register's steps: a declared reset, an unmarked drop, or a delta; drops and
             // implausible deltas are events on the meter and book no consumption.
             var delta: Double?
-            var kind = resets[i]
+            var kind = resets?[i]
             var note = kind.map { "declared \($0.rawValue)" } ?? ""
             if kind == .rollover, let p = previous, rules.rolloverNearMaxShare != nil, p < nearMax {
                 kind = .meterSwap
@@ -148,28 +153,37 @@ extension MeterProjection {
         state s: inout State
     ) {
         let from = t - step
-        let (localDay, _) = clock.local(from)
-        if let o = m.open, o.day != localDay {
-            guard o.day < localDay else { return }  // an earlier day, already judged
-            m.open = nil
-            closeDay(o, meter: &m, stream: stream, position: position, state: &s)
+        // Within the open day (nearly always), no need to ask the clock.
+        let localDay: Int
+        if m.open.isOpen, from >= m.open.start, from < m.open.start + Int64(m.open.deltas.count) * step {
+            localDay = m.open.day
+        } else {
+            localDay = clock.local(from).day
         }
-        if m.open == nil {
+        // No binding of the open day on this path: a copy alive while its slots are written
+        // would make every write copy them.
+        if m.open.isOpen && m.open.day != localDay {
+            guard m.open.day < localDay else { return }  // an earlier day, already judged
+            let closed = m.open
+            m.open = .none
+            closeDay(closed, meter: &m, stream: stream, position: position, state: &s)
+        }
+        if !m.open.isOpen {
             let start = clock.midnight(localDay)
             let slots = max(1, Int((clock.midnight(localDay + 1) - start) / step))
             m.open = MeterDay(
                 day: localDay, start: start, deltas: Array(repeating: nil, count: slots),
                 schoolDay: rules.schoolCalendar?.isSchoolDay(day: localDay) ?? (LocalClock.weekday(localDay) % 7 > 1))
         }
-        guard m.open != nil else { return }
         // In place (no copy of the day held): a copy per reading would copy its slots each time.
-        let count = m.open!.deltas.count
-        let slot = min(count - 1, max(0, Int((from - m.open!.start) / step)))
-        if let delta { m.open!.deltas[slot] = (m.open!.deltas[slot] ?? 0) + delta }
-        if discontinuity { m.open!.discontinuity = true }
-        if !m.stuck.isInactive { m.open!.suspect = true }
-        if slot == count - 1, let closed = m.open {
-            m.open = nil
+        let count = m.open.deltas.count
+        let slot = min(count - 1, max(0, Int((from - m.open.start) / step)))
+        if let delta { m.open.deltas[slot] = (m.open.deltas[slot] ?? 0) + delta }
+        if discontinuity { m.open.discontinuity = true }
+        if !m.stuck.isInactive { m.open.suspect = true }
+        if slot == count - 1 {
+            let closed = m.open
+            m.open = .none
             closeDay(closed, meter: &m, stream: stream, position: position, state: &s)
         }
     }
@@ -183,7 +197,7 @@ extension MeterProjection {
         var day: String { String(at(t).prefix(10)) }
         // Only deltas well above the register's resolution count: at 0.001 m³ a night's trickle
         // repeats itself honestly.
-        let least = (rules.stuck.constantDeltaMinPerHour?[m.kind.rawValue] ?? 0) * Double(m.interval) / 60
+        let least = m.constantDeltaLeast
         let same = d > 0 && d >= least && abs(d - m.lastDelta) <= 1e-9 * max(1, abs(d))
         m.sameDeltaRun = same ? m.sameDeltaRun + 1 : (d > 0 ? 1 : 0)
         m.lastDelta = d
@@ -228,7 +242,7 @@ extension MeterProjection {
         if occupiedKind, let calendar {
             let (localDay, minute) = clock.local(t - step)
             // The open day knows whether it is a school day (asked once per day, not per reading).
-            let school = m.open?.day == localDay ? m.open!.schoolDay : calendar.isSchoolDay(day: localDay)
+            let school = m.open.day == localDay ? m.open.schoolDay : calendar.isSchoolDay(day: localDay)
             if calendar.isOpen(minute: minute) && school { m.occupiedZeroRun += 1 }
         }
         let learning: Bool

@@ -15,6 +15,27 @@ public struct SchoolCalendarRule: Codable, Sendable {
     /// Days around Easter Sunday the schools close, [from, to] (e.g. [-3, 1]).
     public var easterBreak: [Int]
 
+    /// The closures and holidays as MMDD numbers, parsed once (the detectors ask for every
+    /// meter and day).
+    private var closedMonthDays: [(Int, Int)] = []
+    private var holidayMonthDays: Set<Int> = []
+
+    enum CodingKeys: String, CodingKey { case timeZone, openHours, closedRanges, holidays, easterBreak }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        timeZone = try c.decode(String.self, forKey: .timeZone)
+        openHours = try c.decode([Int].self, forKey: .openHours)
+        closedRanges = try c.decode([[String]].self, forKey: .closedRanges)
+        holidays = try c.decode([String].self, forKey: .holidays)
+        easterBreak = try c.decode([Int].self, forKey: .easterBreak)
+        closedMonthDays = closedRanges.compactMap { r in
+            guard r.count == 2, let a = MeterRules.monthDay(r[0]), let b = MeterRules.monthDay(r[1]) else { return nil }
+            return (a, b)
+        }
+        holidayMonthDays = Set(holidays.compactMap(MeterRules.monthDay))
+    }
+
     func problems() -> [String] {
         var p: [String] = []
         if TimeZone(identifier: timeZone) == nil { p.append("schoolCalendar.timeZone: unknown time zone '\(timeZone)'") }
@@ -57,11 +78,8 @@ public struct SchoolCalendarRule: Codable, Sendable {
         if weekday == 1 || weekday == 7 { return false }
         let c = LocalClock.civil(day)
         let md = c.month * 100 + c.day
-        for r in closedRanges {
-            guard let a = MeterRules.monthDay(r[0]), let b = MeterRules.monthDay(r[1]) else { continue }
-            if a <= b ? (md >= a && md <= b) : (md >= a || md <= b) { return false }
-        }
-        if holidays.compactMap(MeterRules.monthDay).contains(md) { return false }
+        for (a, b) in closedMonthDays where a <= b ? (md >= a && md <= b) : (md >= a || md <= b) { return false }
+        if holidayMonthDays.contains(md) { return false }
         let offset = day - LocalClock.easter(c.year)
         return !(easterBreak.count == 2 && offset >= easterBreak[0] && offset <= easterBreak[1])
     }
