@@ -14,8 +14,10 @@ struct DemoData: AsyncParsableCommand {
         abstract: "Generate the city data set (deterministic per seed) into the store, or as NDJSON with --out.",
         discussion: """
             517 bridges with census and 1–5 years of inspections, 703 waste sites with inspection histories, and
-            ~250 school buildings × 4 meters read every 15 minutes, ending yesterday (or before --end), with injected anomalies
-            (water leaks, stuck meters, counter regressions, rollovers, gaps, spikes, heating out of season, drift,
+            ~250 school buildings × 4 meters read every 15 minutes or every hour and sent as gateways send them
+            (a day, half a day, several days or 37 readings a batch; some clocks minutes off the quarter hour),
+            ending yesterday (or before --end), with injected anomalies (water leaks, stuck meters, counter
+            regressions, rollovers, gaps, spikes, heating out of season, consumption out of hours, drift,
             dangerous bridge defects, non-compliant sites, fires), forms 28/29, Level 3/4 assessments, repairs and
             maintenance. Their ground truth goes to --truth. Every event is validated like a submission before it
             is appended. The same seed and --end give the same data set.

@@ -42,6 +42,7 @@ extension MeterProjection {
         let registerMax = pow(10, Double(m.registerDigits))
         let nearMax = registerMax * (1 - (rules.rolloverNearMaxShare ?? 1))
         let perInterval = (rules.implausibleDelta?.maxPerHour[m.kind.rawValue]).map { $0 * Double(r.intervalMinutes) / 60 } ?? .infinity
+        let modes = stuckModes(m)
         m.constantDeltaLeast = (rules.stuck.constantDeltaMinPerHour?[m.kind.rawValue] ?? 0) * Double(r.intervalMinutes) / 60
         // Intervals no reading covers between the meter's last reading and this batch: a hole
         // the gateway never sent is missing data like a null.
@@ -134,7 +135,7 @@ extension MeterProjection {
             }
             if let d = delta {
                 repeating(d, at: t, step: step, stream: stream, position: position, meter: &m, state: &s)
-                stuck(d, at: t, step: step, stream: stream, position: position, meter: &m, state: &s)
+                stuck(d, at: t, step: step, stream: stream, position: position, modes: modes, meter: &m, state: &s)
             }
             place(delta, at: t, step: step, discontinuity: discontinuity, meter: &m, stream: stream, position: position, state: &s)
             missingBefore = 0
@@ -218,15 +219,31 @@ extension MeterProjection {
         m.stuckRepeating = true
     }
 
+    /// Which stuck rules apply to a meter: always-flowing kinds, and kinds that flow while the
+    /// school is open. Worked out once a batch.
+    struct StuckModes {
+        var always: Bool
+        var occupied: Bool
+    }
+
+    func stuckModes(_ m: Meter) -> StuckModes {
+        let hasCalendar = rules.schoolCalendar != nil
+        // A heating meter (a heat pump's electricity) may rest while the school is open.
+        return StuckModes(
+            always: rules.stuck.kinds.contains(m.kind) && (!hasCalendar || m.usage != .heating),
+            occupied: hasCalendar && rules.stuck.occupiedKinds?.contains(m.kind) == true && m.usage != .heating)
+    }
+
     /// A register that does not move: for `minHours` on a kind that always consumes, or for
     /// `occupiedMinHours` of occupied hours (school open, local time) on the kinds where that is
     /// abnormal (water while pupils are in). Under a rule set with a school calendar, the
     /// first weeks only teach (no alert), and no idle stretch exempts a meter for ever.
-    func stuck(_ d: Double, at t: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
-        let calendar = rules.schoolCalendar
-        let always = rules.stuck.kinds.contains(m.kind) && (calendar == nil || m.usage != .heating)
-        // A heating meter (a heat pump's electricity) may rest while the school is open.
-        let occupiedKind = calendar != nil && rules.stuck.occupiedKinds?.contains(m.kind) == true && m.usage != .heating
+    func stuck(
+        _ d: Double, at t: Int64, step: Int64, stream: String, position: UInt64, modes: StuckModes, meter m: inout Meter, state s: inout State
+    ) {
+        // (The calendar is never bound to a local: a copy of it is six reference counts a reading.)
+        let always = modes.always
+        let occupiedKind = modes.occupied
         guard always || occupiedKind else { return }
         func at(_ t: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))) }
         var day: String { String(at(t).prefix(10)) }
@@ -239,14 +256,14 @@ extension MeterProjection {
         let needed = Int(rules.stuck.minHours * 60) / m.interval
         let neededOccupied = Int((rules.stuck.occupiedMinHours ?? rules.stuck.minHours) * 60) / m.interval
         m.zeroRun += 1
-        if occupiedKind, let calendar {
+        if occupiedKind, rules.schoolCalendar != nil {
             let (localDay, minute) = clock.local(t - step)
             // The open day knows whether it is a school day (asked once per day, not per reading).
-            let school = m.open.day == localDay ? m.open.schoolDay : calendar.isSchoolDay(day: localDay)
-            if calendar.isOpen(minute: minute) && school { m.occupiedZeroRun += 1 }
+            let school = m.open.day == localDay ? m.open.schoolDay : rules.schoolCalendar!.isSchoolDay(day: localDay)
+            if rules.schoolCalendar!.isOpen(minute: minute) && school { m.occupiedZeroRun += 1 }
         }
         let learning: Bool
-        if calendar == nil {
+        if rules.schoolCalendar == nil {
             if m.zeroRun >= needed && m.days <= rules.spike.warmupDays { m.idles = true }
             learning = m.idles
         } else {

@@ -109,6 +109,7 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         /// days of a persisting shift after which the reference is refit to the new level.
         public var resolveDays: Int?
         public var refitDays: Int?
+        public var note: String?
     }
     public struct SeverityOnly: Codable, Sendable { public var severity: AlertSeverity }
 
