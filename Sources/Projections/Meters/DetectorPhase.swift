@@ -34,7 +34,10 @@ public enum DetectorPhase: Codable, Sendable, Equatable {
     }
 
     /// Whether the detector is quiet: no alert and nothing pending, so its baseline may learn.
-    public var isInactive: Bool { self == .inactive }
+    public var isInactive: Bool {
+        if case .inactive = self { return true }
+        return false
+    }
 
     /// One evaluation. `breach`: the trigger condition holds; `clear`: the value is back below
     /// the re-arm level (between the two, a firing alert holds and a pending one restarts).

@@ -81,7 +81,7 @@ extension MeterProjection {
                 place(nil, at: t, step: step, discontinuity: false, meter: &m, stream: stream, position: position, state: &s)
                 continue
             }
-            if let g = m.gap.reset() {
+            if !m.gap.isInactive, let g = m.gap.reset() {
                 s.resolve(g, reason: "readings resumed at \(at(t)) after \(m.missingRun) missing", on: day, position: position)
             }
             m.missingRun = 0
@@ -149,6 +149,7 @@ extension MeterProjection {
 
     /// Books one reading's delta into the slot of the local day it was consumed in. A day whose
     /// last slot is reached, or that a later day follows, is closed and judged.
+    @inline(__always)
     func place(
         _ delta: Double?, at t: Int64, step: Int64, discontinuity: Bool, meter m: inout Meter, stream: String, position: UInt64,
         state s: inout State
