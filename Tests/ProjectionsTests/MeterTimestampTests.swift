@@ -245,6 +245,19 @@ struct MeterTimestampTests {
         #expect(state.alerts.values.allSatisfy { $0.rule == "meter.stuck" })
     }
 
+    /// The asset view says where a meter's data stands and which detectors are not at rest.
+    @Test func theAssetViewExplainsAMeter() throws {
+        var series = Self.water(days: 40, leakFrom: 30)
+        // Ten more readings: with the three of 23:15–23:45 UTC, thirteen slots of the local day.
+        let last = try #require(series.values.last ?? nil)
+        series.values.append(contentsOf: (1...10).map { ((last + 0.01 * Double($0)) * 1000).rounded() / 1000 })
+        let state = try Self.run([series.installed(initial: 100)] + series.batches(chunk: 96))
+        let why = MeterProjection.explain(try #require(state.meters["SC0001-W1"]))
+        #expect(why.first?.hasPrefix("last reading ") == true && why.first?.hasSuffix("; 40 local days judged") == true, "\(why)")
+        #expect(why.contains { $0 == "2025-03-15 open: 13 of 96 slots read" }, "\(why)")
+        #expect(why.contains { $0.hasPrefix("leak: firing (meter-SC0001-W1.waterLeak.") }, "\(why)")
+    }
+
     /// Issue 16, meters 7: one lifecycle value, the same for every detector.
     @Test func theLifecycleIsAValue() {
         var p = DetectorPhase.inactive

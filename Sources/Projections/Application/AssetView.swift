@@ -75,6 +75,7 @@ public struct AssetView: Codable, Sendable {
             v.ruleSet = model.meterProjection.ruleSet.label
             v.meter = meter
             v.unit = meter.kind.unit
+            v.why = MeterProjection.explain(meter)
         case .building:
             guard let b = model.meters.buildings[a.key] else { throw .notFound(id) }
             v.ruleSet = model.meterProjection.ruleSet.label

@@ -86,3 +86,14 @@ public enum DetectorPhase: Codable, Sendable, Equatable {
         return alert
     }
 }
+
+extension DetectorPhase: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .inactive: "inactive"
+        case .pending(let n): "pending (\(n) evaluation\(n == 1 ? "" : "s"))"
+        case .firing(let a): "firing (\(a))"
+        case .resolving(let a, let n): "resolving (\(a), clear \(n) evaluation\(n == 1 ? "" : "s"))"
+        }
+    }
+}
