@@ -36,34 +36,33 @@ public enum DetectionScorer {
         }
     }
 
+    /// Whether alert `a` finds ground truth `t` of `kind` (whose alert rule is `rule`): same
+    /// asset, the rule or one of its sub-rules, raised within the truth's window and tolerance.
+    static func matches(_ a: AlertRecord, _ t: GroundTruth, kind: GroundTruth.Kind, rule: String) -> Bool {
+        guard a.asset == t.stream, a.rule == rule || a.rule.hasPrefix(rule + "."), let at = instant(a.raisedAt ?? a.raisedOn),
+            let from = instant(t.from)
+        else { return false }
+        if kind == .nonCompliance {
+            // The site is known non-compliant on that day: raised then, or still open from before.
+            let day = String(t.from.prefix(10))
+            return a.raisedOn <= day && (a.resolvedOn.map { $0 >= day } ?? true)
+        }
+        let tol = tolerance(kind)
+        let to = t.to.flatMap(instant) ?? from
+        return at >= from.addingTimeInterval(-tol.before) && at <= to.addingTimeInterval(tol.after)
+    }
+
     /// Alerts of `rule` that match no ground truth (false positives), for tuning.
     public static func unmatched(rule: String, truth: [GroundTruth], alerts: [AlertRecord]) -> [AlertRecord] {
         guard let kind = rules.first(where: { $0.value == rule })?.key else { return [] }
-        let tol = tolerance(kind)
-        return alerts.filter { $0.rule == rule }.filter { a in
-            !truth.contains { t in
-                guard t.kind == kind, t.stream == a.asset, let at = instant(a.raisedAt ?? a.raisedOn), let from = instant(t.from) else {
-                    return false
-                }
-                let to = t.to.flatMap(instant) ?? from
-                return at >= from.addingTimeInterval(-tol.before) && at <= to.addingTimeInterval(tol.after)
-            }
-        }
+        let truths = truth.filter { $0.kind == kind }
+        return alerts.filter { $0.rule == rule }.filter { a in !truths.contains { matches(a, $0, kind: kind, rule: rule) } }
     }
 
     /// Ground truths of `kind` (e.g. "spike") that no alert found, for tuning.
     public static func missed(kind name: String, truth: [GroundTruth], alerts: [AlertRecord]) -> [GroundTruth] {
         guard let kind = GroundTruth.Kind(rawValue: name), let rule = rules[kind] else { return [] }
-        let tol = tolerance(kind)
-        return truth.filter { $0.kind == kind }.filter { t in
-            !alerts.contains { a in
-                guard a.asset == t.stream, a.rule == rule, let at = instant(a.raisedAt ?? a.raisedOn), let from = instant(t.from) else {
-                    return false
-                }
-                let to = t.to.flatMap(instant) ?? from
-                return at >= from.addingTimeInterval(-tol.before) && at <= to.addingTimeInterval(tol.after)
-            }
-        }
+        return truth.filter { $0.kind == kind }.filter { t in !alerts.contains { matches($0, t, kind: kind, rule: rule) } }
     }
 
     public static func score(truth: [GroundTruth], alerts: [AlertRecord]) -> [Score] {
@@ -73,20 +72,8 @@ public enum DetectionScorer {
             let rule = rules[kind] ?? "-"
             let truths = truth.filter { $0.kind == kind }
             let candidates = alerts.filter { $0.rule == rule || $0.rule.hasPrefix(rule + ".") }
-            let tol = tolerance(kind)
             func alertTime(_ a: AlertRecord) -> Date? { instant(a.raisedAt ?? a.raisedOn) }
-            func matches(_ a: AlertRecord, _ t: GroundTruth) -> Bool {
-                guard a.asset == t.stream, a.rule == rule || a.rule.hasPrefix(rule + "."), let at = alertTime(a), let from = instant(t.from) else {
-                    return false
-                }
-                if kind == .nonCompliance {
-                    // The site is known non-compliant on that day: raised then, or still open from before.
-                    let day = String(t.from.prefix(10))
-                    return a.raisedOn <= day && (a.resolvedOn.map { $0 >= day } ?? true)
-                }
-                let to = t.to.flatMap(instant) ?? from
-                return at >= from.addingTimeInterval(-tol.before) && at <= to.addingTimeInterval(tol.after)
-            }
+            func matches(_ a: AlertRecord, _ t: GroundTruth) -> Bool { Self.matches(a, t, kind: kind, rule: rule) }
             var detected = 0
             var delays: [Double] = []
             for t in truths {

@@ -68,12 +68,7 @@ public struct CityGenerator: Sendable {
         let clock = Self.clock
         let firstLocal = firstLocalDay
         // School days and the season by local day (a UTC day spans two local days).
-        let facts: [LocalDayFacts] = (-1...(o.days + 1)).map { i in
-            let c = LocalClock.civil(firstLocal + i)
-            return LocalDayFacts(
-                schoolDay: SchoolCalendar.isSchoolDay(year: c.year, month: c.month, day: c.day, weekday: LocalClock.weekday(firstLocal + i)),
-                heatingSeason: SchoolCalendar.isHeatingSeason(month: c.month, day: c.day), index: i)
-        }
+        let facts = (-1...(o.days + 1)).map(localDayFacts)
         let lookup: (Int) -> LocalDayFacts = { facts[max(0, min(facts.count - 1, $0 - firstLocal + 1))] }
         for d in 0..<o.days {
             let dayStart = o.start.addingTimeInterval(86400 * Double(d))
@@ -123,6 +118,8 @@ public struct CityGenerator: Sendable {
         let o = options
         let towns = Municipalities.all
         let install = o.start.addingTimeInterval(-86400)
+        // The data set's local days, worked out once for every meter's plan.
+        let facts = (0..<o.days).map(localDayFacts)
         var out: [BuildingSim] = []
         for n in 0..<o.buildings {
             let id = String(format: "SC%04d", n + 1)
@@ -169,7 +166,7 @@ public struct CityGenerator: Sendable {
                 var m = MeterSim(
                     installed: installed, role: role, floorArea: area, register: installed.initialReading, lastReported: installed.initialReading,
                     rng: mr, scale: mr.range(0.7...1.3), chunk: chunk, phase: phase)
-                plan(&m, rng: &mr)
+                plan(&m, rng: &mr, facts: facts)
                 let firstLocal = firstLocalDay
                 truth += m.plannedTruth(
                     dayStart: { o.start.addingTimeInterval(86400 * Double($0)) },
@@ -184,7 +181,7 @@ public struct CityGenerator: Sendable {
     /// Decides which anomalies a meter will show, and when: every kind on every meter where it
     /// can happen, at any time of the year (issue 16, meters 9). Day-long anomalies are planned
     /// on local days of the data set.
-    func plan(_ m: inout MeterSim, rng r: inout SeededRandom) {
+    func plan(_ m: inout MeterSim, rng r: inout SeededRandom, facts: [LocalDayFacts]) {
         let days = options.days
         guard days >= 7 else { return }
         // Anomalies start after two weeks: a detector needs some history before it can tell.
@@ -195,7 +192,6 @@ public struct CityGenerator: Sendable {
             let a = r.int(lower...max(lower, days - len - 1))
             return (a, a + len - 1)
         }
-        let facts = (0..<days).map(localDayFacts)
         let perReading = m.slotsPerReading
         /// Physical maxima per hour (the same school supplies the rule set assumes).
         let maxPerHour: Double = [MeterKind.electricity: 1500, .districtHeat: 3000, .gas: 300, .water: 30][m.installed.kind] ?? 1e9

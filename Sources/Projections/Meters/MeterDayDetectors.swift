@@ -14,7 +14,7 @@ extension MeterProjection {
 
         /// When the reading that closes slot `i` was taken.
         func readingTime(_ i: Int) -> String {
-            DomainTime.timestampString(Date(timeIntervalSince1970: Double(day.start + Int64(i + 1) * step)))
+            MeterProjection.stamp(day.start + Int64(i + 1) * step)
         }
         var end: String { readingTime(values.count - 1) }
 
@@ -82,7 +82,7 @@ extension MeterProjection {
         guard ext.count >= 3 else { return ([], nil) }
         let judged = 0...(ext.count - 3)
         func time(_ k: Int) -> Int64 { start + Int64(k - tail.count + 1) * step }
-        func at(_ k: Int) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(time(k)))) }
+        func at(_ k: Int) -> String { Self.stamp(time(k)) }
         let recent = m.recentMax.max() ?? 0
         let least = (rules.spike.minPerHour?[m.kind.rawValue]).map { $0 * Double(m.interval) / 60 }
         let f = rules.spike.factorOverRecentMax

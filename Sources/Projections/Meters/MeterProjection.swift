@@ -162,6 +162,8 @@ public struct MeterProjection: Projection {
     // MARK: Silent meters
 
     static func instant(_ micros: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(micros) / 1e6)) }
+    /// A reading time (UTC seconds) as alerts quote it.
+    static func stamp(_ seconds: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(seconds))) }
     static func day(_ micros: Int64) -> String { String(instant(micros).prefix(10)) }
 
     /// Meters whose batches stopped arriving, on the log's clock: at most every 15 minutes of

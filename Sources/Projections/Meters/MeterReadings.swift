@@ -37,7 +37,16 @@ extension MeterProjection {
             m.open = .none
             m.interval = r.intervalMinutes
         }
-        func at(_ t: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))) }
+        func at(_ t: Int64) -> String { Self.stamp(t) }
+        /// Opens the gap alert once enough readings are missing (nulls, or a hole between batches).
+        func gapIfLong(since first: Int64, on day: String? = nil, key: String, evidence: @autoclosure () -> String) {
+            guard m.missingRun >= rules.gap.minMissingReadings, m.gap.isInactive else { return }
+            let id = "\(stream).gap.\(position).\(key)"
+            s.raise(
+                id, rule: "meter.gap", asset: stream, severity: rules.gap.severity, evidence: evidence(), ruleSet: ruleSet,
+                advisory: advisory("gap"), on: day ?? String(at(first).prefix(10)), at: at(first), position: position)
+            m.gap.fired(AlertText.id(id))
+        }
         let resets = r.resets.map { Dictionary($0.map { ($0.index, $0.kind) }, uniquingKeysWith: { a, _ in a }) }
         let registerMax = pow(10, Double(m.registerDigits))
         let nearMax = registerMax * (1 - (rules.rolloverNearMaxShare ?? 1))
@@ -50,15 +59,7 @@ extension MeterProjection {
             let missed = Int((t0 - last) / step) - 1
             if missed > 0 {
                 m.missingRun += missed
-                if m.missingRun >= rules.gap.minMissingReadings, m.gap.isInactive {
-                    let from = last + step
-                    let id = "\(stream).gap.\(position).hole"
-                    s.raise(
-                        id, rule: "meter.gap", asset: stream, severity: rules.gap.severity,
-                        evidence: "no reading between \(at(last)) and \(at(t0)) (\(missed) intervals never sent)", ruleSet: ruleSet,
-                        advisory: advisory("gap"), on: String(at(from).prefix(10)), at: at(from), position: position)
-                    m.gap.fired(AlertText.id(id))
-                }
+                gapIfLong(since: last + step, key: "hole", evidence: "no reading between \(at(last)) and \(at(t0)) (\(missed) intervals never sent)")
             }
         }
         var missingBefore = m.missingRun
@@ -70,14 +71,8 @@ extension MeterProjection {
             guard let v = value else {
                 missingBefore += 1
                 m.missingRun += 1
-                if m.missingRun >= rules.gap.minMissingReadings, m.gap.isInactive {
-                    let firstMissing = t - Int64(m.missingRun - 1) * step
-                    let id = "\(stream).gap.\(position).\(i)"
-                    s.raise(
-                        id, rule: "meter.gap", asset: stream, severity: rules.gap.severity, evidence: "no reading since \(at(firstMissing))",
-                        ruleSet: ruleSet, advisory: advisory("gap"), on: day, at: at(firstMissing), position: position)
-                    m.gap.fired(AlertText.id(id))
-                }
+                let firstMissing = t - Int64(m.missingRun - 1) * step  // (only formatted if a gap opens)
+                gapIfLong(since: firstMissing, on: day, key: "\(i)", evidence: "no reading since \(at(firstMissing))")
                 place(nil, at: t, step: step, discontinuity: false, meter: &m, stream: stream, position: position, state: &s)
                 continue
             }
@@ -195,7 +190,7 @@ extension MeterProjection {
     /// repeating its last value, or an estimate sent as a reading. Real consumption varies.
     func repeating(_ d: Double, at t: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
         guard let hours = rules.stuck.constantDeltaHours else { return }
-        func at(_ t: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))) }
+        func at(_ t: Int64) -> String { Self.stamp(t) }
         var day: String { String(at(t).prefix(10)) }
         // Only deltas well above the register's resolution count: at 0.001 m³ a night's trickle
         // repeats itself honestly.
@@ -246,7 +241,7 @@ extension MeterProjection {
         let always = modes.always
         let occupiedKind = modes.occupied
         guard always || occupiedKind else { return }
-        func at(_ t: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))) }
+        func at(_ t: Int64) -> String { Self.stamp(t) }
         var day: String { String(at(t).prefix(10)) }
         guard d == 0 else {
             m.zeroRun = 0

@@ -1,0 +1,77 @@
+import Domain
+import Foundation
+
+extension MeterProjection {
+    /// Consumption out of hours (brief §3): a heating meter in season running outside the
+    /// permitted hours or on a closed day, a general electricity supply running at night or on
+    /// a closed day. Each class (nights; closed days' hours) is judged against its own recent
+    /// clean days, with a floor relative to the meter's rate in use: a building that always
+    /// keeps some load is not news, a building that suddenly runs at night is.
+    func outOfHours(_ day: ClosedDay, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
+        guard let o = rules.outOfHours else { return }
+        let hours: [Int]
+        switch (m.kind, m.usage) {
+        case (_, .heating):
+            let c = LocalClock.civil(day.day.day)
+            guard rules.inSeason(month: c.month, day: c.day) else {
+                if let id = m.outOfHours.reset() { s.resolve(id, reason: "heating season ended", on: day.name, position: position) }
+                return
+            }
+            hours = o.heatingHours
+        case (.electricity, .general): hours = o.electricityHours
+        default: return
+        }
+        let from = hours[0] * 60
+        let to = hours[1] * 60
+        // A system that starts a little early or stops a little late is not news: the minutes
+        // around the window's edges are judged by neither side.
+        let grace = o.graceMinutes ?? 0
+        guard let night = day.hourlyRate({ $0 < from - grace || $0 >= to + grace }) else { return }
+        let inHours = day.hourlyRate { $0 >= from + grace && $0 < to - grace } ?? 0
+        func median(_ a: [Double]) -> Double? { a.count < o.minReferenceDays ? nil : a.sorted()[a.count / 2] }
+        // The rate in use sets the floor; before the meter has seen a school day (a data set
+        // that starts in the summer), its closed days' rate does.
+        let inUse = median(m.inUseRates) ?? median(m.closedRates) ?? 0
+        let floor = o.minShareOfInUse * inUse
+        func excess(_ x: Double, _ ref: Double?) -> (breach: Bool, clear: Bool, trigger: Double)? {
+            guard let ref else { return nil }
+            let trigger = max(ref * o.factorOverBaseline, ref + floor)
+            return (x > trigger, x <= max(ref * (1 + (o.factorOverBaseline - 1) / 2), ref + floor / 2), trigger)
+        }
+        let nightJudged = excess(night, median(m.nightRates))
+        let closedJudged = day.day.schoolDay ? nil : excess(inHours, median(m.closedRates))
+        let breach = inUse > 0 && (nightJudged?.breach == true || closedJudged?.breach == true)
+        let clear = (nightJudged?.clear ?? true) && (closedJudged?.clear ?? true)
+        switch m.outOfHours.step(breach: breach, clear: clear, pendingFor: o.pendingDays, keepFiringFor: o.keepFiringDays) {
+        case .raise:
+            let id = "\(stream).outOfHours.\(day.name)"
+            let what = m.usage == .heating ? "heating" : "electricity"
+            var parts: [String] = []
+            if let n = nightJudged, n.breach {
+                parts.append(
+                    String(
+                        format: "%.2f %@/h outside %02d:00–%02d:00 (normal %.2f)", night, m.kind.unit, hours[0], hours[1], median(m.nightRates) ?? 0))
+            }
+            if let c = closedJudged, c.breach {
+                parts.append(String(format: "%.2f %@/h on a closed day (normal %.2f)", inHours, m.kind.unit, median(m.closedRates) ?? 0))
+            }
+            s.raise(
+                id, rule: "meter.outOfHours", asset: stream, severity: o.severity,
+                evidence:
+                    "\(what) running out of hours on \(day.name): \(parts.joined(separator: "; ")); in use it draws \(String(format: "%.2f", inUse)) \(m.kind.unit)/h",
+                ruleSet: ruleSet, advisory: advisory("outOfHours"), on: day.name, at: day.end, position: position)
+            m.outOfHours.fired(AlertText.id(id))
+        case .resolve(let id):
+            s.resolve(id, reason: "back to its usual out-of-hours consumption", on: day.name, position: position)
+        case .none: break
+        }
+        // Only clean days teach the references, so an excess cannot become the new normal.
+        guard m.outOfHours.isInactive && !breach else { return }
+        m.nightRates = Array((m.nightRates + [night]).suffix(o.baselineDays))
+        if day.day.schoolDay {
+            m.inUseRates = Array((m.inUseRates + [inHours]).suffix(o.baselineDays))
+        } else {
+            m.closedRates = Array((m.closedRates + [inHours]).suffix(o.baselineDays))
+        }
+    }
+}
