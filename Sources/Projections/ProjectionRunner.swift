@@ -81,28 +81,50 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
     }
 
     /// Applies the events after `position` that `limit` lets through (see `ReplayLimit`).
+    ///
+    /// The next page is read and decoded by another task while this one is applied: reading
+    /// and decoding are pure, so a rebuild keeps both cores busy (issue 16, meters 8). The
+    /// events are still applied one by one, in log order, on this task.
     public func catchUp(limit: ReplayLimit, saveSnapshots: Bool = false) async throws {
         let started = DispatchTime.now().uptimeNanoseconds
         let from = position
         var sinceSnapshot = 0
         let categories = projection.categories
-        pages: while true {
-            let page = try await store.read(from: position + 1, limit: 4096)
-            if page.isEmpty { break }
-            for e in page {
-                if limit.stops(before: e) { break pages }
-                if limit.includes(e) {
-                    applyOne(e, categories: categories)
-                } else {
-                    position = e.position
+        let store = self.store
+        var next: Task<DecodedPage, any Error>? = Task { try await DecodedPage.read(store, from: from + 1, categories: categories) }
+        do {
+            pages: while let reading = next {
+                let page = try await reading.value
+                next = nil
+                guard let last = page.events.last else { break }
+                next = Task { try await DecodedPage.read(store, from: last.position + 1, categories: categories) }
+                // Over the page's own storage: no copy of each event (and of its references).
+                let stopped = page.events.withUnsafeBufferPointer { events in
+                    page.decoded.withUnsafeBufferPointer { decoded in
+                        for k in events.indices {
+                            if limit.stops(before: events[k]) { return true }
+                            if limit.includes(events[k]) {
+                                applyDecoded(events[k], decoded[k])
+                            } else {
+                                position = events[k].position
+                            }
+                            sinceSnapshot += 1
+                        }
+                        return false
+                    }
                 }
-                sinceSnapshot += 1
+                if stopped { break pages }
+                if saveSnapshots && sinceSnapshot >= snapshotEvery {
+                    try await saveSnapshot()
+                    sinceSnapshot = 0
+                }
             }
-            if saveSnapshots && sinceSnapshot >= snapshotEvery {
-                try await saveSnapshot()
-                sinceSnapshot = 0
-            }
+        } catch {
+            _ = try? await next?.value
+            throw error
         }
+        // The page read ahead is awaited, so no read outlives the call (the store may be closed next).
+        _ = try? await next?.value
         let secs = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         lastRate = secs > 0 ? Double(position - from) / secs : 0
         if saveSnapshots && position > from { try await saveSnapshot() }
@@ -126,18 +148,22 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
     /// operator alert, and the projection goes on (it never stops, and never stops the others).
     @inline(__always)
     private func applyOne(_ e: RecordedEvent, categories: Set<String>) {
-        let category = e.category
-        if category == "alert" || categories.contains(category) {
+        applyDecoded(e, DecodedPage.decode(e, categories: categories))
+    }
+
+    /// `applyOne` with the event already decoded.
+    @inline(__always)
+    private func applyDecoded(_ e: RecordedEvent, _ decoded: DecodedPage.Entry) {
+        switch decoded {
+        case .skipped: break
+        case .alert(let event): state.applyAlertEvent(e, event)
+        case .event(let event):
             do {
-                let decoded = try Catalog.decodeChecked(e)
-                if category == "alert" {
-                    state.applyAlertEvent(e, decoded)
-                } else {
-                    try projection.apply(e, decoded, to: &state)
-                }
+                try projection.apply(e, event, to: &state)
             } catch {
                 state.park(e, reason: "\(error)", projection: projection.name, ruleSet: projection.ruleSet)
             }
+        case .unreadable(let error): state.park(e, reason: "\(error)", projection: projection.name, ruleSet: projection.ruleSet)
         }
         position = e.position
     }
@@ -226,6 +252,42 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         let r = ProjectionRunner(projection: projection, store: store, snapshots: NoSnapshots())
         try await r.catchUp(until: position, untilTime: time, saveSnapshots: false)
         return r.state
+    }
+}
+
+/// A page of the log with the events a projection reads already decoded: what `catchUp`
+/// reads ahead on another task.
+struct DecodedPage: Sendable {
+    /// What the projection does with an event, worked out on the reading task.
+    enum Entry: Sendable {
+        /// Not a category the projection reads.
+        case skipped
+        /// An alert event (every projection folds its own alerts' transitions).
+        case alert(any DomainEvent)
+        case event(any DomainEvent)
+        /// Parked with this reason.
+        case unreadable(UnreadableEvent)
+    }
+
+    var events: [RecordedEvent]
+    var decoded: [Entry]
+
+    static func read(_ store: any EventStore, from: UInt64, categories: Set<String>) async throws -> DecodedPage {
+        let events = try await store.read(from: from, limit: 4096)
+        return DecodedPage(events: events, decoded: events.map { decode($0, categories: categories) })
+    }
+
+    @inline(__always)
+    static func decode(_ e: RecordedEvent, categories: Set<String>) -> Entry {
+        let category = e.category
+        let alert = category == "alert"
+        guard alert || categories.contains(category) else { return .skipped }
+        do {
+            let event = try Catalog.decodeChecked(e)
+            return alert ? .alert(event) : .event(event)
+        } catch {
+            return .unreadable(error)
+        }
     }
 }
 

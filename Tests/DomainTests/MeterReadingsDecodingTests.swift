@@ -70,4 +70,34 @@ struct MeterReadingsDecodingTests {
                 type: "MeterReadingsRecorded", schemaVersion: 1, payload: Data((head + "1]}").utf8), stream: "meter-SC0002-W1")
         }
     }
+
+    /// Each path of the number reader (Clinger's fast path, and strtod beyond 15 significant
+    /// digits, 22 decimals or with an exponent) gives JSONDecoder's value, bit for bit.
+    @Test func everyNumberPathAgreesWithJSONDecoder() throws {
+        let head = #"{"intervalMinutes":15,"meterId":"SC0001-W1","observedAt":"2025-02-01T00:00:00Z","readings":["#
+        for text in [
+            "0", "0.5", "7.25", "0.000", "99999.999", "123456789.012345", "1234567.890123456", "987654321098.7654321", "0.1234567890123456789",
+            "0.0000000000000000000000001", "1.5E+3", "12e-2", "450359962737.04975", "0.30000000000000004",
+        ] {
+            let payload = Data((head + text + "]}").utf8)
+            let decoded = MeterReadingsRecorded.fastDecode(payload)
+            #expect(decoded != nil, "\(text) was not read by the fast path")
+            let fast = try #require(decoded?.readings.first ?? nil)
+            let slow = try #require(try JSONDecoder().decode(MeterReadingsRecorded.self, from: payload).readings.first ?? nil)
+            #expect(fast.bitPattern == slow.bitPattern, "\(text): \(fast) against \(slow)")
+        }
+    }
+
+    /// The meter projection stamps readings with a formatter of its own: the same text as
+    /// Foundation's ISO 8601 style, over the platform's years.
+    @Test func wholeSecondStampsMatchTheISOFormatter() {
+        var r = SeededRandom(seed: 11, label: "stamps")
+        let from = Int64(DomainTime.dateTime("1800-01-01T00:00:00Z")!.timeIntervalSince1970)
+        let to = Int64(DomainTime.dateTime("2199-12-31T23:59:59Z")!.timeIntervalSince1970)
+        var seconds: [Int64] = [from, to, 0, -1, 86_399, 86_400, 951_782_400, 4_107_542_400]
+        for _ in 0..<2000 { seconds.append(Int64(r.range(Double(from)...Double(to)))) }
+        for t in seconds {
+            #expect(DomainTime.timestampString(unixSeconds: t) == DomainTime.timestampString(Date(timeIntervalSince1970: Double(t))), "\(t)")
+        }
+    }
 }

@@ -49,10 +49,13 @@ extension MeterReadingsRecorded {
     /// minutes). What fails it is checked by the declarations, which name the problem.
     var passesStrictHeadCheck: Bool {
         guard intervalMinutes == 15 || intervalMinutes == 60, DomainTime.dateTime(observedAt) != nil else { return false }
-        let u = Array(meterId.utf8)
-        guard u.count == 9, u[0] == UInt8(ascii: "S"), u[1] == UInt8(ascii: "C"), u[6] == UInt8(ascii: "-") else { return false }
-        let digit = { (c: UInt8) in c >= 0x30 && c <= 0x39 }
-        return u[2..<6].allSatisfy(digit) && "EGHW".utf8.contains(u[7]) && digit(u[8])
+        var id = meterId
+        return id.withUTF8 { u in
+            guard u.count == 9, u[0] == UInt8(ascii: "S"), u[1] == UInt8(ascii: "C"), u[6] == UInt8(ascii: "-") else { return false }
+            let digit = { (c: UInt8) in c >= 0x30 && c <= 0x39 }
+            let kind = u[7]
+            return u[2..<6].allSatisfy(digit) && (kind == 0x45 || kind == 0x47 || kind == 0x48 || kind == 0x57) && digit(u[8])
+        }
     }
 }
 
@@ -97,57 +100,88 @@ struct FastCursor {
         return String(decoding: UnsafeBufferPointer(start: base + start, count: i - start), as: UTF8.self)
     }
 
-    /// A JSON number (RFC 8259 grammar, checked here), converted by `strtod` (correctly rounded,
-    /// as `JSONDecoder` is).
+    /// A JSON number (RFC 8259 grammar, checked here), correctly rounded as `strtod` (and
+    /// `JSONDecoder`) round it. One pass over the digits: register values (up to 15
+    /// significant digits, no exponent) take Clinger's fast path, the rest `strtod`.
     mutating func number() -> Double? {
         let start = at
-        func digits() -> Int {
-            let s = at
-            while at < count, base[at] >= 0x30, base[at] <= 0x39 { at += 1 }
-            return at - s
+        var negative = false
+        if at < count, base[at] == 0x2d {
+            negative = true
+            at += 1
         }
-        if at < count, base[at] == 0x2d { at += 1 }
-        let intStart = at
-        let n = digits()
-        guard n > 0, !(base[intStart] == 0x30 && n > 1) else { return nil }
+        // Integer part: at least one digit, no leading zero.
+        guard at < count else { return nil }
+        let lead = base[at]
+        guard lead >= 0x30, lead <= 0x39 else { return nil }
+        var mantissa: UInt64 = 0
+        var significant = 0
+        if lead == 0x30 {
+            at += 1
+            if at < count, base[at] >= 0x30, base[at] <= 0x39 { return nil }
+        } else {
+            while at < count {
+                let d = base[at] &- 0x30
+                guard d <= 9 else { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                significant += 1
+                at += 1
+            }
+        }
+        // Fraction: a dot and at least one digit.
+        var fraction = 0
         if at < count, base[at] == 0x2e {
             at += 1
-            guard digits() > 0 else { return nil }
+            let first = at
+            while at < count {
+                let d = base[at] &- 0x30
+                guard d <= 9 else { break }
+                if significant > 0 || d != 0 { significant += 1 }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                fraction += 1
+                at += 1
+            }
+            guard at > first else { return nil }
         }
         var hasExponent = false
         if at < count, base[at] == 0x65 || base[at] == 0x45 {
             hasExponent = true
             at += 1
             if at < count, base[at] == 0x2b || base[at] == 0x2d { at += 1 }
-            guard digits() > 0 else { return nil }
+            let first = at
+            while at < count, base[at] >= 0x30, base[at] <= 0x39 { at += 1 }
+            guard at > first else { return nil }
         }
         let length = at - start
         guard length < 64 else { return nil }
         // Up to 15 significant digits and no exponent: the mantissa and the power of ten are
-        // exact doubles, so one division gives the correctly rounded value, as strtod does
-        // (Clinger's fast path). Register values are such numbers.
-        if !hasExponent, base[start] != 0x2d {
-            var mantissa: Int64 = 0
-            var digitsSeen = 0
-            var fraction = 0
-            var inFraction = false
-            for k in start..<at {
-                let c = base[k]
-                if c == 0x2e {
-                    inFraction = true
-                    continue
-                }
-                if digitsSeen > 0 || c != 0x30 { digitsSeen += 1 }
-                mantissa = mantissa &* 10 &+ Int64(c - 0x30)
-                if inFraction { fraction += 1 }
-            }
-            if digitsSeen <= 15 && fraction <= 22 { return Double(mantissa) / Self.powersOfTen[fraction] }
+        // exact doubles, so one division gives the correctly rounded value (Clinger's fast
+        // path). Register values are such numbers.
+        if !hasExponent, !negative, significant <= 15, fraction <= 22 {
+            return Double(mantissa) / Self.powerOfTen(fraction)
         }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer -> Double? in
             for k in 0..<length { buffer[k] = CChar(bitPattern: base[start + k]) }
             buffer[length] = 0
             let v = strtod(buffer.baseAddress!, nil)
             return v.isFinite ? v : nil
+        }
+    }
+
+    /// 10^k for k in 0…22, each exact (no table behind a lazy global: this runs per reading).
+    @inline(__always)
+    static func powerOfTen(_ k: Int) -> Double {
+        switch k {
+        case 0: 1
+        case 1: 10
+        case 2: 100
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        default: powersOfTen[k]
         }
     }
 

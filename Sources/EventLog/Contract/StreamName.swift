@@ -4,7 +4,9 @@ public enum StreamName {
 
     /// The part before the first `-`.
     public static func category(of stream: String) -> String {
-        if let dash = stream.firstIndex(of: "-") { return String(stream[..<dash]) }
+        // By bytes, not characters: this is asked for every event a projection replays.
+        let bytes = stream.utf8
+        if let dash = bytes.firstIndex(of: UInt8(ascii: "-")) { return String(stream[..<dash]) }
         return stream
     }
 

@@ -82,6 +82,8 @@ public enum DetectorPhase: Codable, Sendable, Equatable {
 
     /// Ends the lifecycle whatever the phase (the season ended, a refit): the alert to resolve.
     public mutating func reset() -> String? {
+        // (Asked on every reading of a meter: at rest, nothing to write.)
+        guard !isInactive else { return nil }
         defer { self = .inactive }
         return alert
     }

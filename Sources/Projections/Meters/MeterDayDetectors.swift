@@ -7,10 +7,14 @@ extension MeterProjection {
     struct ClosedDay {
         let day: MeterDay
         let values: [Double]
-        /// Local minute of the day at which each slot starts (DST days have 92 or 100 slots).
-        let minutes: [Int]
+        /// Local minute of the day at which each slot starts, on a DST day (92 or 100 slots);
+        /// empty on other days, whose slot i starts at minute i · interval.
+        let shiftedMinutes: [Int]
         let step: Int64
         let name: String
+
+        @inline(__always)
+        func minute(_ i: Int) -> Int { shiftedMinutes.isEmpty ? i * Int(step / 60) : shiftedMinutes[i] }
 
         /// When the reading that closes slot `i` was taken.
         func readingTime(_ i: Int) -> String {
@@ -19,10 +23,11 @@ extension MeterProjection {
         var end: String { readingTime(values.count - 1) }
 
         /// Mean hourly consumption over the slots whose local minute satisfies `inside`.
+        @inline(__always)
         func hourlyRate(_ inside: (Int) -> Bool) -> Double? {
             var sum = 0.0
             var n = 0
-            for (i, m) in minutes.enumerated() where inside(m) {
+            for i in values.indices where inside(minute(i)) {
                 sum += values[i]
                 n += 1
             }
@@ -34,14 +39,14 @@ extension MeterProjection {
         m.days += 1
         // A day with missing data says nothing of consumption (no data is not "fine"), nor
         // does a day a stuck register (frozen, or an estimate repeated) was read on.
-        guard !d.suspect, !d.deltas.contains(where: { $0 == nil }) else {
+        guard !d.suspect, d.isComplete else {
             m.spikeTail = []
             return
         }
         let step = Int64(m.interval * 60)
-        let values = d.deltas.map { $0 ?? 0 }
+        let values = d.deltas
         let sameOffset = clock.offset(d.start) == clock.offset(d.start + Int64(values.count) * step - 1)
-        let minutes = (0..<values.count).map { i in sameOffset ? i * m.interval : clock.local(d.start + Int64(i) * step).minute }
+        let minutes = sameOffset ? [] : (0..<values.count).map { i in clock.local(d.start + Int64(i) * step).minute }
         let name = LocalClock.dayString(d.day)
         let (spikeSlots, dayMax) = spikes(values, start: d.start, step: step, stream: stream, position: position, meter: &m, state: &s)
         let spiked = !spikeSlots.isEmpty
@@ -51,7 +56,7 @@ extension MeterProjection {
         for i in spikeSlots {
             cleaned[i] = (max(0, i - 2)...min(values.count - 1, i + 2)).filter { !spikeSlots.contains($0) }.map { values[$0] }.max() ?? 0
         }
-        let day = ClosedDay(day: d, values: cleaned, minutes: minutes, step: step, name: name)
+        let day = ClosedDay(day: d, values: cleaned, shiftedMinutes: minutes, step: step, name: name)
         if m.kind == .water { leak(day, stream: stream, position: position, meter: &m, state: &s) }
         if m.usage == .heating { heating(day, stream: stream, position: position, meter: &m, state: &s) }
         outOfHours(day, stream: stream, position: position, meter: &m, state: &s)
@@ -61,8 +66,7 @@ extension MeterProjection {
             drift(day, stream: stream, position: position, meter: &m, state: &s)
         }
         if m.stuck.isInactive && !spiked, let dayMax {
-            m.recentMax.append(dayMax)
-            if m.recentMax.count > rules.spike.recentDays { m.recentMax.removeFirst(m.recentMax.count - rules.spike.recentDays) }
+            m.recentMax.appendKeepingLast(dayMax, limit: rules.spike.recentDays)
         }
     }
 
@@ -83,7 +87,8 @@ extension MeterProjection {
         let judged = 0...(ext.count - 3)
         func time(_ k: Int) -> Int64 { start + Int64(k - tail.count + 1) * step }
         func at(_ k: Int) -> String { Self.stamp(time(k)) }
-        let recent = m.recentMax.max() ?? 0
+        var recent = 0.0
+        for x in m.recentMax where x > recent { recent = x }
         let least = (rules.spike.minPerHour?[m.kind.rawValue]).map { $0 * Double(m.interval) / 60 }
         let f = rules.spike.factorOverRecentMax
         let threshold = max(f * recent, least ?? 0)
@@ -92,10 +97,16 @@ extension MeterProjection {
         var dayMax: Double?
         for k in judged {
             let d = ext[k]
+            // Below the threshold nothing more to ask (nearly every slot): it is the day's
+            // largest clean interval so far.
+            guard armed, d > threshold else {
+                dayMax = max(dayMax ?? 0, d)
+                continue
+            }
             // The largest of the two slots either side (no arrays: this runs for every slot).
             var nearMax = ext[k + 1]
             for j in max(0, k - 2)...(k + 2) where j != k && ext[j] > nearMax { nearMax = ext[j] }
-            if armed, d > threshold, d > f * nearMax {
+            if d > f * nearMax {
                 let id = "\(stream).spike.\(time(k))"
                 let against =
                     recent > 0
@@ -120,7 +131,7 @@ extension MeterProjection {
         let q = max(1, 60 / m.interval)
         let a = rules.leak.nightStartHour * 60
         let b = rules.leak.nightEndHour * 60
-        let night = day.values.indices.filter { day.minutes[$0] >= a && day.minutes[$0] < b }.map { day.values[$0] }
+        let night = day.values.indices.filter { day.minute($0) >= a && day.minute($0) < b }.map { day.values[$0] }
         guard !night.isEmpty else { return }
         let hours = Double(night.count * m.interval) / 60
         let flow: Double  // L/h
@@ -138,8 +149,7 @@ extension MeterProjection {
             flow = night.reduce(0, +) * 1000 / hours
         }
         if m.nights.count >= 7 {
-            let sorted = m.nights.sorted()
-            let base = sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * rules.leak.baselinePercentile))]
+            let base = m.nights.orderStatistic(min(m.nights.count - 1, Int(Double(m.nights.count - 1) * rules.leak.baselinePercentile)))
             let trigger = max(base * (1 + rules.leak.gamma), base + rules.leak.absFloorLitresPerHour)
             let rearm = base + rules.leak.absFloorLitresPerHour / 2  // hysteresis
             let action = m.leak.step(
@@ -154,7 +164,7 @@ extension MeterProjection {
                 } else {
                     text += "; no water tariff recorded)"
                 }
-                let endOfNight = day.values.indices.last { day.minutes[$0] < b } ?? 0
+                let endOfNight = day.values.indices.last { day.minute($0) < b } ?? 0
                 s.raise(
                     id, rule: "meter.waterLeak", asset: stream, severity: rules.leak.severity, evidence: text, ruleSet: ruleSet,
                     advisory: advisory("leak"), on: day.name, at: day.readingTime(endOfNight), position: position)
@@ -166,22 +176,19 @@ extension MeterProjection {
         }
         // Only clean nights enter the baseline, so a leak cannot become the new normal.
         if m.leak.isInactive {
-            m.nights.append(flow)
-            if m.nights.count > rules.leak.baselineNights { m.nights.removeFirst(m.nights.count - rules.leak.baselineNights) }
+            m.nights.appendKeepingLast(flow, limit: rules.leak.baselineNights)
         }
     }
 
     /// Heat or gas for heating outside the heating season (by the local date).
     func heating(_ day: ClosedDay, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
-        let c = LocalClock.civil(day.day.day)
-        guard !rules.inSeason(month: c.month, day: c.day) else {
+        guard !inHeatingSeason(day.day.day) else {
             if let id = m.heating.reset() { s.resolve(id, reason: "heating season started", on: day.name, position: position) }
             return
         }
         let total = day.values.reduce(0, +)
         let area = s.floorArea[m.buildingId] ?? 1000
-        let sorted = m.offSeason.sorted()
-        let base = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+        let base = m.offSeason.upperMedian ?? 0
         let trigger = max(base * rules.heatingOutOfSeason.factorOverBaseline, rules.heatingOutOfSeason.absFloorPerM2 * area)
         switch m.heating.step(breach: total > trigger, clear: total <= trigger, pendingFor: rules.heatingOutOfSeason.pendingDays, keepFiringFor: 0) {
         case .raise:
@@ -196,10 +203,7 @@ extension MeterProjection {
         case .none: break
         }
         if m.heating.isInactive && total <= trigger {
-            m.offSeason.append(total)
-            if m.offSeason.count > rules.heatingOutOfSeason.baselineDays {
-                m.offSeason.removeFirst(m.offSeason.count - rules.heatingOutOfSeason.baselineDays)
-            }
+            m.offSeason.appendKeepingLast(total, limit: rules.heatingOutOfSeason.baselineDays)
         }
     }
 }

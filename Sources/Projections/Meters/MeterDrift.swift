@@ -25,9 +25,8 @@ extension MeterProjection {
             }
         }
         if ref.count >= 7 && m.days > rules.drift.warmupDays {
-            let sorted = ref.sorted()
-            let median = sorted[sorted.count / 2]
-            let mad = sorted.map { abs($0 - median) }.sorted()[sorted.count / 2] * 1.4826
+            let median = ref.orderStatistic(ref.count / 2)
+            let mad = ref.map { abs($0 - median) }.orderStatistic(ref.count / 2) * 1.4826
             let sigma = max(mad, rules.drift.minSigmaShare * median, 1e-9)
             let z = (total - median) / sigma
             cusum = max(0, cusum + z - rules.drift.k)
@@ -75,14 +74,13 @@ extension MeterProjection {
             }
             if m.drift.alert != nil {
                 if occupied {
-                    m.driftRecentOccupied = Array((m.driftRecentOccupied + [total]).suffix(rules.drift.referenceDays))
+                    m.driftRecentOccupied.appendKeepingLast(total, limit: rules.drift.referenceDays)
                 } else {
-                    m.driftRecentIdle = Array((m.driftRecentIdle + [total]).suffix(rules.drift.referenceDays))
+                    m.driftRecentIdle.appendKeepingLast(total, limit: rules.drift.referenceDays)
                 }
             }
             if cusum > 0 { return }  // do not learn while a shift is suspected
         }
-        ref.append(total)
-        if ref.count > rules.drift.referenceDays { ref.removeFirst(ref.count - rules.drift.referenceDays) }
+        ref.appendKeepingLast(total, limit: rules.drift.referenceDays)
     }
 }

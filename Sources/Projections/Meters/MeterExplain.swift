@@ -6,8 +6,7 @@ extension MeterProjection {
     public static func explain(_ m: Meter) -> [String] {
         var out = ["last reading \(m.lastValue.map { "\($0) \(m.kind.unit)" } ?? "none") at \(m.lastAt ?? "-"); \(m.days) local days judged"]
         if m.open.isOpen {
-            let filled = m.open.deltas.filter { $0 != nil }.count
-            out.append("\(LocalClock.dayString(m.open.day)) open: \(filled) of \(m.open.deltas.count) slots read")
+            out.append("\(LocalClock.dayString(m.open.day)) open: \(m.open.filled) of \(m.open.deltas.count) slots read")
         }
         if m.missingRun > 0 { out.append("\(m.missingRun) readings missing in a row") }
         let phases: [(String, DetectorPhase)] = [

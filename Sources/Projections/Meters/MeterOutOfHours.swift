@@ -12,8 +12,7 @@ extension MeterProjection {
         let hours: [Int]
         switch (m.kind, m.usage) {
         case (_, .heating):
-            let c = LocalClock.civil(day.day.day)
-            guard rules.inSeason(month: c.month, day: c.day) else {
+            guard inHeatingSeason(day.day.day) else {
                 if let id = m.outOfHours.reset() { s.resolve(id, reason: "heating season ended", on: day.name, position: position) }
                 return
             }
@@ -28,7 +27,7 @@ extension MeterProjection {
         let grace = o.graceMinutes ?? 0
         guard let night = day.hourlyRate({ $0 < from - grace || $0 >= to + grace }) else { return }
         let inHours = day.hourlyRate { $0 >= from + grace && $0 < to - grace } ?? 0
-        func median(_ a: [Double]) -> Double? { a.count < o.minReferenceDays ? nil : a.sorted()[a.count / 2] }
+        func median(_ a: [Double]) -> Double? { a.count < o.minReferenceDays ? nil : a.upperMedian }
         // The rate in use sets the floor; before the meter has seen a school day (a data set
         // that starts in the summer), its closed days' rate does.
         let inUse = median(m.inUseRates) ?? median(m.closedRates) ?? 0
@@ -38,8 +37,10 @@ extension MeterProjection {
             let trigger = max(ref * o.factorOverBaseline, ref + floor)
             return (x > trigger, x <= max(ref * (1 + (o.factorOverBaseline - 1) / 2), ref + floor / 2), trigger)
         }
-        let nightJudged = excess(night, median(m.nightRates))
-        let closedJudged = day.day.schoolDay ? nil : excess(inHours, median(m.closedRates))
+        let nightReference = median(m.nightRates)
+        let closedReference = day.day.schoolDay ? nil : median(m.closedRates)
+        let nightJudged = excess(night, nightReference)
+        let closedJudged = excess(inHours, closedReference)
         let breach = inUse > 0 && (nightJudged?.breach == true || closedJudged?.breach == true)
         let clear = (nightJudged?.clear ?? true) && (closedJudged?.clear ?? true)
         switch m.outOfHours.step(breach: breach, clear: clear, pendingFor: o.pendingDays, keepFiringFor: o.keepFiringDays) {
@@ -50,10 +51,10 @@ extension MeterProjection {
             if let n = nightJudged, n.breach {
                 parts.append(
                     String(
-                        format: "%.2f %@/h outside %02d:00–%02d:00 (normal %.2f)", night, m.kind.unit, hours[0], hours[1], median(m.nightRates) ?? 0))
+                        format: "%.2f %@/h outside %02d:00–%02d:00 (normal %.2f)", night, m.kind.unit, hours[0], hours[1], nightReference ?? 0))
             }
             if let c = closedJudged, c.breach {
-                parts.append(String(format: "%.2f %@/h on a closed day (normal %.2f)", inHours, m.kind.unit, median(m.closedRates) ?? 0))
+                parts.append(String(format: "%.2f %@/h on a closed day (normal %.2f)", inHours, m.kind.unit, closedReference ?? 0))
             }
             s.raise(
                 id, rule: "meter.outOfHours", asset: stream, severity: o.severity,
@@ -67,11 +68,11 @@ extension MeterProjection {
         }
         // Only clean days teach the references, so an excess cannot become the new normal.
         guard m.outOfHours.isInactive && !breach else { return }
-        m.nightRates = Array((m.nightRates + [night]).suffix(o.baselineDays))
+        m.nightRates.appendKeepingLast(night, limit: o.baselineDays)
         if day.day.schoolDay {
-            m.inUseRates = Array((m.inUseRates + [inHours]).suffix(o.baselineDays))
+            m.inUseRates.appendKeepingLast(inHours, limit: o.baselineDays)
         } else {
-            m.closedRates = Array((m.closedRates + [inHours]).suffix(o.baselineDays))
+            m.closedRates.appendKeepingLast(inHours, limit: o.baselineDays)
         }
     }
 }

@@ -24,10 +24,22 @@ public struct MeterProjection: Projection {
     public let categories: Set<String> = ["meter", "building", "tariff"]
     /// Local time of the rule set's calendar (UTC for rule sets without one).
     let clock: LocalClock
+    /// The heating season's first and last day as month·100 + day, read once from the rules.
+    let seasonStart: Int
+    let seasonEnd: Int
 
     public init(rules: MeterRules) {
         self.rules = rules
         clock = LocalClock.named(rules.schoolCalendar?.timeZone ?? "UTC") ?? LocalClock.named("UTC")!
+        seasonStart = MeterRules.monthDay(rules.heatingOutOfSeason.seasonStart) ?? 1015
+        seasonEnd = MeterRules.monthDay(rules.heatingOutOfSeason.seasonEnd) ?? 415
+    }
+
+    /// Whether a local day falls in the heating season.
+    func inHeatingSeason(_ localDay: Int) -> Bool {
+        let c = LocalClock.civil(localDay)
+        let md = c.month * 100 + c.day
+        return seasonStart > seasonEnd ? (md >= seasonStart || md <= seasonEnd) : (md >= seasonStart && md <= seasonEnd)
     }
 
     public struct State: Codable, Sendable, Equatable, AlertHolding {
@@ -128,6 +140,19 @@ public struct MeterProjection: Projection {
 
     public func apply(_ event: RecordedEvent, _ decoded: any DomainEvent, to s: inout State) throws {
         sweepSilence(now: event.recordedAt, position: event.position, state: &s)
+        // Readings first: they are nearly every event, and each failed cast costs a lookup.
+        if let r = decoded as? MeterReadingsRecorded {
+            // Taken out of the table while it is worked on, so its arrays are not shared (and
+            // copied on the first write).
+            guard var m = s.meters.removeValue(forKey: r.meterId) else { throw CannotApply.unknown("meter", r.meterId, "installation") }
+            m.lastBatch = event.recordedAt
+            if let a = m.silent.reset() {
+                s.resolve(a, reason: "a batch arrived at \(Self.instant(event.recordedAt))", on: Self.day(event.recordedAt), position: event.position)
+            }
+            readings(r, event: event, meter: &m, state: &s)
+            s.meters[r.meterId] = consume m
+            return
+        }
         switch decoded {
         case let b as BuildingRegistered:
             s.floorArea[b.buildingId] = b.floorAreaM2
@@ -145,16 +170,6 @@ public struct MeterProjection: Projection {
             guard s.meters[r.meterId] != nil else { throw CannotApply.unknown("meter", r.meterId, "installation") }
             s.meters[r.meterId]?.lastValue = r.newInitialReading
             s.meters[r.meterId]?.registerDigits = r.registerDigits
-        case let r as MeterReadingsRecorded:
-            // Taken out of the table while it is worked on, so its arrays are not shared (and
-            // copied on the first write).
-            guard var m = s.meters.removeValue(forKey: r.meterId) else { throw CannotApply.unknown("meter", r.meterId, "installation") }
-            m.lastBatch = event.recordedAt
-            if let a = m.silent.reset() {
-                s.resolve(a, reason: "a batch arrived at \(Self.instant(event.recordedAt))", on: Self.day(event.recordedAt), position: event.position)
-            }
-            readings(r, event: event, meter: &m, state: &s)
-            s.meters[r.meterId] = m
         default: break
         }
     }
@@ -163,7 +178,7 @@ public struct MeterProjection: Projection {
 
     static func instant(_ micros: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(micros) / 1e6)) }
     /// A reading time (UTC seconds) as alerts quote it.
-    static func stamp(_ seconds: Int64) -> String { DomainTime.timestampString(Date(timeIntervalSince1970: Double(seconds))) }
+    static func stamp(_ seconds: Int64) -> String { DomainTime.timestampString(unixSeconds: seconds) }
     static func day(_ micros: Int64) -> String { String(instant(micros).prefix(10)) }
 
     /// Meters whose batches stopped arriving, on the log's clock: at most every 15 minutes of

@@ -170,11 +170,4 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         guard f.count == 2, let m = Int(f[0]), let d = Int(f[1]), (1...12).contains(m), (1...31).contains(d) else { return nil }
         return m * 100 + d
     }
-
-    func inSeason(month: Int, day: Int) -> Bool {
-        let md = month * 100 + day
-        let a = Self.monthDay(heatingOutOfSeason.seasonStart) ?? 1015
-        let b = Self.monthDay(heatingOutOfSeason.seasonEnd) ?? 415
-        return a > b ? (md >= a || md <= b) : (md >= a && md <= b)
-    }
 }
