@@ -92,15 +92,23 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         let categories = projection.categories
         let store = self.store
         var next: Task<DecodedPage, any Error>? = Task { try await DecodedPage.read(store, from: from + 1, categories: categories) }
+        // The page applied last, handed to the next reading task to be freed there: its
+        // thousands of small buffers were allocated by that task, and freeing them from this
+        // one cost more than applying the page (glibc returns each to its arena, under a lock).
+        var retired = RetiredPage()
         do {
             pages: while let reading = next {
-                let page = try await reading.value
+                var current: DecodedPage? = try await reading.value
                 next = nil
-                guard let last = page.events.last else { break }
-                next = Task { try await DecodedPage.read(store, from: last.position + 1, categories: categories) }
+                guard let last = current?.events.last else { break }
+                let previous = retired
+                next = Task {
+                    previous.free()
+                    return try await DecodedPage.read(store, from: last.position + 1, categories: categories)
+                }
                 // Over the page's own storage: no copy of each event (and of its references).
-                let stopped = page.events.withUnsafeBufferPointer { events in
-                    page.decoded.withUnsafeBufferPointer { decoded in
+                let stopped = current!.events.withUnsafeBufferPointer { events in
+                    current!.decoded.withUnsafeBufferPointer { decoded in
                         for k in events.indices {
                             if limit.stops(before: events[k]) { return true }
                             if limit.includes(events[k]) {
@@ -113,6 +121,7 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
                         return false
                     }
                 }
+                retired = RetiredPage(current.take())
                 if stopped { break pages }
                 if saveSnapshots && sinceSnapshot >= snapshotEvery {
                     try await saveSnapshot()
@@ -289,6 +298,14 @@ struct DecodedPage: Sendable {
             return .unreadable(error)
         }
     }
+}
+
+/// A page done with, owned by whichever task frees it (see `catchUp`).
+final class RetiredPage: @unchecked Sendable {
+    // @unchecked: written by one task at a time (the applying one, then the reading one).
+    private var page: DecodedPage?
+    init(_ page: DecodedPage? = nil) { self.page = page }
+    func free() { page = nil }
 }
 
 /// For replays that must not touch the stored snapshots.
