@@ -15,6 +15,8 @@ struct OrderStatisticTests {
                 let values = (0..<n).map { _ in Double(Int.random(in: 0..<distinct, using: &g)) * 0.25 }
                 let sorted = values.sorted()
                 for k in 0..<n { #expect(values.orderStatistic(k) == sorted[k], "\(values) k=\(k)") }
+                let deviations = values.map { abs($0 - 1.1) }.sorted()
+                #expect(values.orderStatistic(n / 2) { abs($0 - 1.1) } == deviations[n / 2])
                 #expect(values.upperMedian == sorted[n / 2])
             }
         }

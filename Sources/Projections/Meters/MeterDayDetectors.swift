@@ -11,7 +11,9 @@ extension MeterProjection {
         /// empty on other days, whose slot i starts at minute i · interval.
         let shiftedMinutes: [Int]
         let step: Int64
-        let name: String
+        /// `YYYY-MM-DD` of the local day, for alert ids and texts (formatted only when one is
+        /// written: a day of a meter that raises nothing needs none).
+        var name: String { LocalClock.dayString(day.day) }
 
         @inline(__always)
         func minute(_ i: Int) -> Int { shiftedMinutes.isEmpty ? i * Int(step / 60) : shiftedMinutes[i] }
@@ -47,7 +49,6 @@ extension MeterProjection {
         let values = d.deltas
         let sameOffset = clock.offset(d.start) == clock.offset(d.start + Int64(values.count) * step - 1)
         let minutes = sameOffset ? [] : (0..<values.count).map { i in clock.local(d.start + Int64(i) * step).minute }
-        let name = LocalClock.dayString(d.day)
         let (spikeSlots, dayMax) = spikes(values, start: d.start, step: step, stream: stream, position: position, meter: &m, state: &s)
         let spiked = !spikeSlots.isEmpty
         // The other detectors read the day without its spikes (one burst is not heating out of
@@ -56,7 +57,7 @@ extension MeterProjection {
         for i in spikeSlots {
             cleaned[i] = (max(0, i - 2)...min(values.count - 1, i + 2)).filter { !spikeSlots.contains($0) }.map { values[$0] }.max() ?? 0
         }
-        let day = ClosedDay(day: d, values: cleaned, shiftedMinutes: minutes, step: step, name: name)
+        let day = ClosedDay(day: d, values: cleaned, shiftedMinutes: minutes, step: step)
         if m.kind == .water { leak(day, stream: stream, position: position, meter: &m, state: &s) }
         if m.usage == .heating { heating(day, stream: stream, position: position, meter: &m, state: &s) }
         outOfHours(day, stream: stream, position: position, meter: &m, state: &s)
@@ -79,13 +80,25 @@ extension MeterProjection {
         _ values: [Double], start: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter, state s: inout State
     ) -> (Set<Int>, Double?) {
         let tail = m.spikeTailEnd == start ? m.spikeTail : []
-        var ext = tail
-        ext.append(contentsOf: values)
-        m.spikeTail = Array(values.suffix(2))
-        m.spikeTailEnd = start + Int64(values.count) * step
+        // The tail and the day in one run of slots, on the stack (one such run a meter a day).
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: tail.count + values.count) { ext in
+            _ = ext.initialize(fromContentsOf: tail)
+            _ = UnsafeMutableBufferPointer(rebasing: ext[tail.count...]).initialize(fromContentsOf: values)
+            m.spikeTail.removeAll(keepingCapacity: true)
+            m.spikeTail.append(contentsOf: values.suffix(2))
+            m.spikeTailEnd = start + Int64(values.count) * step
+            return spikes(
+                UnsafeBufferPointer(ext), tail: tail.count, start: start, step: step, stream: stream, position: position, meter: &m, state: &s)
+        }
+    }
+
+    func spikes(
+        _ ext: UnsafeBufferPointer<Double>, tail: Int, start: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter,
+        state s: inout State
+    ) -> (Set<Int>, Double?) {
         guard ext.count >= 3 else { return ([], nil) }
         let judged = 0...(ext.count - 3)
-        func time(_ k: Int) -> Int64 { start + Int64(k - tail.count + 1) * step }
+        func time(_ k: Int) -> Int64 { start + Int64(k - tail + 1) * step }
         func at(_ k: Int) -> String { Self.stamp(time(k)) }
         var recent = 0.0
         for x in m.recentMax where x > recent { recent = x }
@@ -118,7 +131,7 @@ extension MeterProjection {
                     evidence: String(format: "%.3f %@ in %d min at %@: ", d, m.kind.unit, m.interval, at(k)) + against,
                     ruleSet: ruleSet, advisory: advisory("spike"), on: day, at: at(k), position: position)
                 s.resolve(id, reason: "single interval", on: day, position: position)
-                if k >= tail.count { found.insert(k - tail.count) }
+                if k >= tail { found.insert(k - tail) }
             } else {
                 dayMax = max(dayMax ?? 0, d)
             }

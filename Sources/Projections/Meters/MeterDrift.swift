@@ -26,7 +26,7 @@ extension MeterProjection {
         }
         if ref.count >= 7 && m.days > rules.drift.warmupDays {
             let median = ref.orderStatistic(ref.count / 2)
-            let mad = ref.map { abs($0 - median) }.orderStatistic(ref.count / 2) * 1.4826
+            let mad = ref.orderStatistic(ref.count / 2) { abs($0 - median) } * 1.4826
             let sigma = max(mad, rules.drift.minSigmaShare * median, 1e-9)
             let z = (total - median) / sigma
             cusum = max(0, cusum + z - rules.drift.k)
