@@ -98,17 +98,17 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
         var retired = RetiredPage()
         do {
             pages: while let reading = next {
-                var current: DecodedPage? = try await reading.value
+                let page = try await reading.value
                 next = nil
-                guard let last = current?.events.last else { break }
+                guard let last = page.events.last else { break }
                 let previous = retired
                 next = Task {
                     previous.free()
                     return try await DecodedPage.read(store, from: last.position + 1, categories: categories)
                 }
                 // Over the page's own storage: no copy of each event (and of its references).
-                let stopped = current!.events.withUnsafeBufferPointer { events in
-                    current!.decoded.withUnsafeBufferPointer { decoded in
+                let stopped = page.events.withUnsafeBufferPointer { events in
+                    page.decoded.withUnsafeBufferPointer { decoded in
                         for k in events.indices {
                             if limit.stops(before: events[k]) { return true }
                             if limit.includes(events[k]) {
@@ -121,7 +121,7 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
                         return false
                     }
                 }
-                retired = RetiredPage(current.take())
+                retired = RetiredPage(consume page)
                 if stopped { break pages }
                 if saveSnapshots && sinceSnapshot >= snapshotEvery {
                     try await saveSnapshot()
@@ -164,7 +164,7 @@ public final class ProjectionRunner<P: Projection>: @unchecked Sendable {
     @inline(__always)
     private func applyDecoded(_ e: RecordedEvent, _ decoded: DecodedPage.Entry) {
         switch decoded {
-        case .skipped: break
+        case .notRead: break
         case .alert(let event): state.applyAlertEvent(e, event)
         case .event(let event):
             do {
@@ -270,7 +270,7 @@ struct DecodedPage: Sendable {
     /// What the projection does with an event, worked out on the reading task.
     enum Entry: Sendable {
         /// Not a category the projection reads.
-        case skipped
+        case notRead
         /// An alert event (every projection folds its own alerts' transitions).
         case alert(any DomainEvent)
         case event(any DomainEvent)
@@ -290,7 +290,7 @@ struct DecodedPage: Sendable {
     static func decode(_ e: RecordedEvent, categories: Set<String>) -> Entry {
         let category = e.category
         let alert = category == "alert"
-        guard alert || categories.contains(category) else { return .skipped }
+        guard alert || categories.contains(category) else { return .notRead }
         do {
             let event = try Catalog.decodeChecked(e)
             return alert ? .alert(event) : .event(event)

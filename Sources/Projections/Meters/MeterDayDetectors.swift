@@ -79,23 +79,10 @@ extension MeterProjection {
     func spikes(
         _ values: [Double], start: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter, state s: inout State
     ) -> (Set<Int>, Double?) {
-        let tail = m.spikeTailEnd == start ? m.spikeTail : []
-        // The tail and the day in one run of slots, on the stack (one such run a meter a day).
-        return withUnsafeTemporaryAllocation(of: Double.self, capacity: tail.count + values.count) { ext in
-            _ = ext.initialize(fromContentsOf: tail)
-            _ = UnsafeMutableBufferPointer(rebasing: ext[tail.count...]).initialize(fromContentsOf: values)
-            m.spikeTail.removeAll(keepingCapacity: true)
-            m.spikeTail.append(contentsOf: values.suffix(2))
-            m.spikeTailEnd = start + Int64(values.count) * step
-            return spikes(
-                UnsafeBufferPointer(ext), tail: tail.count, start: start, step: step, stream: stream, position: position, meter: &m, state: &s)
-        }
-    }
-
-    func spikes(
-        _ ext: UnsafeBufferPointer<Double>, tail: Int, start: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter,
-        state s: inout State
-    ) -> (Set<Int>, Double?) {
+        let tail = m.spikeTailEnd == start ? m.spikeTail.count : 0
+        let ext = (tail > 0 ? m.spikeTail : []) + values
+        m.spikeTail = Array(values.suffix(2))
+        m.spikeTailEnd = start + Int64(values.count) * step
         guard ext.count >= 3 else { return ([], nil) }
         let judged = 0...(ext.count - 3)
         func time(_ k: Int) -> Int64 { start + Int64(k - tail + 1) * step }

@@ -24,6 +24,10 @@ public struct MeterDay: Codable, Sendable, Equatable {
     public var isOpen: Bool { day != .min }
     public var schoolDay: Bool
 
+    /// Whether UTC second `t` falls in this open day, cut into slots of `step` seconds.
+    @inline(__always)
+    func holds(_ t: Int64, step: Int64) -> Bool { isOpen && t >= start && t < start + Int64(deltas.count) * step }
+
     /// Slots with a reading.
     public var filled: Int { deltas.reduce(0) { $0 + ($1.isNaN ? 0 : 1) } }
     public var isComplete: Bool { !deltas.contains(where: \.isNaN) }
@@ -120,7 +124,7 @@ extension MeterProjection {
                     nil, at: t, index: i, cursor: &cursor, step: step, discontinuity: false, meter: &m, stream: stream, position: position, state: &s)
                 continue
             }
-            if !m.gap.isInactive, let g = m.gap.reset() {
+            if let g = m.gap.reset() {
                 s.resolve(g, reason: "readings resumed at \(at(t)) after \(m.missingRun) missing", on: day, position: position)
             }
             m.missingRun = 0
@@ -157,7 +161,7 @@ extension MeterProjection {
                 // The first reading after the installation only sets the register (the time
                 // it covers is unknown). After missing readings the register delta covers the whole gap: spread it
                 // (a closed gap is not a spike).
-                delta = missingBefore == 0 ? max(0, v - p) : max(0, v - p) / Double(missingBefore + 1)
+                delta = max(0, v - p) / Double(missingBefore + 1)
             }
             if let d = delta, d > perInterval {
                 discontinuity = true
@@ -213,7 +217,7 @@ extension MeterProjection {
             }
         }
         let localDay: Int
-        if m.open.isOpen, from >= m.open.start, from < m.open.start + Int64(m.open.deltas.count) * step {
+        if m.open.holds(from, step: step) {
             localDay = m.open.day
         } else {
             localDay = clock.local(from).day
@@ -331,7 +335,7 @@ extension MeterProjection {
             let from = t - step
             let school: Bool
             let minute: Int
-            if m.open.isOpen, from >= m.open.start, from < m.open.start + 86_400, Int64(m.open.deltas.count) * step == 86_400 {
+            if m.open.holds(from, step: step), Int64(m.open.deltas.count) * step == 86_400 {
                 // Within the open day, a day without a clock change: no need to ask the clock,
                 // and the open day knows whether it is a school day.
                 school = m.open.schoolDay
