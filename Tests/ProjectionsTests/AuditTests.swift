@@ -38,7 +38,7 @@ struct AuditTests {
         #expect(outputs[0..<6].elementsEqual(outputs[6..<12]))
         let first = try JSONSerialization.jsonObject(with: outputs[0]) as! [String: Any]
         let files = first["ruleFiles"] as! [[String: String]]
-        #expect(files.map { $0["ruleSet"]! } == ["bridges/v3", "meters/v3", "wastesites/v2"])
+        #expect(files.map { $0["ruleSet"]! } == ["bridges/v3", "meters/v4", "wastesites/v2"])
         #expect(files.allSatisfy { $0["sha256"]!.count == 64 })
         await #expect(throws: RuleSetError.self) {
             _ = try await AuditReplay.replay(store: store, rulesDirectory: Paths.rules, limit: .head, versions: ["bridges": 99])

@@ -44,7 +44,10 @@ struct MeterTimestampTests {
 
     /// A water meter of a school: flow in local school hours on school days, a trickle at
     /// night, and from local day `leakFrom` a leak of 40 L/h that runs day and night.
-    static func water(days: Int, interval: Int = 15, leakFrom: Int? = nil, from first: String = "2025-02-03") -> Series {
+    static func water(
+        days: Int, interval: Int = 15, leakFrom: Int? = nil, leak: Double = 0.04, trickle: Bool = true, estimateOn: Int? = nil,
+        from first: String = "2025-02-03"
+    ) -> Series {
         var s = Series(meterId: "SC0001-W1", kind: .water, usage: .water, interval: interval, start: DomainTime.date(first)!)
         let calendar = rules.schoolCalendar!
         var register = 100.0
@@ -54,8 +57,10 @@ struct MeterTimestampTests {
             let t = s.start.addingTimeInterval(Double(i * interval * 60))
             let (hour, day) = local(t, interval: interval)
             let hours = Double(interval) / 60
-            var flow = calendar.isSchoolDay(day: day) && hour >= 8 && hour < 16 ? 0.2 + 0.02 * Double(i % 5) : (i % 7 == 0 ? 0.004 : 0)
-            if let l = leakFrom, day - firstDay >= l { flow += 0.04 }
+            var flow = calendar.isSchoolDay(day: day) && hour >= 8 && hour < 16 ? 0.2 + 0.02 * Double(i % 5) : (trickle && i % 7 == 0 ? 0.004 : 0)
+            if let l = leakFrom, day - firstDay >= l { flow += leak }
+            // A gateway sending an estimate all day: the same flow every interval.
+            if day - firstDay == estimateOn { flow = 0.5 }
             register += flow * hours
             s.values.append((register * 1000).rounded() / 1000)
         }
@@ -220,14 +225,14 @@ struct MeterTimestampTests {
     /// Brief §1.1: identical non-zero deltas for 6 h are a stuck register too (a gateway
     /// sending an estimate); a night's trickle at the register's resolution is not.
     @Test func aRegisterAdvancingByTheSameStepIsStuck() throws {
-        func series(estimateOn: Int?) -> Series {
+        func series(estimateOn: Int?, nightBase: Double = 0.01) -> Series {
             var s = Series(meterId: "SC0001-E1", kind: .electricity, usage: .general, start: DomainTime.date("2025-02-03")!)
             var register = 1000.0
             for i in 0..<(40 * 96) {
                 let d = i / 96
                 // 4–40 kWh an hour with noise; a night's base of exactly 0.01 kWh a quarter hour.
                 let hour = (i % 96) / 4
-                var c = hour < 6 ? 0.01 : 1 + 9 * abs(sin(Double(i) / 7)) + 0.3 * sin(Double(i) * 1.7)
+                var c = hour < 6 ? nightBase : 1 + 9 * abs(sin(Double(i) / 7)) + 0.3 * sin(Double(i) * 1.7)
                 if d == estimateOn { c = 3 }
                 register += c
                 s.values.append((register * 100).rounded() / 100)
@@ -236,13 +241,86 @@ struct MeterTimestampTests {
         }
         let honest = series(estimateOn: nil)
         #expect(try Self.daily(honest, initial: 1000).alerts.isEmpty)
+        // A steady base load held by a controller (exactly 2 kWh a quarter every night) repeats
+        // in the same hours every week: history says the value is constant there (v3 took it
+        // for an estimate each night).
+        let steady = series(estimateOn: nil, nightBase: 2)
+        let v3 = try RuleSetLoader.load(MeterRules.self, name: "meters", version: 3, directory: Paths.rules)
+        #expect(
+            try Self.run([steady.installed(initial: 1000)] + steady.batches(chunk: 96), rules: v3).alerts.values.contains { $0.rule == "meter.stuck" }
+        )
+        #expect(try Self.daily(steady, initial: 1000).alerts.isEmpty)
         let state = try Self.daily(series(estimateOn: 30), initial: 1000)
         let stuck = state.alerts.values.filter { $0.rule == "meter.stuck" }
         #expect(stuck.count == 1, "\(state.alerts.values.map(\.evidence))")
-        #expect(stuck.first?.evidence.hasPrefix("register advancing by exactly 3.000 kWh every 15 min for 6 h") == true)
+        // Its night's base repeats at rest (0.01 kWh a quarter, below the counted rate), and no
+        // electrical load holds to the last digit for hours (v4: constantAtRestKinds), so the
+        // estimate counts from its first interval.
+        #expect(
+            stuck.first?.evidence.hasPrefix(
+                "register advancing by exactly 3.000 kWh every 15 min for 6 h (since 2025-03-05T00:00:00Z, 6 h of it in hours of the week where")
+                == true, "\(stuck.map(\.evidence))")
         #expect(stuck.first?.state == .resolved && stuck.first?.resolution?.hasPrefix("interval values vary again") == true)
         // The estimated day tells the consumption detectors nothing.
         #expect(state.alerts.values.allSatisfy { $0.rule == "meter.stuck" })
+    }
+
+    /// Brief §1.1: identical values are stuck only in the hours of the week where history says
+    /// they always vary. A school's hourly water meter rests at night and over the weekend, so
+    /// a steady 60 L/h leak there advances the register by exactly 0.060 m³ an hour: that is the
+    /// leak rule's, not a gateway's estimate (v3 raised both). An estimate that runs into school
+    /// hours is still stuck.
+    @Test func aSteadyLeakWhereTheMeterRestsIsNotAnEstimate() throws {
+        // Local day 32 is Thursday 2025-03-07: the leak runs through the weekend.
+        let leaking = Self.water(days: 42, interval: 60, leakFrom: 32, leak: 0.06, trickle: false)
+        let events: [any DomainEvent] = [leaking.installed(initial: 100)] + leaking.batches(chunk: 24)
+        let v3 = try Self.run(events, rules: RuleSetLoader.load(MeterRules.self, name: "meters", version: 3, directory: Paths.rules))
+        #expect(v3.alerts.values.contains { $0.rule == "meter.stuck" }, "v3 took the leak for an estimate")
+        let state = try Self.run(events)
+        #expect(!state.alerts.values.contains { $0.rule == "meter.stuck" }, "\(state.alerts.values.map(\.evidence))")
+        #expect(state.alerts.values.filter { $0.rule == "meter.waterLeak" }.count == 1, "\(state.alerts.values.map(\.evidence))")
+
+        // Local day 35 is Monday 2025-03-10: 0.5 m³ every hour from midnight. The night's hours
+        // rest (zero after zero), so the run counts from 08:00 and fires six hours later.
+        let estimated = Self.water(days: 42, interval: 60, trickle: false, estimateOn: 35)
+        let alerts = try Self.run([estimated.installed(initial: 100)] + estimated.batches(chunk: 24)).alerts.values
+        let stuck = alerts.filter { $0.rule == "meter.stuck" }
+        #expect(stuck.count == 1, "\(alerts.map(\.evidence))")
+        #expect(stuck.first?.raisedAt == "2025-03-10T12:00:00Z", "\(stuck.map(\.evidence))")
+    }
+
+    /// The hour-of-week history learns repeats by local hour and keeps four weeks of them; a
+    /// snapshot writes it as hex and reads it back the same, and refuses a damaged one.
+    @Test func theHourOfWeekHistory() throws {
+        var h = HourOfWeekConstancy()
+        let monday = LocalClock.dayNumber(year: 2025, month: 3, day: 10)
+        // Hourly values: 00–07 at rest (0), 08–15 varying, 16–23 a counted repeat (0.5).
+        let values = (0..<24).map { i in i < 8 ? 0 : i < 16 ? Double(i) / 10 : 0.5 }
+        h.learn(day: monday, open: true, values: values, least: 0.05) { $0 }
+        let slot = { (hour: Int) in HourOfWeekConstancy.index(day: monday, hour: hour, open: true) }
+        #expect(h.history(slot(3), weeks: 4, minWeeks: 1).map { [$0.counted, $0.atRest] } == [false, true])
+        #expect(h.history(slot(10), weeks: 4, minWeeks: 1).map { [$0.counted, $0.atRest] } == [false, false])
+        #expect(h.history(slot(20), weeks: 4, minWeeks: 1).map { [$0.counted, $0.atRest] } == [true, false])
+        #expect(h.history(slot(0), weeks: 4, minWeeks: 1) == nil, "the day's first hour has nothing to compare with")
+        #expect(h.history(slot(10), weeks: 4, minWeeks: 2) == nil, "seen once")
+        // Four varying weeks later the repeat of week one is forgotten.
+        for week in 1...4 { h.learn(day: monday + 7 * week, open: true, values: (0..<24).map { Double($0) }, least: 0.05) { $0 } }
+        #expect(h.history(slot(20), weeks: 4, minWeeks: 2).map { [$0.counted, $0.atRest] } == [false, false])
+        #expect(h.history(slot(20), weeks: 1, minWeeks: 2).map { [$0.counted, $0.atRest] } == [false, false])
+        // A closed Monday (a holiday) teaches the closed days' hours, not Monday's.
+        h.learn(day: monday + 35, open: false, values: Array(repeating: 0, count: 24), least: 0.05) { $0 }
+        #expect(h.history(slot(10), weeks: 4, minWeeks: 2).map { [$0.counted, $0.atRest] } == [false, false])
+        #expect(
+            h.history(HourOfWeekConstancy.index(day: monday, hour: 10, open: false), weeks: 4, minWeeks: 1).map { [$0.counted, $0.atRest] }
+                == [false, true])
+        h.countedRepeats = 7
+        let data = try JSONEncoder().encode(h)
+        #expect(try JSONDecoder().decode(HourOfWeekConstancy.self, from: data) == h)
+        var damaged = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        damaged["slots"] = "zz" + String((damaged["slots"] as! String).dropFirst(2))
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(HourOfWeekConstancy.self, from: JSONSerialization.data(withJSONObject: damaged))
+        }
     }
 
     /// The asset view says where a meter's data stands and which detectors are not at rest.

@@ -49,6 +49,13 @@ extension MeterProjection {
         let values = d.deltas
         let sameOffset = clock.offset(d.start) == clock.offset(d.start + Int64(values.count) * step - 1)
         let minutes = sameOffset ? [] : (0..<values.count).map { i in clock.local(d.start + Int64(i) * step).minute }
+        if rules.stuck.constantSlotWeeks != nil {
+            if m.constancy == nil { m.constancy = HourOfWeekConstancy() }
+            let perSlot = Int(step / 60)
+            m.constancy!.learn(day: d.day, open: d.schoolDay, values: values, least: m.constantDeltaLeast) { i in
+                (minutes.isEmpty ? i * perSlot : minutes[i]) / 60
+            }
+        }
         let (spikeSlots, dayMax) = spikes(values, start: d.start, step: step, stream: stream, position: position, meter: &m, state: &s)
         let spiked = !spikeSlots.isEmpty
         // The other detectors read the day without its spikes (one burst is not heating out of

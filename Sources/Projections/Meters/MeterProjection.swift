@@ -97,6 +97,8 @@ public struct MeterProjection: Projection {
         /// The least delta a repeat counts at (the rule's rate for this kind and interval; set
         /// per batch, so the per-reading check does no lookup).
         public var constantDeltaLeast: Double = 0
+        /// v4 on: the local hours of the week this meter's values were seen repeat in.
+        public var constancy: HourOfWeekConstancy?
         /// Largest interval delta of each recent day (spike baseline), and the last two slots
         /// of the last closed day with the time their last reading was taken: they are judged
         /// for spikes once the next day gives them neighbours on the right.

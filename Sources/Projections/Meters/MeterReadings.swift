@@ -233,9 +233,7 @@ extension MeterProjection {
         if !m.open.isOpen {
             let start = clock.midnight(localDay)
             let slots = max(1, Int((clock.midnight(localDay + 1) - start) / step))
-            m.open = MeterDay(
-                day: localDay, start: start, deltas: Array(repeating: .nan, count: slots),
-                schoolDay: rules.schoolCalendar?.isSchoolDay(day: localDay) ?? (LocalClock.weekday(localDay) % 7 > 1))
+            m.open = MeterDay(day: localDay, start: start, deltas: Array(repeating: .nan, count: slots), schoolDay: schoolDay(localDay))
         }
         let count = m.open.deltas.count
         let offset = from - m.open.start
@@ -245,6 +243,9 @@ extension MeterProjection {
         }
         book(delta, slot: slot, discontinuity: discontinuity, meter: &m, stream: stream, position: position, state: &s)
     }
+
+    /// Whether the school is open on a local day (from the calendar; without one, Monday to Friday).
+    func schoolDay(_ day: Int) -> Bool { rules.schoolCalendar?.isSchoolDay(day: day) ?? (LocalClock.weekday(day) % 7 > 1) }
 
     /// Adds a delta to a slot of the open day, and closes the day at its last slot.
     @inline(__always)
@@ -281,14 +282,36 @@ extension MeterProjection {
             m.stuckRepeating = false
             s.resolve(a, reason: "interval values vary again at \(at(t))", on: day, position: position)
         }
-        guard m.sameDeltaRun >= 2, m.sameDeltaRun >= max(2, Int(hours * 60) / m.interval), m.stuck.isInactive, m.days > rules.spike.warmupDays
-        else { return }
+        let needed = max(2, Int(hours * 60) / m.interval)
+        // v4: only repeats in hours whose values history says always vary count (a repeat is
+        // rare: the clock is asked only then).
+        let slotted = rules.stuck.constantSlotWeeks != nil
+        if let weeks = rules.stuck.constantSlotWeeks, m.constancy != nil {
+            if !same {
+                m.constancy!.countedRepeats = 0
+            } else {
+                let local = clock.local(t - step)
+                let open = m.open.day == local.day ? m.open.schoolDay : schoolDay(local.day)
+                let slot = HourOfWeekConstancy.index(day: local.day, hour: local.minute / 60, open: open)
+                // History says the values here never repeat; or they only repeat at rest here
+                // and a steady flow is no physical consumption of this kind (water leaks steadily).
+                if let h = m.constancy!.history(slot, weeks: weeks, minWeeks: rules.stuck.constantSlotMinWeeks ?? 1),
+                    !h.counted && (!h.atRest || rules.stuck.constantAtRestKinds?.contains(m.kind) == true)
+                {
+                    m.constancy!.countedRepeats += 1
+                }
+            }
+        }
+        guard m.sameDeltaRun >= 2, m.sameDeltaRun >= needed, m.stuck.isInactive, m.days > rules.spike.warmupDays else { return }
+        // (Under v4 a meter with no day learnt yet has no slot that always varies.)
+        if slotted && (m.constancy?.countedRepeats ?? 0) < needed - 1 { return }
         let id = "\(stream).stuck.\(position).\(t)"
+        let whereVarying = slotted ? ", \(Int(hours)) h of it in hours of the week where this meter's values never repeat" : ""
         s.raise(
             id, rule: "meter.stuck", asset: stream, severity: rules.stuck.severity,
             evidence: String(
-                format: "register advancing by exactly %.3f %@ every %d min for %.0f h (since %@): real consumption varies", d, m.kind.unit,
-                m.interval, hours, at(t - Int64(m.sameDeltaRun - 1) * step)),
+                format: "register advancing by exactly %.3f %@ every %d min for %.0f h (since %@%@): real consumption varies", d, m.kind.unit,
+                m.interval, slotted ? Double(m.sameDeltaRun * m.interval) / 60 : hours, at(t - Int64(m.sameDeltaRun - 1) * step), whereVarying),
             ruleSet: ruleSet, advisory: advisory("stuck"), on: day, at: at(t), position: position)
         m.stuck.fired(AlertText.id(id))
         m.stuckRepeating = true

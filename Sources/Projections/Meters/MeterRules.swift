@@ -79,6 +79,15 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         public var constantDeltaHours: Double?
         /// The least rate (per kind, per hour) an identical delta must show to count.
         public var constantDeltaMinPerHour: [String: Double]?
+        /// v4 on: repeats count only in local hours of the week where, over the last
+        /// `constantSlotWeeks` weeks seen (at least `constantSlotMinWeeks`), the meter's interval
+        /// values never repeated (brief §1.1): a leak's steady night flow is not an estimate.
+        public var constantSlotWeeks: Int?
+        public var constantSlotMinWeeks: Int?
+        /// Kinds whose repeats count also where the meter rests at zero: no physical consumption
+        /// of theirs holds to the register's last digit for hours (heating, lights), while a
+        /// water leak does.
+        public var constantAtRestKinds: [MeterKind]?
         public var note: String?
     }
     /// v2 on: when the schools are open (occupied hours, in local time).
@@ -142,6 +151,13 @@ public struct MeterRules: Codable, Sendable, ValidatedRules {
         if let r = drift.refitDays { check(r >= 7, "drift.refitDays: must be ≥ 7") }
         if let q = silent { check(q.expectedBatchHours > 0 && q.latencyHours >= 0, "silent: expectedBatchHours > 0, latencyHours ≥ 0") }
         if let h = stuck.constantDeltaHours { check((1...72).contains(h), "stuck.constantDeltaHours: must be 1…72") }
+        if let w = stuck.constantSlotWeeks {
+            check((1...HourOfWeekConstancy.maxWeeks).contains(w), "stuck.constantSlotWeeks: must be 1…\(HourOfWeekConstancy.maxWeeks)")
+            check((1...w).contains(stuck.constantSlotMinWeeks ?? 0), "stuck.constantSlotMinWeeks: must be 1…constantSlotWeeks")
+            check(stuck.constantDeltaHours != nil, "stuck.constantSlotWeeks: needs stuck.constantDeltaHours")
+        } else if stuck.constantSlotMinWeeks != nil || stuck.constantAtRestKinds != nil {
+            p.append("stuck.constantSlotMinWeeks, constantAtRestKinds: need stuck.constantSlotWeeks")
+        }
         for (kind, v) in spike.minPerHour ?? [:] {
             check(MeterKind(rawValue: kind) != nil && v > 0, "spike.minPerHour.\(kind): must be a meter kind with a rate > 0")
         }
