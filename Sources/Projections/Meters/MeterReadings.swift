@@ -161,7 +161,8 @@ extension MeterProjection {
                 // The first reading after the installation only sets the register (the time
                 // it covers is unknown). After missing readings the register delta covers the whole gap: spread it
                 // (a closed gap is not a spike).
-                delta = max(0, v - p) / Double(missingBefore + 1)
+                // (No division in the usual case: a floating divide per reading showed.)
+                delta = missingBefore == 0 ? max(0, v - p) : max(0, v - p) / Double(missingBefore + 1)
             }
             if let d = delta, d > perInterval {
                 discontinuity = true
@@ -268,40 +269,53 @@ extension MeterProjection {
     /// A register that advances by exactly the same amount every interval for
     /// `stuck.constantDeltaHours` (brief §1.1: "identical non-zero interval values"): a gateway
     /// repeating its last value, or an estimate sent as a reading. Real consumption varies.
+    /// Inlined for the usual reading (a delta unlike the last); a repeat goes to `repeated`.
+    @inline(__always)
     func repeating(_ d: Double, at t: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter, state s: inout State) {
         guard let hours = rules.stuck.constantDeltaHours else { return }
-        func at(_ t: Int64) -> String { Self.stamp(t) }
-        var day: String { String(at(t).prefix(10)) }
         // Only deltas well above the register's resolution count: at 0.001 m³ a night's trickle
         // repeats itself honestly.
-        let least = m.constantDeltaLeast
-        let same = d > 0 && d >= least && abs(d - m.lastDelta) <= 1e-9 * max(1, abs(d))
-        m.sameDeltaRun = same ? m.sameDeltaRun + 1 : (d > 0 ? 1 : 0)
+        let same = d > 0 && d >= m.constantDeltaLeast && abs(d - m.lastDelta) <= 1e-9 * max(1, abs(d))
         m.lastDelta = d
-        if !same, m.stuckRepeating, let a = m.stuck.reset() {
-            m.stuckRepeating = false
-            s.resolve(a, reason: "interval values vary again at \(at(t))", on: day, position: position)
+        guard same else {
+            m.sameDeltaRun = d > 0 ? 1 : 0
+            if m.constancy != nil && m.constancy!.countedRepeats != 0 { m.constancy!.countedRepeats = 0 }
+            if m.stuckRepeating { repeatsEnded(at: t, position: position, meter: &m, state: &s) }
+            return
         }
-        let needed = max(2, Int(hours * 60) / m.interval)
-        // v4: only repeats in hours whose values history says always vary count (a repeat is
-        // rare: the clock is asked only then).
+        m.sameDeltaRun += 1
+        repeated(d, hours: hours, at: t, step: step, stream: stream, position: position, meter: &m, state: &s)
+    }
+
+    /// The interval values vary again: a stuck alert raised for repeats resolves.
+    @inline(never)
+    func repeatsEnded(at t: Int64, position: UInt64, meter m: inout Meter, state s: inout State) {
+        guard let a = m.stuck.reset() else { return }
+        m.stuckRepeating = false
+        s.resolve(a, reason: "interval values vary again at \(Self.stamp(t))", on: String(Self.stamp(t).prefix(10)), position: position)
+    }
+
+    /// A delta equal to the last: counts it (v4: only in the hours whose values history says
+    /// never repeat; the clock is asked only here) and raises the alert once the run is long.
+    @inline(never)
+    func repeated(
+        _ d: Double, hours: Double, at t: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter, state s: inout State
+    ) {
+        func at(_ t: Int64) -> String { Self.stamp(t) }
         let slotted = rules.stuck.constantSlotWeeks != nil
         if let weeks = rules.stuck.constantSlotWeeks, m.constancy != nil {
-            if !same {
-                m.constancy!.countedRepeats = 0
-            } else {
-                let local = clock.local(t - step)
-                let open = m.open.day == local.day ? m.open.schoolDay : schoolDay(local.day)
-                let slot = HourOfWeekConstancy.index(day: local.day, hour: local.minute / 60, open: open)
-                // History says the values here never repeat; or they only repeat at rest here
-                // and a steady flow is no physical consumption of this kind (water leaks steadily).
-                if let h = m.constancy!.history(slot, weeks: weeks, minWeeks: rules.stuck.constantSlotMinWeeks ?? 1),
-                    !h.counted && (!h.atRest || rules.stuck.constantAtRestKinds?.contains(m.kind) == true)
-                {
-                    m.constancy!.countedRepeats += 1
-                }
+            let local = clock.local(t - step)
+            let open = m.open.day == local.day ? m.open.schoolDay : schoolDay(local.day)
+            let slot = HourOfWeekConstancy.index(day: local.day, hour: local.minute / 60, open: open)
+            // History says the values here never repeat; or they only repeat at rest here
+            // and a steady flow is no physical consumption of this kind (water leaks steadily).
+            if let h = m.constancy!.history(slot, weeks: weeks, minWeeks: rules.stuck.constantSlotMinWeeks ?? 1),
+                !h.counted && (!h.atRest || rules.stuck.constantAtRestKinds?.contains(m.kind) == true)
+            {
+                m.constancy!.countedRepeats += 1
             }
         }
+        let needed = max(2, Int(hours * 60) / m.interval)
         guard m.sameDeltaRun >= 2, m.sameDeltaRun >= needed, m.stuck.isInactive, m.days > rules.spike.warmupDays else { return }
         // (Under v4 a meter with no day learnt yet has no slot that always varies.)
         if slotted && (m.constancy?.countedRepeats ?? 0) < needed - 1 { return }
@@ -312,7 +326,7 @@ extension MeterProjection {
             evidence: String(
                 format: "register advancing by exactly %.3f %@ every %d min for %.0f h (since %@%@): real consumption varies", d, m.kind.unit,
                 m.interval, slotted ? Double(m.sameDeltaRun * m.interval) / 60 : hours, at(t - Int64(m.sameDeltaRun - 1) * step), whereVarying),
-            ruleSet: ruleSet, advisory: advisory("stuck"), on: day, at: at(t), position: position)
+            ruleSet: ruleSet, advisory: advisory("stuck"), on: String(at(t).prefix(10)), at: at(t), position: position)
         m.stuck.fired(AlertText.id(id))
         m.stuckRepeating = true
     }
@@ -336,21 +350,35 @@ extension MeterProjection {
     /// `occupiedMinHours` of occupied hours (school open, local time) on the kinds where that is
     /// abnormal (water while pupils are in). Under a rule set with a school calendar, the
     /// first weeks only teach (no alert), and no idle stretch exempts a meter for ever.
+    @inline(__always)
     func stuck(
         _ d: Double, at t: Int64, step: Int64, stream: String, position: UInt64, modes: StuckModes, meter m: inout Meter, state s: inout State
     ) {
-        // (The calendar is never bound to a local: a copy of it is six reference counts a reading.)
-        let always = modes.always
-        let occupiedKind = modes.occupied
-        guard always || occupiedKind else { return }
-        func at(_ t: Int64) -> String { Self.stamp(t) }
-        var day: String { String(at(t).prefix(10)) }
+        guard modes.always || modes.occupied else { return }
         guard d == 0 else {
             m.zeroRun = 0
             m.occupiedZeroRun = 0
-            if !m.stuckRepeating, let a = m.stuck.reset() { s.resolve(a, reason: "register moving again at \(at(t))", on: day, position: position) }
+            if !m.stuckRepeating && !m.stuck.isInactive { moving(at: t, position: position, meter: &m, state: &s) }
             return
         }
+        flat(at: t, step: step, stream: stream, position: position, modes: modes, meter: &m, state: &s)
+    }
+
+    /// The register moves again: a stuck alert raised for a frozen register resolves.
+    @inline(never)
+    func moving(at t: Int64, position: UInt64, meter m: inout Meter, state s: inout State) {
+        guard let a = m.stuck.reset() else { return }
+        s.resolve(a, reason: "register moving again at \(Self.stamp(t))", on: String(Self.stamp(t).prefix(10)), position: position)
+    }
+
+    /// A zero delta: counts it, in occupied hours too, and raises the alert once the run is long.
+    @inline(never)
+    func flat(at t: Int64, step: Int64, stream: String, position: UInt64, modes: StuckModes, meter m: inout Meter, state s: inout State) {
+        // (The calendar is never bound to a local: a copy of it is six reference counts a reading.)
+        let always = modes.always
+        let occupiedKind = modes.occupied
+        func at(_ t: Int64) -> String { Self.stamp(t) }
+        var day: String { String(at(t).prefix(10)) }
         let needed = Int(rules.stuck.minHours * 60) / m.interval
         let neededOccupied = Int((rules.stuck.occupiedMinHours ?? rules.stuck.minHours) * 60) / m.interval
         m.zeroRun += 1
