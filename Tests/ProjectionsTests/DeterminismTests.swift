@@ -42,6 +42,27 @@ struct DeterminismTests {
         #expect(try enc.encode(rebuilt) == (try final.encodedState()), "\(p.name) differs")
     }
 
+    /// The meter projection books plain batches in a plain loop (issue 16, meters 8): over a
+    /// city with every kind of anomaly, it leaves the same state as checking every reading.
+    @Test func plainBatchesLeaveTheSameStateAsCheckedOnes() async throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let store = try await Self.store(dir.path + "/log")
+        defer { store.close() }
+        let plain = MeterProjection(rules: try MeterProjectionTests.rules())
+        var checked = plain
+        checked.plainRuns = false
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        let a = try enc.encode(try await ProjectionRunner.asOf(projection: plain, store: store))
+        let b = try enc.encode(try await ProjectionRunner.asOf(projection: checked, store: store))
+        #expect(a == b)
+        // (Forty days of forty meters were judged, and their alerts raised.)
+        let state = try JSONDecoder().decode(MeterProjection.State.self, from: a)
+        #expect(state.meters.count == 40 && state.meters.values.allSatisfy { $0.days >= 38 }, "\(state.meters.values.map(\.days))")
+        #expect(!state.alerts.isEmpty)
+    }
+
     @Test func everyProjectionRebuildsToTheSameBytes() async throws {
         let dir = TempDir()
         defer { dir.remove() }

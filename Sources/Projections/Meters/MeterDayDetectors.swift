@@ -86,12 +86,17 @@ extension MeterProjection {
     func spikes(
         _ values: [Double], start: Int64, step: Int64, stream: String, position: UInt64, meter m: inout Meter, state s: inout State
     ) -> (Set<Int>, Double?) {
+        // The last day's tail and this day's slots, read as one run (no array made of them:
+        // this runs every day of every meter).
         let tail = m.spikeTailEnd == start ? m.spikeTail.count : 0
-        let ext = (tail > 0 ? m.spikeTail : []) + values
-        m.spikeTail = Array(values.suffix(2))
+        let (t0, t1) = (tail > 0 ? m.spikeTail[0] : 0, tail > 1 ? m.spikeTail[1] : 0)
+        let count = tail + values.count
+        @inline(__always) func ext(_ k: Int) -> Double { k >= tail ? values[k - tail] : k == 0 ? t0 : t1 }
+        m.spikeTail.removeAll(keepingCapacity: true)
+        m.spikeTail.append(contentsOf: values.suffix(2))
         m.spikeTailEnd = start + Int64(values.count) * step
-        guard ext.count >= 3 else { return ([], nil) }
-        let judged = 0...(ext.count - 3)
+        guard count >= 3 else { return ([], nil) }
+        let judged = 0...(count - 3)
         func time(_ k: Int) -> Int64 { start + Int64(k - tail + 1) * step }
         func at(_ k: Int) -> String { Self.stamp(time(k)) }
         var recent = 0.0
@@ -103,7 +108,7 @@ extension MeterProjection {
         var found: Set<Int> = []
         var dayMax: Double?
         for k in judged {
-            let d = ext[k]
+            let d = ext(k)
             // Below the threshold nothing more to ask (nearly every slot): it is the day's
             // largest clean interval so far.
             guard armed, d > threshold else {
@@ -111,8 +116,8 @@ extension MeterProjection {
                 continue
             }
             // The largest of the two slots either side (no arrays: this runs for every slot).
-            var nearMax = ext[k + 1]
-            for j in max(0, k - 2)...(k + 2) where j != k && ext[j] > nearMax { nearMax = ext[j] }
+            var nearMax = ext(k + 1)
+            for j in max(0, k - 2)...(k + 2) where j != k && ext(j) > nearMax { nearMax = ext(j) }
             if d > f * nearMax {
                 let id = "\(stream).spike.\(time(k))"
                 let against =
@@ -138,23 +143,30 @@ extension MeterProjection {
         let q = max(1, 60 / m.interval)
         let a = rules.leak.nightStartHour * 60
         let b = rules.leak.nightEndHour * 60
-        let night = day.values.indices.filter { day.minute($0) >= a && day.minute($0) < b }.map { day.values[$0] }
-        guard !night.isEmpty else { return }
-        let hours = Double(night.count * m.interval) / 60
-        let flow: Double  // L/h
-        if rules.leak.nightStatistic == "minimumHour" && night.count >= q {
-            // The night's minimum rolling hour: a cistern flush or a caretaker's tap does not
-            // count, a leak (which runs all night) does.
-            var window = night.prefix(q).reduce(0, +)
-            var least = window
-            for i in q..<night.count {
-                window += night[i] - night[i - q]
-                least = min(least, window)
+        let minimumHour = rules.leak.nightStatistic == "minimumHour"
+        // The night's slots gathered on the stack (this runs every day of every water meter).
+        let measured: Double? = withUnsafeTemporaryAllocation(of: Double.self, capacity: day.values.count) { buffer in
+            var n = 0
+            for i in day.values.indices where day.minute(i) >= a && day.minute(i) < b {
+                buffer[n] = day.values[i]
+                n += 1
             }
-            flow = max(0, least) * 1000
-        } else {
-            flow = night.reduce(0, +) * 1000 / hours
+            guard n > 0 else { return nil }
+            let night = UnsafeBufferPointer(rebasing: buffer[0..<n])
+            if minimumHour && n >= q {
+                // The night's minimum rolling hour: a cistern flush or a caretaker's tap does not
+                // count, a leak (which runs all night) does.
+                var window = night.prefix(q).reduce(0, +)
+                var least = window
+                for i in q..<n {
+                    window += night[i] - night[i - q]
+                    least = min(least, window)
+                }
+                return max(0, least) * 1000
+            }
+            return night.reduce(0, +) * 1000 / (Double(n * m.interval) / 60)
         }
+        guard let flow = measured else { return }  // L/h
         if m.nights.count >= 7 {
             let base = m.nights.orderStatistic(min(m.nights.count - 1, Int(Double(m.nights.count - 1) * rules.leak.baselinePercentile)))
             let trigger = max(base * (1 + rules.leak.gamma), base + rules.leak.absFloorLitresPerHour)

@@ -13,7 +13,10 @@ extension MeterProjection {
         let nightMean = day.hourlyRate { $0 < 240 } ?? 0
         let dayMean = day.hourlyRate { $0 >= 540 && $0 < 900 } ?? 0
         let occupied = dayMean > 2 * max(nightMean, 1e-9)
-        var ref = occupied ? m.occupiedRef : m.idleRef
+        // Taken out of the meter while it is worked on: a second reference to it would make the
+        // day's append copy the whole window.
+        var ref: [Double] = []
+        if occupied { swap(&ref, &m.occupiedRef) } else { swap(&ref, &m.idleRef) }
         var cusum = occupied ? m.cusumOccupied : m.cusumIdle
         defer {
             if occupied {

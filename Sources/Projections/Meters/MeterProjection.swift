@@ -27,6 +27,9 @@ public struct MeterProjection: Projection {
     /// The heating season's first and last day as month·100 + day, read once from the rules.
     let seasonStart: Int
     let seasonEnd: Int
+    /// Whether plain batches are booked in the plain loop (`readings`); tests turn it off to
+    /// check that the reading-by-reading path gives the same state.
+    var plainRuns = true
 
     public init(rules: MeterRules) {
         self.rules = rules
