@@ -24,6 +24,33 @@ extension MeterProjection {
         }
         var end: String { readingTime(values.count - 1) }
 
+        /// Mean hourly consumption over the slots that start at local minutes `from..<to`, or
+        /// (`outside`) at any other minute. On a day without a clock change these slots are one
+        /// or two runs of indices, summed without asking each slot its minute; the sum runs in
+        /// slot order either way, so the result is the same to the last bit.
+        func hourlyRate(from: Int, to: Int, outside: Bool = false) -> Double? {
+            guard shiftedMinutes.isEmpty else {
+                return hourlyRate { outside ? ($0 < from || $0 >= to) : ($0 >= from && $0 < to) }
+            }
+            let perSlot = Int(step / 60)
+            func firstSlot(atOrAfter minute: Int) -> Int { minute <= 0 ? 0 : min(values.count, (minute + perSlot - 1) / perSlot) }
+            let a = firstSlot(atOrAfter: from)
+            let b = max(a, firstSlot(atOrAfter: to))
+            var sum = 0.0
+            var n = 0
+            values.withUnsafeBufferPointer { v in
+                if outside {
+                    for i in 0..<a { sum += v[i] }
+                    for i in b..<v.count { sum += v[i] }
+                    n = a + v.count - b
+                } else {
+                    for i in a..<b { sum += v[i] }
+                    n = b - a
+                }
+            }
+            return n == 0 ? nil : sum / (Double(n) * Double(step) / 3600)
+        }
+
         /// Mean hourly consumption over the slots whose local minute satisfies `inside`.
         @inline(__always)
         func hourlyRate(_ inside: (Int) -> Bool) -> Double? {
@@ -99,10 +126,19 @@ extension MeterProjection {
         let judged = 0...(count - 3)
         func time(_ k: Int) -> Int64 { start + Int64(k - tail + 1) * step }
         func at(_ k: Int) -> String { Self.stamp(time(k)) }
-        var recent = 0.0
-        for x in m.recentMax where x > recent { recent = x }
-        let least = (rules.spike.minPerHour?[m.kind.rawValue]).map { $0 * Double(m.interval) / 60 }
         let f = rules.spike.factorOverRecentMax
+        // Nearly every day stays below f × the largest interval of its last week, itself at most
+        // the whole window's: such a day holds no spike, and its largest judged interval is all
+        // there is to say (the window's maximum and the kind's least rate are not needed).
+        let window = m.recentMax
+        var lastWeek = 0.0
+        for x in window.suffix(7) where x > lastWeek { lastWeek = x }
+        var judgedMax = 0.0
+        for k in judged where ext(k) > judgedMax { judgedMax = ext(k) }
+        if lastWeek > 0 && judgedMax <= f * lastWeek { return ([], judgedMax) }
+        var recent = 0.0
+        for x in window where x > recent { recent = x }
+        let least = (rules.spike.minPerHour?[m.kind.rawValue]).map { $0 * Double(m.interval) / 60 }
         let threshold = max(f * recent, least ?? 0)
         let armed = m.days > rules.spike.warmupDays && (recent > 0 || least != nil)
         var found: Set<Int> = []

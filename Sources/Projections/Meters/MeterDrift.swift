@@ -10,8 +10,8 @@ extension MeterProjection {
         let values = day.values
         guard values.count >= 20 else { return }
         let total = values.reduce(0, +)
-        let nightMean = day.hourlyRate { $0 < 240 } ?? 0
-        let dayMean = day.hourlyRate { $0 >= 540 && $0 < 900 } ?? 0
+        let nightMean = day.hourlyRate(from: .min, to: 240) ?? 0
+        let dayMean = day.hourlyRate(from: 540, to: 900) ?? 0
         let occupied = dayMean > 2 * max(nightMean, 1e-9)
         // Taken out of the meter while it is worked on: a second reference to it would make the
         // day's append copy the whole window.

@@ -25,8 +25,8 @@ extension MeterProjection {
         // A system that starts a little early or stops a little late is not news: the minutes
         // around the window's edges are judged by neither side.
         let grace = o.graceMinutes ?? 0
-        guard let night = day.hourlyRate({ $0 < from - grace || $0 >= to + grace }) else { return }
-        let inHours = day.hourlyRate { $0 >= from + grace && $0 < to - grace } ?? 0
+        guard let night = day.hourlyRate(from: from - grace, to: to + grace, outside: true) else { return }
+        let inHours = day.hourlyRate(from: from + grace, to: to - grace) ?? 0
         func median(_ a: [Double]) -> Double? { a.count < o.minReferenceDays ? nil : a.upperMedian }
         // The rate in use sets the floor; before the meter has seen a school day (a data set
         // that starts in the summer), its closed days' rate does.
