@@ -31,12 +31,12 @@ public struct HourOfWeekConstancy: Codable, Sendable, Equatable {
     }
 
     /// Records one week's observation of a slot.
-    mutating func observe(_ index: Int, repeated: Bool, rested: Bool) {
-        let s = slots[index]
+    @inline(__always)
+    static func observe(_ s: inout UInt16, repeated: Bool, rested: Bool) {
         let weeks = min(255, (s >> 8) + 1)
         let moving = ((s & 0xF) << 1 | (repeated ? 1 : 0)) & 0xF
         let resting = ((s >> 4 & 0xF) << 1 | (rested ? 1 : 0)) & 0xF
-        slots[index] = weeks << 8 | resting << 4 | moving
+        s = weeks << 8 | resting << 4 | moving
     }
 
     /// The slot's repeats over the last `weeks` weeks it was seen (counted, at rest), or nil
@@ -56,28 +56,35 @@ public struct HourOfWeekConstancy: Codable, Sendable, Equatable {
     /// interval is the day's first has nothing to compare with and is not observed. `hourOf(i)`
     /// is slot i's local hour.
     mutating func learn(day: Int, open: Bool, values: [Double], least: Double, hourOf: (Int) -> Int) {
-        var hour = -1
-        var compared = false
-        var repeated = false
-        var rested = false
-        for i in values.indices {
-            let h = hourOf(i)
-            if h != hour {
-                if compared { observe(Self.index(day: day, hour: hour, open: open), repeated: repeated, rested: rested) }
-                hour = h
-                compared = false
-                repeated = false
-                rested = false
-            }
-            guard i > 0 else { continue }
-            compared = true
-            let a = values[i]
-            let b = values[i - 1]
-            if abs(a - b) <= 1e-9 * max(1, abs(a)) {
-                if a > 0 && a >= least { repeated = true } else { rested = true }
+        guard !values.isEmpty else { return }
+        // Over the buffers, the day's slot of the week found once (this runs every day of every
+        // meter under v4).
+        let first = open ? (LocalClock.weekday(day) - 1) * 24 : 168
+        values.withUnsafeBufferPointer { v in
+            slots.withUnsafeMutableBufferPointer { table in
+                var hour = hourOf(0)
+                var compared = false
+                var repeated = false
+                var rested = false
+                for i in 1..<v.count {
+                    let h = hourOf(i)
+                    if h != hour {
+                        if compared { Self.observe(&table[first + min(23, max(0, hour))], repeated: repeated, rested: rested) }
+                        hour = h
+                        compared = false
+                        repeated = false
+                        rested = false
+                    }
+                    compared = true
+                    let a = v[i]
+                    let b = v[i - 1]
+                    if a == b || abs(a - b) <= 1e-9 * max(1, abs(a)) {
+                        if a > 0 && a >= least { repeated = true } else { rested = true }
+                    }
+                }
+                if compared { Self.observe(&table[first + min(23, max(0, hour))], repeated: repeated, rested: rested) }
             }
         }
-        if compared { observe(Self.index(day: day, hour: hour, open: open), repeated: repeated, rested: rested) }
     }
 
     enum CodingKeys: String, CodingKey { case slots, countedRepeats }

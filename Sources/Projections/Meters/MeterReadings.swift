@@ -127,13 +127,36 @@ extension MeterProjection {
         {
             var p = first
             var d = 0.0
-            for (i, value) in r.readings.enumerated() {
-                let v = value.unsafelyUnwrapped
+            let readings = r.readings
+            var i = 0
+            while i < readings.count {
+                // The readings that land in the open day before its last slot, written straight
+                // into its buffer (what `place` and `book` do for each, without the calls).
+                let count = m.open.deltas.count
+                let slot = cursor.first + i
+                if m.open.isOpen, cursor.day == m.open.day, slot >= 0, slot < count - 1 {
+                    let run = min(readings.count - i, count - 1 - slot)
+                    readings.withUnsafeBufferPointer { values in
+                        m.open.deltas.withUnsafeMutableBufferPointer { slots in
+                            for j in 0..<run {
+                                let v = values[i + j].unsafelyUnwrapped
+                                d = v - p
+                                let booked = slots[slot + j]
+                                slots[slot + j] = (booked.isNaN ? 0 : booked) + d
+                                p = v
+                            }
+                        }
+                    }
+                    i += run
+                    continue
+                }
+                let v = readings[i].unsafelyUnwrapped
                 d = v - p
                 place(
                     d, at: t0 + Int64(i) * step, index: i, cursor: &cursor, step: step, discontinuity: false, meter: &m, stream: stream,
                     position: position, state: &s)
                 p = v
+                i += 1
             }
             // What the per-reading checks leave after such a run.
             if repeatsMatter {
