@@ -27,6 +27,10 @@ public struct MeterProjection: Projection {
     /// The heating season's first and last day as month·100 + day, read once from the rules.
     let seasonStart: Int
     let seasonEnd: Int
+    /// Per-kind rates of the rules, read once (`[kind.rawValue]` hashed a string per batch):
+    /// the physical maximum per hour (nil: none) and the least rate a repeat counts at.
+    let maxPerHour: KindTable<Double?>
+    let constantDeltaMinPerHour: KindTable<Double>
     /// Whether plain batches are booked in the plain loop (`readings`); tests turn it off to
     /// check that the reading-by-reading path gives the same state.
     var plainRuns = true
@@ -36,6 +40,25 @@ public struct MeterProjection: Projection {
         clock = LocalClock.named(rules.schoolCalendar?.timeZone ?? "UTC") ?? LocalClock.named("UTC")!
         seasonStart = MeterRules.monthDay(rules.heatingOutOfSeason.seasonStart) ?? 1015
         seasonEnd = MeterRules.monthDay(rules.heatingOutOfSeason.seasonEnd) ?? 415
+        maxPerHour = KindTable { rules.implausibleDelta?.maxPerHour[$0.rawValue] }
+        constantDeltaMinPerHour = KindTable { rules.stuck.constantDeltaMinPerHour?[$0.rawValue] ?? 0 }
+    }
+
+    /// A value for each meter kind, looked up without hashing.
+    struct KindTable<Value: Sendable>: Sendable {
+        private let values: [Value]
+        init(_ make: (MeterKind) -> Value) {
+            precondition(MeterKind.allCases == [.electricity, .gas, .districtHeat, .water], "KindTable: the kinds' order changed")
+            values = MeterKind.allCases.map(make)
+        }
+        subscript(kind: MeterKind) -> Value {
+            switch kind {
+            case .electricity: values[0]
+            case .gas: values[1]
+            case .districtHeat: values[2]
+            case .water: values[3]
+            }
+        }
     }
 
     /// Whether a local day falls in the heating season.

@@ -96,9 +96,9 @@ extension MeterProjection {
         let resets = r.resets.map { Dictionary($0.map { ($0.index, $0.kind) }, uniquingKeysWith: { a, _ in a }) }
         let registerMax = pow(10, Double(m.registerDigits))
         let nearMax = registerMax * (1 - (rules.rolloverNearMaxShare ?? 1))
-        let perInterval = (rules.implausibleDelta?.maxPerHour[m.kind.rawValue]).map { $0 * Double(r.intervalMinutes) / 60 } ?? .infinity
+        let perInterval = maxPerHour[m.kind].map { $0 * Double(r.intervalMinutes) / 60 } ?? .infinity
         let modes = stuckModes(m)
-        m.constantDeltaLeast = (rules.stuck.constantDeltaMinPerHour?[m.kind.rawValue] ?? 0) * Double(r.intervalMinutes) / 60
+        m.constantDeltaLeast = constantDeltaMinPerHour[m.kind] * Double(r.intervalMinutes) / 60
         // Intervals no reading covers between the meter's last reading and this batch: a hole
         // the gateway never sent is missing data like a null.
         if let last = m.lastTime, t0 - last > step {
