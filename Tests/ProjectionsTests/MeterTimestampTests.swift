@@ -289,6 +289,39 @@ struct MeterTimestampTests {
         #expect(stuck.first?.raisedAt == "2025-03-10T12:00:00Z", "\(stuck.map(\.evidence))")
     }
 
+    /// The plain loop (issue 16, meters 8) leaves the state that checking every reading leaves,
+    /// on the series that exercise it: night zeros, leaks, an estimate, a register that freezes
+    /// during school hours (its alert fires inside a plain batch, whose rest is then checked).
+    @Test func thePlainLoopMatchesTheCheckedOne() throws {
+        var frozen = Self.water(days: 40)
+        let from = 30 * 96 + 40  // day 30, 10:00 UTC: school hours
+        for i in from..<(from + 96) { frozen.values[i] = frozen.values[from - 1] }
+        for i in (from + 96)..<frozen.values.count { frozen.values[i] = frozen.values[i]! - (frozen.values[from + 95]! - frozen.values[from - 1]!) }
+        let cases: [(String, Series, Int)] = [
+            ("leak", Self.water(days: 40, leakFrom: 30), 96),
+            ("hourly leak", Self.water(days: 42, interval: 60, leakFrom: 32, leak: 0.06, trickle: false), 24),
+            ("estimate", Self.water(days: 42, interval: 60, trickle: false, estimateOn: 35), 37), ("frozen", frozen, 96),
+            ("frozen in odd chunks", frozen, 37),
+        ]
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        for (name, series, chunk) in cases {
+            let events: [any DomainEvent] = [series.installed(initial: 100)] + series.batches(chunk: chunk)
+            var checked = MeterProjection(rules: Self.rules)
+            checked.plainRuns = false
+            var plainFeeder = Feeder(MeterProjection(rules: Self.rules))
+            var checkedFeeder = Feeder(checked)
+            for e in events {
+                try plainFeeder.feed(e)
+                try checkedFeeder.feed(e)
+            }
+            #expect(try enc.encode(plainFeeder.state) == enc.encode(checkedFeeder.state), "\(name)")
+            if name.hasPrefix("frozen") {
+                #expect(plainFeeder.state.alerts.values.contains { $0.rule == "meter.stuck" }, "\(name)")
+            }
+        }
+    }
+
     /// The hour-of-week history learns repeats by local hour and keeps four weeks of them; a
     /// snapshot writes it as hex and reads it back the same, and refuses a damaged one.
     @Test func theHourOfWeekHistory() throws {

@@ -119,134 +119,156 @@ extension MeterProjection {
         // same state, byte for byte.
         let zerosMatter = modes.always || modes.occupied
         let repeatsMatter = rules.stuck.constantDeltaHours != nil
+        // Where the reading-by-reading path starts: after the plain loop, if a frozen register
+        // fired in it (the rest of the batch is then checked reading by reading).
+        var checkedFrom = 0
         if plainRuns, missingBefore == 0, r.resets == nil, let first = previous, m.lastTime != nil, m.gap.isInactive, m.stuck.isInactive,
             !m.stuckRepeating,
             Self.isPlainRun(
-                r.readings, after: first, perInterval: perInterval, zerosMatter: zerosMatter, repeatsMatter: repeatsMatter, lastDelta: m.lastDelta,
+                r.readings, after: first, perInterval: perInterval, repeatsMatter: repeatsMatter, lastDelta: m.lastDelta,
                 least: m.constantDeltaLeast)
         {
             var p = first
             var d = 0.0
             let readings = r.readings
             var i = 0
-            while i < readings.count {
+            plain: while i < readings.count {
                 // The readings that land in the open day before its last slot, written straight
-                // into its buffer (what `place` and `book` do for each, without the calls).
+                // into its buffer (what `place` and `book` do for each, without the calls), up to
+                // a zero delta where a frozen register is judged.
                 let count = m.open.deltas.count
                 let slot = cursor.first + i
                 if m.open.isOpen, cursor.day == m.open.day, slot >= 0, slot < count - 1 {
                     let run = min(readings.count - i, count - 1 - slot)
+                    var written = 0
                     readings.withUnsafeBufferPointer { values in
                         m.open.deltas.withUnsafeMutableBufferPointer { slots in
                             for j in 0..<run {
                                 let v = values[i + j].unsafelyUnwrapped
+                                if zerosMatter && v == p { break }
                                 d = v - p
                                 let booked = slots[slot + j]
                                 slots[slot + j] = (booked.isNaN ? 0 : booked) + d
                                 p = v
+                                written += 1
                             }
                         }
                     }
-                    i += run
-                    continue
+                    if written > 0 {
+                        i += written
+                        if zerosMatter {
+                            m.zeroRun = 0
+                            m.occupiedZeroRun = 0
+                        }
+                        continue
+                    }
                 }
+                // One reading at a time: the open day's last slot, a new day, or a judged zero.
                 let v = readings[i].unsafelyUnwrapped
                 d = v - p
-                place(
-                    d, at: t0 + Int64(i) * step, index: i, cursor: &cursor, step: step, discontinuity: false, meter: &m, stream: stream,
-                    position: position, state: &s)
+                let t = t0 + Int64(i) * step
+                if zerosMatter {
+                    if d == 0 {
+                        flat(at: t, step: step, stream: stream, position: position, modes: modes, meter: &m, state: &s)
+                    } else {
+                        m.zeroRun = 0
+                        m.occupiedZeroRun = 0
+                    }
+                }
+                place(d, at: t, index: i, cursor: &cursor, step: step, discontinuity: false, meter: &m, stream: stream, position: position, state: &s)
                 p = v
                 i += 1
+                if !m.stuck.isInactive {
+                    checkedFrom = i
+                    break plain
+                }
             }
+            if checkedFrom == 0 { checkedFrom = readings.count }
             // What the per-reading checks leave after such a run.
             if repeatsMatter {
                 m.sameDeltaRun = d > 0 ? 1 : 0
                 m.lastDelta = d
                 if m.constancy != nil && m.constancy!.countedRepeats != 0 { m.constancy!.countedRepeats = 0 }
             }
-            if zerosMatter {
-                m.zeroRun = 0
-                m.occupiedZeroRun = 0
-            }
             previous = p
-        } else {
-            for (i, value) in r.readings.enumerated() {
-                let t = t0 + Int64(i) * step
-                // Formatted only when an alert needs it (this loop runs for every reading).
-                var day: String { String(at(t).prefix(10)) }
-                guard let v = value else {
-                    missingBefore += 1
-                    m.missingRun += 1
-                    let firstMissing = t - Int64(m.missingRun - 1) * step  // (only formatted if a gap opens)
-                    gapIfLong(since: firstMissing, on: day, key: "\(i)", evidence: "no reading since \(at(firstMissing))")
-                    place(
-                        nil, at: t, index: i, cursor: &cursor, step: step, discontinuity: false, meter: &m, stream: stream, position: position,
-                        state: &s)
-                    continue
-                }
-                if let g = m.gap.reset() {
-                    s.resolve(g, reason: "readings resumed at \(at(t)) after \(m.missingRun) missing", on: day, position: position)
-                }
-                m.missingRun = 0
-                // The register's steps: a declared reset, an unmarked drop, or a delta; drops and
-                // implausible deltas are events on the meter and book no consumption.
-                var delta: Double?
-                var kind = resets?[i]
-                var note = kind.map { "declared \($0.rawValue)" } ?? ""
-                if kind == .rollover, let p = previous, rules.rolloverNearMaxShare != nil, p < nearMax {
-                    kind = .meterSwap
-                    note = "declared rollover, but from \(p) \(m.kind.unit), far below the register's maximum: read as a regression"
-                } else if kind == nil, let p = previous, v < p {
-                    let wrapped = v + registerMax - p
-                    if rules.rolloverNearMaxShare != nil && p >= nearMax && wrapped <= perInterval * Double(missingBefore + 1) {
-                        kind = .rollover
-                        note = "unmarked rollover"
-                    } else {
-                        kind = .meterSwap
-                        note = "unmarked drop: no consumption booked across it"
-                    }
-                }
-                var discontinuity = false
-                if let kind {
-                    discontinuity = true
-                    let rule = kind == .rollover ? "meter.rollover" : "meter.counterRegression"
-                    let id = "\(stream).\(kind == .rollover ? "rollover" : "counterRegression").\(position).\(i)"
-                    s.raise(
-                        id, rule: rule, asset: stream, severity: kind == .rollover ? rules.rollover.severity : rules.counterRegression.severity,
-                        evidence: "register went from \(previous.map { "\($0) \(m.kind.unit)" } ?? "?") to \(v) \(m.kind.unit) at \(at(t)) (\(note))",
-                        ruleSet: ruleSet, advisory: false, on: day, at: at(t), position: position)
-                    s.resolve(id, reason: "point event", on: day, position: position)
-                    if kind == .rollover, let p = previous { delta = (v + registerMax - p) / Double(missingBefore + 1) }
-                } else if let p = previous, m.lastTime != nil || i > 0 {
-                    // The first reading after the installation only sets the register (the time
-                    // it covers is unknown). After missing readings the register delta covers the whole gap: spread it
-                    // (a closed gap is not a spike).
-                    // (No division in the usual case: a floating divide per reading showed.)
-                    delta = missingBefore == 0 ? max(0, v - p) : max(0, v - p) / Double(missingBefore + 1)
-                }
-                if let d = delta, d > perInterval {
-                    discontinuity = true
-                    let id = "\(stream).implausibleDelta.\(position).\(i)"
-                    s.raise(
-                        id, rule: "meter.implausibleDelta", asset: stream, severity: rules.implausibleDelta?.severity ?? .warning,
-                        evidence: String(
-                            format: "%.3f %@ in %d min at %@: more than this %@ meter can deliver (%.0f %@/h); booked as no consumption",
-                            d * Double(missingBefore + 1), m.kind.unit, m.interval * (missingBefore + 1), at(t), m.kind.rawValue,
-                            rules.implausibleDelta?.maxPerHour[m.kind.rawValue] ?? 0, m.kind.unit),
-                        ruleSet: ruleSet, advisory: advisory("implausibleDelta"), on: day, at: at(t), position: position)
-                    s.resolve(id, reason: "point event", on: day, position: position)
-                    delta = nil
-                }
-                if let d = delta {
-                    repeating(d, at: t, step: step, stream: stream, position: position, meter: &m, state: &s)
-                    stuck(d, at: t, step: step, stream: stream, position: position, modes: modes, meter: &m, state: &s)
-                }
+        }
+        for i in checkedFrom..<r.readings.count {
+            let value = r.readings[i]
+            let t = t0 + Int64(i) * step
+            // Formatted only when an alert needs it (this loop runs for every reading).
+            var day: String { String(at(t).prefix(10)) }
+            guard let v = value else {
+                missingBefore += 1
+                m.missingRun += 1
+                let firstMissing = t - Int64(m.missingRun - 1) * step  // (only formatted if a gap opens)
+                gapIfLong(since: firstMissing, on: day, key: "\(i)", evidence: "no reading since \(at(firstMissing))")
                 place(
-                    delta, at: t, index: i, cursor: &cursor, step: step, discontinuity: discontinuity, meter: &m, stream: stream, position: position,
+                    nil, at: t, index: i, cursor: &cursor, step: step, discontinuity: false, meter: &m, stream: stream, position: position,
                     state: &s)
-                missingBefore = 0
-                previous = v
+                continue
             }
+            if let g = m.gap.reset() {
+                s.resolve(g, reason: "readings resumed at \(at(t)) after \(m.missingRun) missing", on: day, position: position)
+            }
+            m.missingRun = 0
+            // The register's steps: a declared reset, an unmarked drop, or a delta; drops and
+            // implausible deltas are events on the meter and book no consumption.
+            var delta: Double?
+            var kind = resets?[i]
+            var note = kind.map { "declared \($0.rawValue)" } ?? ""
+            if kind == .rollover, let p = previous, rules.rolloverNearMaxShare != nil, p < nearMax {
+                kind = .meterSwap
+                note = "declared rollover, but from \(p) \(m.kind.unit), far below the register's maximum: read as a regression"
+            } else if kind == nil, let p = previous, v < p {
+                let wrapped = v + registerMax - p
+                if rules.rolloverNearMaxShare != nil && p >= nearMax && wrapped <= perInterval * Double(missingBefore + 1) {
+                    kind = .rollover
+                    note = "unmarked rollover"
+                } else {
+                    kind = .meterSwap
+                    note = "unmarked drop: no consumption booked across it"
+                }
+            }
+            var discontinuity = false
+            if let kind {
+                discontinuity = true
+                let rule = kind == .rollover ? "meter.rollover" : "meter.counterRegression"
+                let id = "\(stream).\(kind == .rollover ? "rollover" : "counterRegression").\(position).\(i)"
+                s.raise(
+                    id, rule: rule, asset: stream, severity: kind == .rollover ? rules.rollover.severity : rules.counterRegression.severity,
+                    evidence: "register went from \(previous.map { "\($0) \(m.kind.unit)" } ?? "?") to \(v) \(m.kind.unit) at \(at(t)) (\(note))",
+                    ruleSet: ruleSet, advisory: false, on: day, at: at(t), position: position)
+                s.resolve(id, reason: "point event", on: day, position: position)
+                if kind == .rollover, let p = previous { delta = (v + registerMax - p) / Double(missingBefore + 1) }
+            } else if let p = previous, m.lastTime != nil || i > 0 {
+                // The first reading after the installation only sets the register (the time
+                // it covers is unknown). After missing readings the register delta covers the whole gap: spread it
+                // (a closed gap is not a spike).
+                // (No division in the usual case: a floating divide per reading showed.)
+                delta = missingBefore == 0 ? max(0, v - p) : max(0, v - p) / Double(missingBefore + 1)
+            }
+            if let d = delta, d > perInterval {
+                discontinuity = true
+                let id = "\(stream).implausibleDelta.\(position).\(i)"
+                s.raise(
+                    id, rule: "meter.implausibleDelta", asset: stream, severity: rules.implausibleDelta?.severity ?? .warning,
+                    evidence: String(
+                        format: "%.3f %@ in %d min at %@: more than this %@ meter can deliver (%.0f %@/h); booked as no consumption",
+                        d * Double(missingBefore + 1), m.kind.unit, m.interval * (missingBefore + 1), at(t), m.kind.rawValue,
+                        rules.implausibleDelta?.maxPerHour[m.kind.rawValue] ?? 0, m.kind.unit),
+                    ruleSet: ruleSet, advisory: advisory("implausibleDelta"), on: day, at: at(t), position: position)
+                s.resolve(id, reason: "point event", on: day, position: position)
+                delta = nil
+            }
+            if let d = delta {
+                repeating(d, at: t, step: step, stream: stream, position: position, meter: &m, state: &s)
+                stuck(d, at: t, step: step, stream: stream, position: position, modes: modes, meter: &m, state: &s)
+            }
+            place(
+                delta, at: t, index: i, cursor: &cursor, step: step, discontinuity: discontinuity, meter: &m, stream: stream, position: position,
+                state: &s)
+            missingBefore = 0
+            previous = v
         }
         m.lastValue = previous
         let end = t0 + Int64(r.readings.count - 1) * step
@@ -255,17 +277,17 @@ extension MeterProjection {
     }
 
     /// Whether a batch's readings are all present and make a run the per-reading checks would
-    /// pass without a step of their own: no drop, no delta above `perInterval`, no zero delta
-    /// (where a frozen register is judged) and no delta repeating the last (where repeats are).
+    /// pass without a step of their own: no drop, no delta above `perInterval`, and no delta
+    /// repeating the last (where repeats are judged). Zero deltas are judged in the plain loop.
     static func isPlainRun(
-        _ readings: [Double?], after first: Double, perInterval: Double, zerosMatter: Bool, repeatsMatter: Bool, lastDelta: Double, least: Double
+        _ readings: [Double?], after first: Double, perInterval: Double, repeatsMatter: Bool, lastDelta: Double, least: Double
     ) -> Bool {
         var p = first
         var last = lastDelta
         for value in readings {
             guard let v = value, v >= p else { return false }
             let d = v - p
-            if d > perInterval || (zerosMatter && d == 0) { return false }
+            if d > perInterval { return false }
             if repeatsMatter && d > 0 && d >= least && abs(d - last) <= 1e-9 * max(1, abs(d)) { return false }
             last = d
             p = v
