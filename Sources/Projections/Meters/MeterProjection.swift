@@ -31,6 +31,8 @@ public struct MeterProjection: Projection {
     /// the physical maximum per hour (nil: none) and the least rate a repeat counts at.
     let maxPerHour: KindTable<Double?>
     let constantDeltaMinPerHour: KindTable<Double>
+    /// The school's open minutes of a day (nil: no calendar), read once.
+    let openMinutes: Range<Int>?
     /// Whether plain batches are booked in the plain loop (`readings`); tests turn it off to
     /// check that the reading-by-reading path gives the same state.
     var plainRuns = true
@@ -42,6 +44,7 @@ public struct MeterProjection: Projection {
         seasonEnd = MeterRules.monthDay(rules.heatingOutOfSeason.seasonEnd) ?? 415
         maxPerHour = KindTable { rules.implausibleDelta?.maxPerHour[$0.rawValue] }
         constantDeltaMinPerHour = KindTable { rules.stuck.constantDeltaMinPerHour?[$0.rawValue] ?? 0 }
+        openMinutes = rules.schoolCalendar.map { c in (c.openHours[0] * 60)..<max(c.openHours[0] * 60, c.openHours[1] * 60) }
     }
 
     /// A value for each meter kind, looked up without hashing.

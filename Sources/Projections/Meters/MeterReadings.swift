@@ -141,11 +141,31 @@ extension MeterProjection {
                 if m.open.isOpen, cursor.day == m.open.day, slot >= 0, slot < count - 1 {
                     let run = min(readings.count - i, count - 1 - slot)
                     var written = 0
+                    // A zero of a kind judged only in school hours (water), outside them, on a
+                    // day without a clock change, is counted here as `flat` counts it (it cannot
+                    // fire there while the school-hours run is short of the rule); any other
+                    // judged zero goes to `flat`.
+                    let zerosHere =
+                        modes.occupied && !modes.always && Int64(count) * step == 86_400
+                        && m.occupiedZeroRun < occupiedZerosNeeded(interval: m.interval)
+                        && openMinutes != nil
+                    let open = m.open.schoolDay ? (openMinutes ?? 0..<0) : 0..<0
+                    let learning = m.days <= rules.spike.warmupDays
+                    let firstFrom = t0 + Int64(i - 1) * step - m.open.start  // seconds into the day
+                    var zeroRun = m.zeroRun
+                    var occupiedZeroRun = m.occupiedZeroRun
                     readings.withUnsafeBufferPointer { values in
                         m.open.deltas.withUnsafeMutableBufferPointer { slots in
                             for j in 0..<run {
                                 let v = values[i + j].unsafelyUnwrapped
-                                if zerosMatter && v == p { break }
+                                if zerosMatter {
+                                    if v == p {
+                                        guard zerosHere, !open.contains(Int(firstFrom + Int64(j) * step) / 60) else { break }
+                                        (zeroRun, occupiedZeroRun) = learning ? (0, 0) : (zeroRun + 1, occupiedZeroRun)
+                                    } else {
+                                        (zeroRun, occupiedZeroRun) = (0, 0)
+                                    }
+                                }
                                 d = v - p
                                 let booked = slots[slot + j]
                                 slots[slot + j] = (booked.isNaN ? 0 : booked) + d
@@ -157,8 +177,8 @@ extension MeterProjection {
                     if written > 0 {
                         i += written
                         if zerosMatter {
-                            m.zeroRun = 0
-                            m.occupiedZeroRun = 0
+                            m.zeroRun = zeroRun
+                            m.occupiedZeroRun = occupiedZeroRun
                         }
                         continue
                     }
@@ -475,6 +495,9 @@ extension MeterProjection {
 
     /// A zero delta: counts it, in occupied hours too, and raises the alert once the run is long.
     @inline(never)
+    /// Zero deltas in occupied hours that make a register stuck (`stuck.occupiedMinHours`).
+    func occupiedZerosNeeded(interval: Int) -> Int { Int((rules.stuck.occupiedMinHours ?? rules.stuck.minHours) * 60) / interval }
+
     func flat(at t: Int64, step: Int64, stream: String, position: UInt64, modes: StuckModes, meter m: inout Meter, state s: inout State) {
         // (The calendar is never bound to a local: a copy of it is six reference counts a reading.)
         let always = modes.always
@@ -482,7 +505,7 @@ extension MeterProjection {
         func at(_ t: Int64) -> String { Self.stamp(t) }
         var day: String { String(at(t).prefix(10)) }
         let needed = Int(rules.stuck.minHours * 60) / m.interval
-        let neededOccupied = Int((rules.stuck.occupiedMinHours ?? rules.stuck.minHours) * 60) / m.interval
+        let neededOccupied = occupiedZerosNeeded(interval: m.interval)
         m.zeroRun += 1
         if occupiedKind, rules.schoolCalendar != nil {
             let from = t - step
